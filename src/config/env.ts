@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** A configuration problem found at start-up; the message names each variable and its rule. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Validates the env vars named by `shape`; throws ConfigError listing every bad variable. */
+export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Env = process.env): z.output<z.ZodObject<S>> {
+  // Empty values count as unset, as most shells and compose files write them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(present);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Runs a process's start-up; a ConfigError stops it with its message and exit code 2. */
+export async function runMain(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`Fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
+export function integer(defaultValue: number, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^-?\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }))
+    .default(defaultValue);
+}
+
+export function decimal(defaultValue: number, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { message: 'must be a decimal number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }))
+    .default(defaultValue);
+}
+
+export function httpUrl(defaultValue: string) {
+  return z
+    .string()
+    .url({ message: 'must be an http(s) URL' })
+    .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .default(defaultValue);
+}
+
+/** host:port, as the Temporal client takes it. */
+export function hostPort(defaultValue: string) {
+  return z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { message: 'must be host:port' })
+    .default(defaultValue);
+}
+
+export function name(defaultValue: string) {
+  return z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be 1-200 of [A-Za-z0-9._-]' })
+    .default(defaultValue);
+}
+
+export function bool(defaultValue: boolean) {
+  return z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .default(defaultValue);
+}
