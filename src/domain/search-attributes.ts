@@ -1,0 +1,18 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// Custom search attributes that txflow sets on every transaction workflow, so operators can filter
+// runs in the Web UI and with `temporal workflow list --query`. They must be registered on the
+// namespace before any workflow uses them (an unknown attribute fails the workflow task forever).
+export const TX_STATUS = defineSearchAttributeKey('TxStatus', SearchAttributeType.KEYWORD);
+export const TX_AMOUNT = defineSearchAttributeKey('TxAmount', SearchAttributeType.DOUBLE);
+export const TX_CURRENCY = defineSearchAttributeKey('TxCurrency', SearchAttributeType.KEYWORD);
+export const TX_SOURCE_ACCOUNT = defineSearchAttributeKey('TxSourceAccount', SearchAttributeType.KEYWORD);
+export const TX_DESTINATION_ACCOUNT = defineSearchAttributeKey('TxDestinationAccount', SearchAttributeType.KEYWORD);
+
+export const TX_SEARCH_ATTRIBUTES = [TX_STATUS, TX_AMOUNT, TX_CURRENCY, TX_SOURCE_ACCOUNT, TX_DESTINATION_ACCOUNT];
+
+/** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
+export function searchAttributeFlags(): string[] {
+  const cliType: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double' };
+  return TX_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${cliType[key.type] ?? key.type}`);
+}
