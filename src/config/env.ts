@@ -8,7 +8,10 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** Validates the env vars named by `shape`; throws ConfigError listing every bad variable. */
-export function parseEnv<S extends z.ZodRawShape>(shape: S, env: Env = process.env): z.output<z.ZodObject<S>> {
+export function parseEnv<S extends z.ZodRawShape>(
+  shape: S,
+  env: Env = process.env,
+): z.output<z.ZodObject<S>> {
   // Empty values count as unset, as most shells and compose files write them.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = z.object(shape).safeParse(present);
@@ -39,7 +42,12 @@ export function integer(defaultValue: number, min: number, max: number) {
     .string()
     .regex(/^-?\d+$/, { message: 'must be a whole number' })
     .transform(Number)
-    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }))
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    )
     .default(defaultValue);
 }
 
@@ -48,7 +56,12 @@ export function decimal(defaultValue: number, min: number, max: number) {
     .string()
     .regex(/^\d+(\.\d+)?$/, { message: 'must be a decimal number' })
     .transform(Number)
-    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` }))
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    )
     .default(defaultValue);
 }
 

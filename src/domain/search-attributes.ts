@@ -7,9 +7,18 @@ export const TX_STATUS = defineSearchAttributeKey('TxStatus', SearchAttributeTyp
 export const TX_AMOUNT = defineSearchAttributeKey('TxAmount', SearchAttributeType.DOUBLE);
 export const TX_CURRENCY = defineSearchAttributeKey('TxCurrency', SearchAttributeType.KEYWORD);
 export const TX_SOURCE_ACCOUNT = defineSearchAttributeKey('TxSourceAccount', SearchAttributeType.KEYWORD);
-export const TX_DESTINATION_ACCOUNT = defineSearchAttributeKey('TxDestinationAccount', SearchAttributeType.KEYWORD);
+export const TX_DESTINATION_ACCOUNT = defineSearchAttributeKey(
+  'TxDestinationAccount',
+  SearchAttributeType.KEYWORD,
+);
 
-export const TX_SEARCH_ATTRIBUTES = [TX_STATUS, TX_AMOUNT, TX_CURRENCY, TX_SOURCE_ACCOUNT, TX_DESTINATION_ACCOUNT];
+export const TX_SEARCH_ATTRIBUTES = [
+  TX_STATUS,
+  TX_AMOUNT,
+  TX_CURRENCY,
+  TX_SOURCE_ACCOUNT,
+  TX_DESTINATION_ACCOUNT,
+];
 
 /** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
 export function searchAttributeFlags(): string[] {

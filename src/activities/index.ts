@@ -1,0 +1,2 @@
+export { createPostingActivities, FAILURE_TYPES } from './posting-activities';
+export type { PostingActivities, CheckResult, PostResult } from './posting-activities';

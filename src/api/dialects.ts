@@ -1,0 +1,45 @@
+import type { TransactionStatus } from '../domain/transaction';
+import type { TransactionView } from './transaction-view';
+
+/** `/api/transactions` dialect. */
+export function apiView(v: TransactionView) {
+  const t = v.transaction;
+  return {
+    transactionId: t.id,
+    status: v.status,
+    amount: t.amount,
+    currency: t.currency,
+    description: t.description,
+    sourceAccount: t.sourceAccount,
+    destinationAccount: t.destinationAccount,
+    timestamp: t.timestamp,
+    metadata: t.metadata,
+    attempts: v.attempts,
+    lastError: v.lastError,
+    outcome: v.outcome,
+    submittedAt: v.submittedAt,
+    completedAt: v.completedAt,
+  };
+}
+
+const V1_STATUS: Record<TransactionStatus, 'PROCESSING' | 'PROCESSED' | 'FAILED'> = {
+  pending: 'PROCESSING',
+  processing: 'PROCESSING',
+  completed: 'PROCESSED',
+  failed: 'FAILED',
+};
+
+/** `/v1/transactions` dialect (webhook senders). */
+export function v1View(v: TransactionView) {
+  const t = v.transaction;
+  return {
+    transaction_id: t.id,
+    source_account: t.sourceAccount,
+    destination_account: t.destinationAccount,
+    amount: t.amount,
+    currency: t.currency,
+    status: V1_STATUS[v.status],
+    created_at: v.submittedAt,
+    processed_at: v.completedAt,
+  };
+}

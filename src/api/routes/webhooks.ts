@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { v1View } from '../dialects';
+import { conflict, notFound } from '../problem';
+import { fromWebhookBody } from '../submission';
+import { transactionId, webhookSubmissionSchema } from '../submission-schemas';
+import type { TransactionsService } from '../transactions-service';
+import { requireJson, validate } from '../validate';
+
+const idParams = z.object({ transaction_id: transactionId });
+
+/**
+ * The webhook dialect: `/v1/webhooks/transactions` answers 202 for new and repeated deliveries alike, so a
+ * sender never retries a duplicate; a different body under a known ID is still a 409.
+ */
+export function webhooksRouter(service: TransactionsService): Router {
+  const router = Router();
+
+  router.post('/webhooks/transactions', async (req, res) => {
+    requireJson(req);
+    const body = validate(webhookSubmissionSchema, req.body);
+    const result = await service.submit(fromWebhookBody(body, new Date()));
+    if (result.kind === 'conflict') {
+      throw conflict(`Transaction ${body.transaction_id} was already delivered with a different body`);
+    }
+    res
+      .status(202)
+      .location(`/v1/transactions/${encodeURIComponent(body.transaction_id)}`)
+      .json(v1View(result.view));
+  });
+
+  router.get('/transactions/:transaction_id', async (req, res) => {
+    const { transaction_id } = validate(idParams, req.params, 'path');
+    const found = await service.get(transaction_id);
+    if (!found) throw notFound(`Transaction ${transaction_id}`);
+    res.json(v1View(found.view));
+  });
+
+  return router;
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { isCurrency, parseAmount } from '../domain/money';
+import { TRANSACTION_ID } from '../domain/transaction';
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_METADATA_DEPTH = 5;
+
+export const transactionId = z
+  .string({ message: 'must be a string' })
+  .regex(TRANSACTION_ID, { message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' });
+
+const currency = z
+  .string({ message: 'must be a string' })
+  .regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as "EUR"' })
+  .refine(isCurrency, { message: 'is not a known ISO 4217 currency' });
+
+const amount = z.union([z.string(), z.number()], { message: 'must be a decimal string or a number' });
+
+const account = z
+  .string({ message: 'must be a string' })
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 . _ : -' });
+
+// Printable text without control characters, for descriptions shown to people.
+const text = (max: number) =>
+  z
+    .string({ message: 'must be a string' })
+    .max(max, { message: `must be at most ${max} characters` })
+    // eslint-disable-next-line no-control-regex
+    .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), {
+      message: 'must not contain control characters',
+    })
+    .refine((s) => s.isWellFormed(), { message: 'must be well-formed Unicode' });
+
+const timestamp = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z',
+});
+
+function metadata(limitBytes: number) {
+  return z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).superRefine((value, ctx) => {
+    const problem = metadataProblem(value, 1);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    else if (Buffer.byteLength(JSON.stringify(value)) > limitBytes) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${limitBytes} bytes as JSON` });
+    }
+  });
+}
+
+function metadataProblem(value: unknown, depth: number): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth > MAX_METADATA_DEPTH) return `must be nested at most ${MAX_METADATA_DEPTH} levels deep`;
+  for (const [key, child] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(key)) return `must not use the key "${key}"`;
+    const problem = metadataProblem(child, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Amount rules depend on the currency: checked once both fields are known good. */
+function amountForCurrency(value: { amount: string | number; currency: string }, ctx: z.RefinementCtx) {
+  const parsed = parseAmount(value.amount, value.currency);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: parsed.reason });
+}
+
+export function apiSubmissionSchema(metadataLimitBytes: number) {
+  return z
+    .strictObject(
+      {
+        id: transactionId.optional(),
+        amount,
+        currency,
+        description: text(500).optional(),
+        timestamp: timestamp.optional(),
+        metadata: metadata(metadataLimitBytes).optional(),
+        source_account: account.optional(),
+        destination_account: account.optional(),
+      },
+      { message: 'must be a JSON object' },
+    )
+    .superRefine(amountForCurrency);
+}
+
+export const webhookSubmissionSchema = z
+  .strictObject(
+    {
+      transaction_id: transactionId,
+      source_account: account,
+      destination_account: account,
+      amount,
+      currency,
+    },
+    { message: 'must be a JSON object' },
+  )
+  .superRefine(amountForCurrency);
+
+export type ApiSubmissionBody = z.output<ReturnType<typeof apiSubmissionSchema>>;
+export type WebhookSubmissionBody = z.output<typeof webhookSubmissionSchema>;

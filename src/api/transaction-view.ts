@@ -1,0 +1,21 @@
+import type { PostingOutcome, Transaction, TransactionStatus } from '../domain/transaction';
+
+/** Everything the API can say about one transaction, before a dialect shapes it. */
+export interface TransactionView {
+  transaction: Transaction;
+  status: TransactionStatus;
+  attempts: number;
+  lastError: string | null;
+  outcome: PostingOutcome | null;
+  submittedAt: string;
+  completedAt: string | null;
+}
+
+/** What the API keeps with each workflow (its memo), readable without a worker. */
+export interface TransactionMemo {
+  transaction: Transaction;
+  fingerprint: string;
+  submittedAt: string;
+}
+
+export const isTerminal = (status: TransactionStatus) => status === 'completed' || status === 'failed';

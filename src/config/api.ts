@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { httpUrl, integer, parseEnv } from './env';
+
+export const apiSchema = {
+  PORT: integer(3000, 0, 65_535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  BODY_LIMIT_BYTES: integer(64 * 1024, 1_024, 10 * 1024 * 1024),
+  METADATA_LIMIT_BYTES: integer(8 * 1024, 0, 1024 * 1024),
+  /** How long a status read waits for a worker to answer the workflow query before using describe(). */
+  QUERY_DEADLINE_MS: integer(60, 5, 10_000),
+  /** Limit of one call to Temporal; a start that runs past it answers 503 (the client retries with its ID). */
+  TEMPORAL_RPC_TIMEOUT_MS: integer(3_000, 100, 60_000),
+  HEALTH_WINDOW_MS: integer(5 * 60_000, 1_000, 24 * 3_600_000),
+  SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
+  TEMPORAL_UI_URL: httpUrl('http://127.0.0.1:8233'),
+};
+
+export interface ApiSettings {
+  port: number;
+  host: string;
+  bodyLimitBytes: number;
+  metadataLimitBytes: number;
+  queryDeadlineMs: number;
+  rpcTimeoutMs: number;
+  healthWindowMs: number;
+  shutdownGraceMs: number;
+  temporalUiUrl: string;
+}
+
+export function apiSettings(env = process.env): ApiSettings {
+  const e = parseEnv(apiSchema, env);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    metadataLimitBytes: e.METADATA_LIMIT_BYTES,
+    queryDeadlineMs: e.QUERY_DEADLINE_MS,
+    rpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
+    healthWindowMs: e.HEALTH_WINDOW_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    temporalUiUrl: e.TEMPORAL_UI_URL,
+  };
+}

@@ -1,0 +1,50 @@
+import { decimal, integer, parseEnv } from './env';
+import type { ProcessingPolicy, RetrySettings } from '../domain/transaction';
+
+const MINUTE = 60_000;
+
+function retrySchema(prefix: string, defaults: RetrySettings) {
+  return {
+    [`${prefix}_INITIAL_INTERVAL_MS`]: integer(defaults.initialIntervalMs, 1, 24 * 60 * MINUTE),
+    [`${prefix}_BACKOFF`]: decimal(defaults.backoffCoefficient, 1, 100),
+    [`${prefix}_MAX_INTERVAL_MS`]: integer(defaults.maximumIntervalMs, 1, 24 * 60 * MINUTE),
+    [`${prefix}_MAX_ATTEMPTS`]: integer(defaults.maximumAttempts, 0, 1_000_000),
+    [`${prefix}_ATTEMPT_TIMEOUT_MS`]: integer(defaults.attemptTimeoutMs, 100, 60 * MINUTE),
+  };
+}
+
+function retrySettings(prefix: string, e: Record<string, number>): RetrySettings {
+  const read = (suffix: string) => e[`${prefix}_${suffix}`] as number;
+  return {
+    initialIntervalMs: read('INITIAL_INTERVAL_MS'),
+    backoffCoefficient: read('BACKOFF'),
+    maximumIntervalMs: read('MAX_INTERVAL_MS'),
+    maximumAttempts: read('MAX_ATTEMPTS'),
+    attemptTimeoutMs: read('ATTEMPT_TIMEOUT_MS'),
+  };
+}
+
+const CHECK_DEFAULTS: RetrySettings = {
+  initialIntervalMs: 200,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 30_000,
+  maximumAttempts: 0,
+  attemptTimeoutMs: 10_000,
+};
+const POST_DEFAULTS: RetrySettings = { ...CHECK_DEFAULTS, initialIntervalMs: 500, maximumIntervalMs: 60_000 };
+
+export const policySchema = {
+  ...retrySchema('CHECK_RETRY', CHECK_DEFAULTS),
+  ...retrySchema('POST_RETRY', POST_DEFAULTS),
+  PROCESSING_DEADLINE_MS: integer(24 * 60 * MINUTE, 1_000, 30 * 24 * 60 * MINUTE),
+};
+
+/** The retry policies and total deadline given to each new transaction's workflow. */
+export function processingPolicy(env = process.env): ProcessingPolicy {
+  const e = parseEnv(policySchema, env) as Record<string, number>;
+  return {
+    check: retrySettings('CHECK_RETRY', e),
+    post: retrySettings('POST_RETRY', e),
+    deadlineMs: e.PROCESSING_DEADLINE_MS as number,
+  };
+}

@@ -1,0 +1,37 @@
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { runMain } from '../config/env';
+import { createLogger } from '../config/logger';
+import { postingSettings } from '../config/posting';
+import { temporalSettings } from '../config/temporal';
+import { workerSettings } from '../config/worker';
+import { createPostingClient } from '../posting/posting-client';
+import { createTxWorker } from './create-worker';
+import { assertSearchAttributes } from './search-attributes-check';
+
+void runMain(async () => {
+  const temporal = temporalSettings();
+  const posting = postingSettings();
+  const settings = workerSettings();
+  const log = createLogger('worker');
+
+  // Must come before any connection or worker exists.
+  Runtime.install({
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
+
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  await assertSearchAttributes(connection, temporal.namespace);
+  const postingClient = createPostingClient(posting);
+  const worker = await createTxWorker({ ...temporal, connection, posting: postingClient, settings });
+
+  // Worker.run() handles SIGINT/SIGTERM itself: stops polling and lets running activities finish.
+  const running = worker.run();
+  log.info(
+    { taskQueue: temporal.taskQueue, namespace: temporal.namespace, postingServiceUrl: posting.baseUrl },
+    'worker running',
+  );
+  await running;
+  await postingClient.close();
+  await connection.close();
+  log.info('worker stopped');
+});

@@ -1,0 +1,2 @@
+export { processTransaction } from './process-transaction';
+export { statusQuery } from './queries';

@@ -1,0 +1,152 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TemporalFailure,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { PostingActivities } from '../activities';
+import type {
+  PostingOutcome,
+  ProcessTransactionInput,
+  ProcessingState,
+  RetrySettings,
+  TransactionStatus,
+} from '../domain/transaction';
+import { TX_STATUS } from '../domain/search-attributes';
+import { statusQuery } from './queries';
+
+// One proxy per retry policy. The values come from each transaction's policy (see executeWithOptions),
+// so the policy that applied is in the workflow's input, visible in the Web UI and replayed exactly.
+const { checkExists } = proxyActivities<PostingActivities>({ startToCloseTimeout: '10s' });
+const { postTransaction } = proxyActivities<PostingActivities>({ startToCloseTimeout: '10s' });
+
+// After the deadline, one last look decides between "completed" and "failed" when a POST's outcome is unknown.
+const FINAL_CHECK: RetrySettings = {
+  initialIntervalMs: 1_000,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 5_000,
+  maximumAttempts: 3,
+  attemptTimeoutMs: 10_000,
+};
+
+/**
+ * Business rule: a transaction is posted to the downstream exactly once.
+ * 1. Ask the downstream whether it already holds the transaction; if so, it is completed.
+ * 2. Otherwise post it. The post activity retries under its policy and checks again before every re-POST.
+ * 3. A rejection fails the transaction at once. When the deadline passes with the POST's outcome
+ *    unknown, a last check decides: found means completed, anything else means failed.
+ */
+export async function processTransaction({
+  transaction,
+  policy,
+}: ProcessTransactionInput): Promise<ProcessingState> {
+  const state: ProcessingState = {
+    status: 'processing',
+    attempts: 0,
+    lastError: null,
+    outcome: null,
+    completedAt: null,
+  };
+  setHandler(statusQuery, () => state);
+  setStatus(state, 'processing');
+  const deadline = workflowInfo().runStartTime.getTime() + policy.deadlineMs;
+
+  try {
+    const check = await checkExists.executeWithOptions(options(policy.check, deadline, 'check exists'), [
+      transaction.id,
+    ]);
+    state.attempts += check.attempt;
+    if (check.found) return complete(state, 'already_present');
+
+    const post = await postTransaction.executeWithOptions(options(policy.post, deadline, 'post'), [
+      transaction,
+    ]);
+    state.attempts += post.attempt;
+    return complete(state, post.outcome);
+  } catch (err) {
+    recordFailure(state, err);
+    if (!isRejection(err) && (await postedAfterAll(state, transaction.id))) {
+      return complete(state, 'already_present');
+    }
+    setStatus(state, 'failed');
+    throw ApplicationFailure.create({
+      type: 'TransactionFailed',
+      message: state.lastError ?? 'transaction failed',
+      nonRetryable: true,
+      details: [state],
+      cause: err instanceof TemporalFailure ? err : undefined,
+    });
+  }
+}
+
+function options(retry: RetrySettings, deadline: number, summary: string): ActivityOptions {
+  return {
+    summary,
+    startToCloseTimeout: retry.attemptTimeoutMs,
+    // Date.now() is the workflow task's time here: deterministic on replay.
+    scheduleToCloseTimeout: Math.max(deadline - Date.now(), 1),
+    retry: {
+      initialInterval: retry.initialIntervalMs,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: retry.maximumIntervalMs,
+      maximumAttempts: retry.maximumAttempts,
+      nonRetryableErrorTypes: ['PostingRejected'],
+    },
+  };
+}
+
+/** A POST may have been written before the deadline cut it short: look once more before saying "failed". */
+async function postedAfterAll(state: ProcessingState, id: string): Promise<boolean> {
+  try {
+    const check = await checkExists.executeWithOptions(
+      { ...options(FINAL_CHECK, Date.now() + 60_000, 'final check'), scheduleToCloseTimeout: 60_000 },
+      [id],
+    );
+    state.attempts += check.attempt;
+    return check.found;
+  } catch (err) {
+    recordFailure(state, err);
+    return false;
+  }
+}
+
+function complete(state: ProcessingState, outcome: PostingOutcome): ProcessingState {
+  state.outcome = outcome;
+  state.completedAt = new Date().toISOString();
+  setStatus(state, 'completed');
+  return state;
+}
+
+function setStatus(state: ProcessingState, status: TransactionStatus): void {
+  state.status = status;
+  upsertSearchAttributes([{ key: TX_STATUS, value: status }]);
+}
+
+function isRejection(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.nonRetryable === true
+  );
+}
+
+/** Keeps the deepest cause's message (e.g. "POST /transactions: answered 503") and its attempt number. */
+function recordFailure(state: ProcessingState, err: unknown): void {
+  const messages: string[] = [];
+  let failure: unknown = err;
+  while (failure instanceof Error) {
+    messages.push(failure.message);
+    if (failure instanceof ApplicationFailure) {
+      const attempt = (failure.details?.[0] as { attempt?: number } | undefined)?.attempt;
+      if (typeof attempt === 'number') state.attempts += attempt;
+    }
+    failure = failure.cause;
+  }
+  const outer = messages[0] ?? 'unknown failure';
+  const inner = messages[messages.length - 1] ?? outer;
+  state.lastError = inner === outer ? outer : `${outer}: ${inner}`;
+}
