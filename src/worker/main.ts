@@ -1,4 +1,4 @@
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { runMain } from '../config/env';
 import { createLogger } from '../config/logger';
 import { postingSettings } from '../config/posting';
@@ -16,6 +16,20 @@ void runMain(async () => {
 
   // Must come before any connection or worker exists.
   Runtime.install({
+    // SDK and Core logs as pino lines too; the bundler's chatter stays at debug.
+    logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
+      const pinoLevel =
+        level === 'TRACE'
+          ? 'trace'
+          : level === 'DEBUG'
+            ? 'debug'
+            : level === 'WARN'
+              ? 'warn'
+              : level === 'ERROR'
+                ? 'error'
+                : 'info';
+      log[pinoLevel]({ sdk: true, ...meta }, message);
+    }),
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
   });
 

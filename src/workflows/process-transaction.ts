@@ -1,7 +1,6 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  TemporalFailure,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -68,6 +67,8 @@ export async function processTransaction({
     state.attempts += post.attempt;
     return complete(state, post.outcome);
   } catch (err) {
+    // Anything but an activity failure is a bug here: let the workflow task fail and retry once it is fixed.
+    if (!(err instanceof ActivityFailure)) throw err;
     recordFailure(state, err);
     if (!isRejection(err) && (await postedAfterAll(state, transaction.id))) {
       return complete(state, 'already_present');
@@ -78,7 +79,7 @@ export async function processTransaction({
       message: state.lastError ?? 'transaction failed',
       nonRetryable: true,
       details: [state],
-      cause: err instanceof TemporalFailure ? err : undefined,
+      cause: err,
     });
   }
 }
@@ -93,7 +94,8 @@ function options(retry: RetrySettings, deadline: number, summary: string): Activ
       initialInterval: retry.initialIntervalMs,
       backoffCoefficient: retry.backoffCoefficient,
       maximumInterval: retry.maximumIntervalMs,
-      maximumAttempts: retry.maximumAttempts,
+      // 0 means "no limit but the deadline", which Temporal spells as no maximumAttempts at all.
+      ...(retry.maximumAttempts > 0 && { maximumAttempts: retry.maximumAttempts }),
       nonRetryableErrorTypes: ['PostingRejected'],
     },
   };
@@ -109,6 +111,8 @@ async function postedAfterAll(state: ProcessingState, id: string): Promise<boole
     state.attempts += check.attempt;
     return check.found;
   } catch (err) {
+    // Anything but an activity failure is a bug here: let the workflow task fail and retry once it is fixed.
+    if (!(err instanceof ActivityFailure)) throw err;
     recordFailure(state, err);
     return false;
   }

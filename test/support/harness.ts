@@ -1,0 +1,105 @@
+import { Client, Connection } from '@temporalio/client';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  bundleWorkflowCode,
+  type Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import type { ProcessingPolicy, RetrySettings, Transaction } from '../../src/domain/transaction';
+import { createPostingClient, type PostingClient } from '../../src/posting/posting-client';
+import { createTxWorker, workflowsPath } from '../../src/worker/create-worker';
+import { testTemporalAddress } from './temporal';
+
+// Quiet SDK logs in tests; must happen before the first NativeConnection or Worker.
+try {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+} catch {
+  // Already installed by another test file.
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** The workflow bundle, built once per test run and shared by every worker. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+let client: Promise<Client> | undefined;
+
+export function testClient(): Promise<Client> {
+  client ??= Connection.connect({ address: testTemporalAddress() }).then(
+    (connection) => new Client({ connection, namespace: 'default', workflow: { queryRejectCondition: 'NOT_OPEN' } }),
+  );
+  return client;
+}
+
+const fast = (overrides: Partial<RetrySettings> = {}): RetrySettings => ({
+  initialIntervalMs: 50,
+  backoffCoefficient: 2,
+  maximumIntervalMs: 400,
+  maximumAttempts: 0,
+  attemptTimeoutMs: 3_000,
+  ...overrides,
+});
+
+/** Retries in tens of milliseconds so fault scenarios finish quickly. */
+export function fastPolicy(overrides: Partial<ProcessingPolicy> = {}): ProcessingPolicy {
+  return { check: fast(), post: fast(), deadlineMs: 60_000, ...overrides };
+}
+
+export function newTransaction(overrides: Partial<Transaction> = {}): Transaction {
+  return {
+    id: `tx-${randomUUID()}`,
+    amount: '150.50',
+    currency: 'INR',
+    description: 'test payment',
+    timestamp: '2026-11-23T10:00:00.000Z',
+    metadata: null,
+    sourceAccount: 'acc_a',
+    destinationAccount: 'acc_b',
+    ...overrides,
+  };
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  posting: PostingClient;
+  stop(): Promise<void>;
+}
+
+/** A real txflow worker on its own task queue, posting over HTTP to `postingUrl`. */
+export async function startWorker(opts: {
+  taskQueue: string;
+  postingUrl: string;
+  postingTimeoutMs?: number;
+}): Promise<RunningWorker> {
+  const connection = await NativeConnection.connect({ address: testTemporalAddress() });
+  const posting = createPostingClient({
+    baseUrl: opts.postingUrl,
+    timeoutMs: opts.postingTimeoutMs ?? 2_000,
+    amountFormat: 'number',
+  });
+  const worker = await createTxWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: opts.taskQueue,
+    posting,
+    workflowBundle: await workflowBundle(),
+    settings: { shutdownGraceMs: 1_000, maxConcurrentActivities: 100, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 500 },
+  });
+  const running = worker.run();
+  return {
+    worker,
+    posting,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await posting.close();
+      await connection.close();
+    },
+  };
+}

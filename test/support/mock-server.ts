@@ -1,0 +1,34 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createMockApp } from '../../src/mock/app';
+import { mockSettings, type FaultPatch } from '../../src/mock/config';
+import { Faults } from '../../src/mock/faults';
+import { TransactionStore } from '../../src/mock/store';
+
+export interface RunningMock {
+  url: string;
+  store: TransactionStore;
+  faults: Faults;
+  stop(): Promise<void>;
+}
+
+/** The bundled mock posting service on a free loopback port, reached over real HTTP. */
+export async function startMock(patch: FaultPatch = {}): Promise<RunningMock> {
+  const store = new TransactionStore();
+  const faults = new Faults({ ...mockSettings({}, () => 42).faults, ...patch });
+  const app = createMockApp({ store, faults });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    store,
+    faults,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import type { ProcessingPolicy, ProcessingState, Transaction } from '../src/domain/transaction';
+import { processTransaction, statusQuery } from '../src/workflows';
+import { fastPolicy, newTransaction, startWorker, testClient, type RunningWorker } from './support/harness';
+import { startMock, type RunningMock } from './support/mock-server';
+import { uniqueTaskQueue } from './support/temporal';
+import { eventually } from './support/eventually';
+
+describe('processTransaction workflow (real dev server, real worker, mock over HTTP)', function () {
+  let client: Client;
+  let mock: RunningMock;
+  let worker: RunningWorker;
+  let taskQueue: string;
+
+  before(async function () {
+    client = await testClient();
+    mock = await startMock();
+    taskQueue = uniqueTaskQueue('workflow');
+    worker = await startWorker({ taskQueue, postingUrl: mock.url, postingTimeoutMs: 500 });
+  });
+
+  after(async function () {
+    await worker?.stop();
+    await mock?.stop();
+  });
+
+  beforeEach(function () {
+    mock.store.clear();
+    mock.faults.update({ preWriteFailureRate: 0, postWriteFailureRate: 0, getFailureRate: 0, outage: false });
+  });
+
+  function run(transaction: Transaction, policy: ProcessingPolicy = fastPolicy()) {
+    return client.workflow.start(processTransaction, {
+      taskQueue,
+      workflowId: transaction.id,
+      args: [{ transaction, policy }],
+    });
+  }
+
+  it('posts a new transaction once and reports it completed', async function () {
+    const tx = newTransaction();
+    const state = await (await run(tx)).result();
+    assert.equal(state.status, 'completed');
+    assert.equal(state.outcome, 'posted');
+    assert.equal(state.attempts, 2, 'one check and one post');
+    assert.ok(state.completedAt);
+    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(mock.store.first(tx.id)?.amount, '150.50', 'the exact decimal reached the downstream');
+  });
+
+  it('does not post a transaction the downstream already holds', async function () {
+    const tx = newTransaction();
+    mock.store.add({ id: tx.id, amount: tx.amount, currency: tx.currency, description: null, timestamp: tx.timestamp });
+    const state = await (await run(tx)).result();
+    assert.equal(state.outcome, 'already_present');
+    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(mock.store.stats().requests.post, 0);
+  });
+
+  it('retries a pre-write failure and posts once', async function () {
+    mock.faults.update({ preWriteFailureRate: 1 });
+    const tx = newTransaction();
+    const handle = await run(tx);
+    await eventually(() => assert.ok(mock.store.stats().faults.preWrite >= 2));
+    mock.faults.update({ preWriteFailureRate: 0 });
+    const state = await handle.result();
+    assert.equal(state.outcome, 'posted');
+    assert.ok(state.attempts >= 4, `attempts ${state.attempts}`);
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('after a post-write failure (5xx), the retry finds the transaction by GET and does not post again', async function () {
+    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'error' });
+    const tx = newTransaction();
+    const state = await (await run(tx)).result();
+    assert.equal(state.status, 'completed');
+    assert.equal(state.outcome, 'already_present');
+    assert.equal(mock.store.stats().faults.postWrite, 1);
+    assert.equal(mock.store.stats().requests.post, 1, 'exactly one POST');
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('after a POST that timed out but was written, the retry does not post again', async function () {
+    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
+    const tx = newTransaction();
+    const state = await (await run(tx)).result();
+    assert.equal(state.outcome, 'already_present');
+    assert.equal(mock.store.stats().faults.postWriteHang, 1);
+    assert.equal(mock.store.stats().requests.post, 1);
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('fails at once on a rejection, with the cause chain down to the downstream answer', async function () {
+    // The mock refuses a malformed currency with 400: a final answer, not worth a retry.
+    const tx = newTransaction({ currency: 'inr' });
+    const err = await (await run(tx)).result().then(
+      () => assert.fail('expected the workflow to fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowFailedError);
+    const failed = err.cause;
+    assert.ok(failed instanceof ApplicationFailure);
+    assert.equal(failed.type, 'TransactionFailed');
+    const activity = failed.cause;
+    assert.ok(activity instanceof ActivityFailure);
+    assert.equal(activity.activityType, 'postTransaction');
+    const rejection = activity.cause;
+    assert.ok(rejection instanceof ApplicationFailure);
+    assert.equal(rejection.type, 'PostingRejected');
+    assert.equal(rejection.nonRetryable, true);
+    assert.match(rejection.message, /answered 400/);
+    const state = failed.details?.[0] as ProcessingState;
+    assert.equal(state.status, 'failed');
+    assert.match(state.lastError ?? '', /answered 400/);
+    assert.equal(mock.store.stats().requests.post, 1, 'no retry after a rejection');
+  });
+
+  it('answers the status query while it retries, then completes when the downstream recovers', async function () {
+    mock.faults.update({ outage: true });
+    const tx = newTransaction();
+    const handle = await run(tx);
+    const during = await eventually(async () => {
+      const s = await handle.query(statusQuery);
+      assert.equal(s.status, 'processing');
+      return s;
+    });
+    assert.equal(during.completedAt, null);
+    mock.faults.update({ outage: false });
+    const state = await handle.result();
+    assert.equal(state.status, 'completed');
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('fails with its last error when the deadline passes', async function () {
+    mock.faults.update({ outage: true });
+    const tx = newTransaction();
+    const policy = fastPolicy({ deadlineMs: 1_500 });
+    policy.check.maximumIntervalMs = 200;
+    const err = await (await run(tx, policy)).result().then(
+      () => assert.fail('expected the workflow to fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.ok(err.cause instanceof ApplicationFailure);
+    assert.equal(err.cause.type, 'TransactionFailed');
+    assert.ok(err.cause.cause instanceof ActivityFailure);
+    assert.ok(err.cause.cause.cause instanceof TimeoutFailure, `got ${err.cause.cause.cause?.name}`);
+    const state = err.cause.details?.[0] as ProcessingState;
+    assert.equal(state.status, 'failed');
+    assert.match(state.lastError ?? '', /503|timeout/i);
+    assert.equal(mock.store.copies(tx.id), 0);
+  });
+});
