@@ -36,14 +36,21 @@ const timestamp = z.iso.datetime({
   message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z',
 });
 
+// Checked on the raw parsed JSON: a record schema would silently drop a "__proto__" key instead of refusing it.
 function metadata(limitBytes: number) {
-  return z.record(z.string(), z.unknown(), { message: 'must be a JSON object' }).superRefine((value, ctx) => {
-    const problem = metadataProblem(value, 1);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    else if (Buffer.byteLength(JSON.stringify(value)) > limitBytes) {
-      ctx.addIssue({ code: 'custom', message: `must be at most ${limitBytes} bytes as JSON` });
-    }
-  });
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      const problem =
+        value === null || typeof value !== 'object' || Array.isArray(value)
+          ? 'must be a JSON object'
+          : metadataProblem(value, 1);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      else if (Buffer.byteLength(JSON.stringify(value)) > limitBytes) {
+        ctx.addIssue({ code: 'custom', message: `must be at most ${limitBytes} bytes as JSON` });
+      }
+    })
+    .transform((value) => value as Record<string, unknown>);
 }
 
 function metadataProblem(value: unknown, depth: number): string | undefined {
@@ -59,6 +66,8 @@ function metadataProblem(value: unknown, depth: number): string | undefined {
 
 /** Amount rules depend on the currency: checked once both fields are known good. */
 function amountForCurrency(value: { amount: string | number; currency: string }, ctx: z.RefinementCtx) {
+  // zod runs this even when other fields failed: judge the amount only against a good currency.
+  if (typeof value.currency !== 'string' || !isCurrency(value.currency)) return;
   const parsed = parseAmount(value.amount, value.currency);
   if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: parsed.reason });
 }

@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import request from 'supertest';
+import type { Express } from 'express';
+import { startWorker, testClient, type RunningWorker } from './support/harness';
+import { startMock, type RunningMock } from './support/mock-server';
+import { uniqueTaskQueue } from './support/temporal';
+import { testApp } from './support/api';
+import { eventually } from './support/eventually';
+
+const body = (overrides: Record<string, unknown> = {}) => ({
+  id: `api-${randomUUID()}`,
+  amount: '150.50',
+  currency: 'INR',
+  description: 'invoice 42',
+  source_account: 'acc_a',
+  destination_account: 'acc_b',
+  ...overrides,
+});
+
+function assertProblem(res: request.Response, status: number) {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /application\/problem\+json/);
+  assert.equal(res.body.status, status);
+  assert.ok(res.body.title);
+  assert.ok(res.body.request_id);
+  assert.equal(JSON.stringify(res.body).includes('    at '), false, 'no stack trace');
+}
+
+describe('API (supertest against createApp with a real Temporal client)', function () {
+  let client: Client;
+  let app: Express;
+  let taskQueue: string;
+
+  before(async function () {
+    client = await testClient();
+    taskQueue = uniqueTaskQueue('api'); // no worker polls it: every transaction stays pending
+    app = testApp(client, taskQueue);
+  });
+
+  async function workflowCount(id: string) {
+    const { count } = await client.workflow.count(`WorkflowId = "${id}"`);
+    return count;
+  }
+
+  describe('POST /api/transactions', function () {
+    it('202 for a new ID, with Location, a pending status and the amount in canonical form', async function () {
+      const b = body({ amount: 150.5 });
+      const res = await request(app).post('/api/transactions').send(b);
+      assert.equal(res.status, 202);
+      assert.equal(res.headers.location, `/api/transactions/${b.id}`);
+      assert.equal(res.body.transactionId, b.id);
+      assert.equal(res.body.status, 'pending');
+      assert.equal(res.body.amount, '150.50');
+      assert.ok(Date.parse(res.body.submittedAt));
+      const description = await client.workflow.getHandle(b.id).describe();
+      assert.equal(description.type, 'processTransaction');
+      assert.equal(description.taskQueue, taskQueue);
+    });
+
+    it('200 with the current status for the same ID and the same body (amount spelled differently)', async function () {
+      const b = body();
+      assert.equal((await request(app).post('/api/transactions').send(b)).status, 202);
+      const again = await request(app)
+        .post('/api/transactions')
+        .send({ ...b, amount: 150.5 });
+      assert.equal(again.status, 200);
+      assert.equal(again.body.transactionId, b.id);
+      assert.equal(again.body.status, 'pending');
+    });
+
+    it('409 problem+json for the same ID with a different body; the first body stays', async function () {
+      const b = body();
+      await request(app).post('/api/transactions').send(b);
+      const res = await request(app)
+        .post('/api/transactions')
+        .send({ ...b, amount: '150.51' });
+      assertProblem(res, 409);
+      const read = await request(app).get(`/api/transactions/${b.id}`);
+      assert.equal(read.body.amount, '150.50');
+    });
+
+    it('takes the ID from the Idempotency-Key header, and a generated one when there is none', async function () {
+      const key = `key-${randomUUID()}`;
+      const { id: _id, ...noId } = body();
+      const keyed = await request(app).post('/api/transactions').set('Idempotency-Key', key).send(noId);
+      assert.equal(keyed.status, 202);
+      assert.equal(keyed.body.transactionId, key);
+      const generated = await request(app).post('/api/transactions').send(noId);
+      assert.equal(generated.status, 202);
+      assert.match(generated.body.transactionId, /^[0-9a-f-]{36}$/);
+    });
+
+    it('400 naming every failing field, and nothing is started', async function () {
+      const b = body({ amount: '1.234', currency: 'XYZ', extra: true, destination_account: 'a b' });
+      const res = await request(app).post('/api/transactions').send(b);
+      assertProblem(res, 400);
+      const fields = (res.body.errors as { field: string }[]).map((e) => e.field).sort();
+      assert.deepEqual(fields, ['body', 'body.currency', 'body.destination_account']);
+      assert.equal(await workflowCount(b.id as string), 0);
+    });
+
+    it('400 for too many decimals for the currency, a zero amount and a float in exponent form', async function () {
+      for (const [amount, currency, pattern] of [
+        ['10.5', 'JPY', /at most 0 decimal/],
+        ['1.0001', 'BHD', /at most 3 decimal/],
+        ['0.00', 'EUR', /greater than zero/],
+        [1e-7, 'EUR', /decimal string/],
+        ['-5', 'EUR', /plain decimal/],
+      ] as const) {
+        const b = body({ amount, currency });
+        const res = await request(app).post('/api/transactions').send(b);
+        assertProblem(res, 400);
+        assert.equal(res.body.errors[0].field, 'body.amount');
+        assert.match(res.body.errors[0].message, pattern);
+        assert.equal(await workflowCount(b.id as string), 0);
+      }
+    });
+
+    it('400 for malformed JSON, 415 for another content type, 413 for an oversize body', async function () {
+      assertProblem(
+        await request(app)
+          .post('/api/transactions')
+          .set('content-type', 'application/json')
+          .send('{"id": "x",'),
+        400,
+      );
+      assertProblem(
+        await request(app).post('/api/transactions').set('content-type', 'text/plain').send('hello'),
+        415,
+      );
+      const big = body({ description: 'x'.repeat(400), metadata: { blob: 'y'.repeat(20_000) } });
+      assertProblem(await request(app).post('/api/transactions').send(big), 413);
+      assert.equal(await workflowCount(big.id as string), 0);
+    });
+
+    it('400 for dangerous or deep metadata', async function () {
+      const proto = await request(app)
+        .post('/api/transactions')
+        .set('content-type', 'application/json')
+        .send(`{"amount":"1","currency":"EUR","metadata":{"__proto__":{"admin":true}}}`);
+      assertProblem(proto, 400);
+      assert.equal(proto.body.errors[0].field, 'body.metadata');
+      const deep = await request(app)
+        .post('/api/transactions')
+        .send(body({ metadata: { a: { b: { c: { d: { e: { f: 1 } } } } } } }));
+      assertProblem(deep, 400);
+    });
+  });
+
+  describe('GET /api/transactions/:id', function () {
+    it('404 for an unknown ID and for a malformed one', async function () {
+      assertProblem(await request(app).get(`/api/transactions/nope-${randomUUID()}`), 404);
+      assertProblem(await request(app).get(`/api/transactions/${'x'.repeat(129)}`), 400);
+    });
+
+    it('answers "pending" from describe() when no worker answers the query', async function () {
+      const b = body();
+      await request(app).post('/api/transactions').send(b);
+      const res = await request(app).get(`/api/transactions/${b.id}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 'pending');
+      assert.equal(res.body.sourceAccount, 'acc_a');
+      assert.equal(res.body.description, 'invoice 42');
+    });
+  });
+
+  describe('webhook dialect', function () {
+    const webhook = () => ({
+      transaction_id: `wh-${randomUUID()}`,
+      source_account: 'acc_src',
+      destination_account: 'acc_dst',
+      amount: 99.9,
+      currency: 'USD',
+    });
+
+    it('202 for new and repeated deliveries, 409 for a different body, v1 status shape', async function () {
+      const w = webhook();
+      const first = await request(app).post('/v1/webhooks/transactions').send(w);
+      assert.equal(first.status, 202);
+      assert.equal(first.body.status, 'PROCESSING');
+      assert.equal(first.body.amount, '99.90');
+      const again = await request(app).post('/v1/webhooks/transactions').send(w);
+      assert.equal(again.status, 202);
+      assertProblem(
+        await request(app)
+          .post('/v1/webhooks/transactions')
+          .send({ ...w, amount: 1 }),
+        409,
+      );
+      const read = await request(app).get(`/v1/transactions/${w.transaction_id}`);
+      assert.deepEqual(Object.keys(read.body).sort(), [
+        'amount',
+        'created_at',
+        'currency',
+        'destination_account',
+        'processed_at',
+        'source_account',
+        'status',
+        'transaction_id',
+      ]);
+      assert.equal(read.body.processed_at, null);
+    });
+
+    it('400 when a required field is missing', async function () {
+      const { source_account: _s, ...missing } = webhook();
+      const res = await request(app).post('/v1/webhooks/transactions').send(missing);
+      assertProblem(res, 400);
+      assert.equal(res.body.errors[0].field, 'body.source_account');
+    });
+  });
+
+  describe('health', function () {
+    it('/api/health reports Temporal reachable and the open transactions; GET / in the v1 shape', async function () {
+      await request(app).post('/api/transactions').send(body());
+      const res = await request(app).get('/api/health');
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 'ok');
+      assert.equal(res.body.temporal.reachable, true);
+      assert.ok(res.body.queue_depth >= 1, `queue_depth ${res.body.queue_depth}`);
+      assert.equal(typeof res.body.uptime_seconds, 'number');
+      assert.equal(res.body.error_rate.window_seconds, 60);
+      const root = await request(app).get('/');
+      assert.equal(root.body.status, 'healthy');
+    });
+  });
+
+  describe('with a worker and the mock', function () {
+    let mock: RunningMock;
+    let worker: RunningWorker;
+    let withWorker: Express;
+
+    before(async function () {
+      mock = await startMock();
+      const queue = uniqueTaskQueue('api-worker');
+      worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
+      withWorker = testApp(client, queue);
+    });
+
+    after(async function () {
+      await worker?.stop();
+      await mock?.stop();
+    });
+
+    it('reports completed with attempts and completedAt, in both dialects', async function () {
+      const b = body();
+      assert.equal((await request(withWorker).post('/api/transactions').send(b)).status, 202);
+      const done = await eventually(async () => {
+        const res = await request(withWorker).get(`/api/transactions/${b.id}`);
+        assert.equal(res.body.status, 'completed');
+        return res.body;
+      });
+      assert.equal(done.attempts, 2);
+      assert.equal(done.outcome, 'posted');
+      assert.ok(Date.parse(done.completedAt) >= Date.parse(done.submittedAt));
+      const v1 = await request(withWorker).get(`/v1/transactions/${b.id}`);
+      assert.equal(v1.body.status, 'PROCESSED');
+      assert.equal(v1.body.processed_at, done.completedAt);
+      assert.equal(mock.store.copies(b.id as string), 1);
+    });
+  });
+
+  describe('Temporal unreachable', function () {
+    let down: Express;
+    let downClient: Client;
+
+    before(function () {
+      // Nothing listens on port 1: every call fails to connect.
+      downClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+      down = testApp(downClient, 'unreachable');
+    });
+
+    it('503 with Retry-After for a submit, never a 202', async function () {
+      const res = await request(down).post('/api/transactions').send(body());
+      assertProblem(res, 503);
+      assert.ok(Number(res.headers['retry-after']) > 0);
+      const hook = await request(down)
+        .post('/v1/webhooks/transactions')
+        .send({
+          transaction_id: 'wh-x',
+          source_account: 'a',
+          destination_account: 'b',
+          amount: '1',
+          currency: 'EUR',
+        });
+      assertProblem(hook, 503);
+    });
+
+    it('503 for reads and for health', async function () {
+      assertProblem(await request(down).get('/api/transactions/some-id'), 503);
+      const health = await request(down).get('/api/health');
+      assert.equal(health.status, 503);
+      assert.equal(health.body.temporal.reachable, false);
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+import pino from 'pino';
+import { createApp } from '../../src/api/app';
+import { HealthService } from '../../src/api/health-service';
+import { TransactionsService } from '../../src/api/transactions-service';
+import type { ProcessingPolicy } from '../../src/domain/transaction';
+import { fastPolicy } from './harness';
+
+/** The real API wired to a real Temporal client, as main.ts wires it, with test-sized limits. */
+export function testApp(client: Client, taskQueue: string, policy: ProcessingPolicy = fastPolicy()) {
+  const transactions = new TransactionsService({
+    client,
+    taskQueue,
+    policy,
+    queryDeadlineMs: 60,
+    rpcTimeoutMs: 2_000,
+  });
+  const health = new HealthService({
+    client,
+    taskQueue,
+    windowMs: 60_000,
+    rpcTimeoutMs: 2_000,
+    startedAt: Date.now(),
+  });
+  return createApp({
+    transactions,
+    health,
+    logger: pino({ level: 'silent' }),
+    bodyLimitBytes: 16 * 1024,
+    metadataLimitBytes: 2 * 1024,
+    version: 'test',
+  });
+}
