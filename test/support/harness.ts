@@ -4,6 +4,7 @@ import {
   NativeConnection,
   Runtime,
   bundleWorkflowCode,
+  makeTelemetryFilterString,
   type Worker,
   type WorkflowBundle,
 } from '@temporalio/worker';
@@ -15,7 +16,10 @@ import { testTemporalAddress } from './temporal';
 
 // Quiet SDK logs in tests; must happen before the first NativeConnection or Worker.
 try {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
 } catch {
   // Already installed by another test file.
 }
@@ -32,7 +36,8 @@ let client: Promise<Client> | undefined;
 
 export function testClient(): Promise<Client> {
   client ??= Connection.connect({ address: testTemporalAddress() }).then(
-    (connection) => new Client({ connection, namespace: 'default', workflow: { queryRejectCondition: 'NOT_OPEN' } }),
+    (connection) =>
+      new Client({ connection, namespace: 'default', workflow: { queryRejectCondition: 'NOT_OPEN' } }),
   );
   return client;
 }
@@ -89,7 +94,12 @@ export async function startWorker(opts: {
     taskQueue: opts.taskQueue,
     posting,
     workflowBundle: await workflowBundle(),
-    settings: { shutdownGraceMs: 1_000, maxConcurrentActivities: 100, maxConcurrentWorkflowTasks: 50, maxCachedWorkflows: 500 },
+    settings: {
+      shutdownGraceMs: 1_000,
+      maxConcurrentActivities: 100,
+      maxConcurrentWorkflowTasks: 50,
+      maxCachedWorkflows: 500,
+    },
   });
   const running = worker.run();
   return {

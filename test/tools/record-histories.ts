@@ -1,0 +1,53 @@
+/**
+ * Records the workflow histories that test/replay.test.ts replays. Run after a deliberate change to the
+ * workflow (and say so in the commit):
+ *   TXFLOW_TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 node dist/test/tools/record-histories.js
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Transaction } from '../../src/domain/transaction';
+import { processTransaction } from '../../src/workflows';
+import { fastPolicy, newTransaction, startWorker, testClient } from '../support/harness';
+import { startMock } from '../support/mock-server';
+import { uniqueTaskQueue } from '../support/temporal';
+import type { FaultPatch } from '../../src/mock/config';
+
+const OUT = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
+
+const SCENARIOS: { name: string; faults: FaultPatch; transaction: Partial<Transaction> }[] = [
+  {
+    name: 'post-write-recovery',
+    faults: { postWriteFailureRate: 1, postWriteMode: 'error' },
+    transaction: {},
+  },
+  { name: 'pre-write-retries', faults: { preWriteFailureRate: 0.7, seed: 7 }, transaction: {} },
+  { name: 'rejected', faults: {}, transaction: { currency: 'inr' } },
+];
+
+async function main() {
+  const client = await testClient();
+  for (const scenario of SCENARIOS) {
+    const mock = await startMock(scenario.faults);
+    const taskQueue = uniqueTaskQueue('record');
+    const worker = await startWorker({ taskQueue, postingUrl: mock.url });
+    const transaction = newTransaction({ id: `replay-${scenario.name}`, ...scenario.transaction });
+    const handle = await client.workflow.start(processTransaction, {
+      taskQueue,
+      workflowId: `${transaction.id}-${Date.now()}`,
+      args: [{ transaction, policy: fastPolicy() }],
+    });
+    await handle.result().catch(() => undefined);
+    const history = await handle.fetchHistory();
+    await writeFile(path.join(OUT, `${scenario.name}.json`), `${historyToJSON(history)}\n`);
+    console.log(`${scenario.name}: ${history.events?.length} events`);
+    await worker.stop();
+    await mock.stop();
+  }
+  await client.connection.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
