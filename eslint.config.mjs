@@ -17,13 +17,15 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: only the workflow SDK and type imports.
     files: ['src/workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: ['*', '!@temporalio/workflow', '!./*', '!../domain/*'],
-              message: 'Workflow code may import only @temporalio/workflow, sibling files and (as types) domain files.',
+              regex: '^(?!@temporalio/workflow$|\\./|\\.\\./domain/)',
+              allowTypeImports: true,
+              message:
+                'Workflow code imports only @temporalio/workflow, sibling files and domain files (others as types).',
             },
           ],
         },

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createPostingActivities } from '../src/activities';
+import { createPostingClient, encodeBody, type PostingClient } from '../src/posting/posting-client';
+import { newTransaction } from './support/harness';
+import { startMock, type RunningMock } from './support/mock-server';
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ApplicationFailure, `got ${String(err)}`);
+  return err;
+}
+
+describe('posting activities against the mock over HTTP', function () {
+  let mock: RunningMock;
+  let posting: PostingClient;
+  let activities: ReturnType<typeof createPostingActivities>;
+
+  before(async function () {
+    mock = await startMock();
+    posting = createPostingClient({ baseUrl: mock.url, timeoutMs: 300, amountFormat: 'number' });
+    activities = createPostingActivities(posting);
+  });
+
+  after(async function () {
+    await posting?.close();
+    await mock?.stop();
+  });
+
+  beforeEach(function () {
+    mock.store.clear();
+    mock.faults.update({ preWriteFailureRate: 0, postWriteFailureRate: 0, getFailureRate: 0, outage: false });
+  });
+
+  const quiet = new DefaultLogger('ERROR');
+  const attempt = (n: number) => new MockActivityEnvironment({ attempt: n }, { logger: quiet });
+
+  it('checkExists: 404 is "not found", 200 is "found", with the attempt number', async function () {
+    const tx = newTransaction();
+    assert.deepEqual(await attempt(1).run(activities.checkExists, tx.id), { found: false, attempt: 1 });
+    mock.store.add({ id: tx.id, amount: '1.00', currency: 'EUR' });
+    assert.deepEqual(await attempt(3).run(activities.checkExists, tx.id), { found: true, attempt: 3 });
+  });
+
+  it('checkExists: a 5xx is a retryable PostingUnavailable failure', async function () {
+    mock.faults.update({ getFailureRate: 1 });
+    const failure = await failureOf(attempt(2).run(activities.checkExists, 'any'));
+    assert.equal(failure.type, 'PostingUnavailable');
+    assert.equal(failure.nonRetryable, false);
+    assert.deepEqual(failure.details?.[0], {
+      attempt: 2,
+      status: (failure.details?.[0] as { status: number }).status,
+    });
+    assert.ok([500, 502, 503].includes((failure.details?.[0] as { status: number }).status));
+  });
+
+  it('postTransaction: the first attempt posts the exact decimal amount and the accounts in metadata', async function () {
+    const tx = newTransaction({ amount: '150.50', metadata: { invoice: 42 } });
+    assert.deepEqual(await attempt(1).run(activities.postTransaction, tx), { outcome: 'posted', attempt: 1 });
+    const stored = mock.store.first(tx.id);
+    assert.equal(stored?.amount, '150.50');
+    assert.deepEqual(stored?.metadata, {
+      source_account: 'acc_a',
+      destination_account: 'acc_b',
+      invoice: 42,
+    });
+  });
+
+  it('postTransaction: a retry finds the transaction by GET and does not post it again', async function () {
+    const tx = newTransaction();
+    mock.store.add({ id: tx.id, amount: tx.amount, currency: tx.currency });
+    assert.deepEqual(await attempt(2).run(activities.postTransaction, tx), {
+      outcome: 'already_present',
+      attempt: 2,
+    });
+    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(mock.store.stats().requests.post, 0);
+  });
+
+  it('postTransaction: a retry posts when the GET finds nothing', async function () {
+    const tx = newTransaction();
+    assert.deepEqual(await attempt(2).run(activities.postTransaction, tx), { outcome: 'posted', attempt: 2 });
+    assert.equal(mock.store.stats().requests.get, 1);
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('postTransaction: a 400 is a non-retryable PostingRejected failure', async function () {
+    const failure = await failureOf(
+      attempt(1).run(activities.postTransaction, newTransaction({ currency: 'eur' })),
+    );
+    assert.equal(failure.type, 'PostingRejected');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /answered 400/);
+  });
+
+  it('postTransaction: a POST held past the client timeout is a retryable PostingTimeout, though it was written', async function () {
+    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
+    const tx = newTransaction();
+    const failure = await failureOf(attempt(1).run(activities.postTransaction, tx));
+    assert.equal(failure.type, 'PostingTimeout');
+    assert.equal(failure.nonRetryable, false);
+    assert.match(failure.message, /no answer within 300 ms/);
+    assert.equal(mock.store.copies(tx.id), 1, 'the write happened: only a GET may decide what comes next');
+    mock.faults.update({ postWriteFailureRate: 0 });
+    assert.deepEqual(await attempt(2).run(activities.postTransaction, tx), {
+      outcome: 'already_present',
+      attempt: 2,
+    });
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('a refused connection is a retryable PostingUnavailable failure', async function () {
+    const nowhere = createPostingClient({
+      baseUrl: 'http://127.0.0.1:1',
+      timeoutMs: 300,
+      amountFormat: 'number',
+    });
+    const failure = await failureOf(
+      attempt(1).run(createPostingActivities(nowhere).postTransaction, newTransaction()),
+    );
+    assert.equal(failure.type, 'PostingUnavailable');
+    assert.match(failure.message, /ECONNREFUSED/);
+    await nowhere.close();
+  });
+
+  it('encodeBody writes the amount as a JSON number with its exact digits, or as a string', function () {
+    const tx = newTransaction({ amount: '0.10', metadata: { amount: '0.10' } });
+    const asNumber = encodeBody(tx, { amountFormat: 'number' });
+    assert.match(asNumber, /^\{"amount":0\.10,/);
+    assert.match(asNumber, /"metadata":\{.*"amount":"0\.10"/, 'metadata is left alone');
+    assert.match(encodeBody(tx, { amountFormat: 'string' }), /^\{"amount":"0\.10",/);
+  });
+});
