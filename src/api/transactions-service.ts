@@ -36,12 +36,18 @@ export interface TransactionsServiceDeps {
   rpcTimeoutMs: number;
 }
 
+export interface Found {
+  view: TransactionView;
+  /** Fingerprint of the body the transaction was first submitted with. */
+  fingerprint: string;
+}
+
 const FINAL_VIEW_CACHE = 10_000;
 
 /** The API's side of Temporal: one workflow per transaction, the transaction ID as its workflow ID. */
 export class TransactionsService {
   // Closed workflows never change, so their view is kept instead of fetching their result again.
-  private readonly finalViews = new Map<string, TransactionView>();
+  private readonly finalViews = new Map<string, Found>();
 
   constructor(private readonly deps: TransactionsServiceDeps) {}
 
@@ -84,9 +90,9 @@ export class TransactionsService {
   }
 
   /** The transaction's current view, or null when there is no such transaction. */
-  async get(id: string): Promise<{ view: TransactionView; fingerprint: string } | null> {
+  async get(id: string): Promise<Found | null> {
     const cached = this.finalViews.get(id);
-    if (cached) return { view: cached, fingerprint: (await this.describe(id))?.fingerprint ?? '' };
+    if (cached) return cached;
     const described = await this.describe(id);
     if (!described) return null;
     const { description, memo } = described;
@@ -161,16 +167,16 @@ export class TransactionsService {
       ...state,
       completedAt: state.completedAt ?? description.closeTime?.toISOString() ?? null,
     };
-    if (isTerminal(view.status)) this.remember(id, view);
+    if (isTerminal(view.status)) this.remember(id, { view, fingerprint: memo.fingerprint });
     return view;
   }
 
-  private remember(id: string, view: TransactionView): void {
+  private remember(id: string, found: Found): void {
     if (this.finalViews.size >= FINAL_VIEW_CACHE) {
       const oldest = this.finalViews.keys().next().value;
       if (oldest !== undefined) this.finalViews.delete(oldest);
     }
-    this.finalViews.set(id, view);
+    this.finalViews.set(id, found);
   }
 
   private rpc<T>(fn: () => Promise<T>): Promise<T> {

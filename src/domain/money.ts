@@ -7,7 +7,8 @@ const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
 /** Number of minor-unit digits of an ISO 4217 currency, or undefined when it is not a postable currency. */
 export function minorUnitDigits(currency: string): number | undefined {
-  if (NOT_POSTABLE.has(currency)) return undefined;
+  // The lookup ignores case; an ISO code does not.
+  if (!/^[A-Z]{3}$/.test(currency) || NOT_POSTABLE.has(currency)) return undefined;
   return cc.code(currency)?.digits;
 }
 

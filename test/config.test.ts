@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError } from '../src/config/env';
+import { apiSettings } from '../src/config/api';
+import { processingPolicy } from '../src/config/policy';
+import { postingSettings } from '../src/config/posting';
+import { temporalSettings } from '../src/config/temporal';
+
+const DIST = path.join(__dirname, '..', 'src');
+
+describe('configuration from env vars', function () {
+  it('has working defaults', function () {
+    assert.deepEqual(temporalSettings({}), {
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      taskQueue: 'txflow',
+    });
+    assert.equal(apiSettings({}).port, 3000);
+    assert.equal(postingSettings({}).baseUrl, 'http://127.0.0.1:8080');
+    const policy = processingPolicy({});
+    assert.equal(policy.deadlineMs, 24 * 3_600_000);
+    assert.equal(policy.post.maximumAttempts, 0);
+  });
+
+  it('reads values and trims a trailing slash from URLs', function () {
+    const posting = postingSettings({
+      POSTING_SERVICE_URL: 'http://downstream:8080/',
+      POSTING_TIMEOUT_MS: '2500',
+    });
+    assert.equal(posting.baseUrl, 'http://downstream:8080');
+    assert.equal(posting.timeoutMs, 2500);
+    const policy = processingPolicy({ POST_RETRY_BACKOFF: '1.5', PROCESSING_DEADLINE_MS: '60000' });
+    assert.equal(policy.post.backoffCoefficient, 1.5);
+    assert.equal(policy.deadlineMs, 60_000);
+  });
+
+  it('names every bad variable and its rule', function () {
+    assert.throws(
+      () => apiSettings({ PORT: 'abc', QUERY_DEADLINE_MS: '1' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /PORT="abc": must be a whole number/.test(err.message) &&
+        /QUERY_DEADLINE_MS="1": must be at least 5/.test(err.message),
+    );
+    assert.throws(
+      () => temporalSettings({ TEMPORAL_ADDRESS: 'no-port' }),
+      /TEMPORAL_ADDRESS="no-port": must be host:port/,
+    );
+    assert.throws(
+      () => postingSettings({ POSTING_SERVICE_URL: 'ftp://x' }),
+      /POSTING_SERVICE_URL="ftp:\/\/x"/,
+    );
+    assert.throws(
+      () => processingPolicy({ CHECK_RETRY_BACKOFF: '0.5' }),
+      /CHECK_RETRY_BACKOFF="0.5": must be at least 1/,
+    );
+  });
+
+  const badValues = [
+    ['api', 'PORT', '99999', 'must be at most 65535'],
+    ['worker', 'POSTING_TIMEOUT_MS', 'soon', 'must be a whole number'],
+    ['mock', 'MOCK_PRE_WRITE_FAILURE_RATE', '2', 'must be at most 1'],
+  ] as const;
+  for (const [entry, name, value, rule] of badValues) {
+    it(`npm run ${entry} stops at once with exit code 2 and a message naming ${name}`, function () {
+      const result = spawnSync(process.execPath, [path.join(DIST, entry, 'main.js')], {
+        env: { PATH: process.env.PATH, [name]: value, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(result.status, 2, result.stderr);
+      assert.ok(result.stderr.includes(`Invalid configuration:\n  ${name}="${value}": ${rule}`), result.stderr);
+    });
+  }
+});
