@@ -27,7 +27,7 @@ describe('worker start-up checks', function () {
     const namespace = `bare-${randomUUID().slice(0, 8)}`;
     await client.workflowService.registerNamespace({
       namespace,
-      workflowExecutionRetentionPeriod: { seconds: 86_400 },
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
     });
     await eventually(async () => {
       await assert.rejects(assertSearchAttributes(connection, namespace), (err: Error) => {
