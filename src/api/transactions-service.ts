@@ -24,7 +24,7 @@ import { asTemporalUnavailable } from './temporal-errors';
 export type SubmitResult =
   | { kind: 'accepted'; view: TransactionView }
   | { kind: 'duplicate'; view: TransactionView }
-  | { kind: 'conflict'; view: TransactionView };
+  | { kind: 'conflict' };
 
 export interface TransactionsServiceDeps {
   client: Client;
@@ -83,10 +83,12 @@ export class TransactionsService {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
     }
+    // The ID is taken: by this very submission (a retry), by a different one, or by a workflow that is not a
+    // transaction at all. Only the first is a duplicate.
     const existing = await this.get(transaction.id);
-    if (!existing) throw new Error(`workflow ${transaction.id} exists but cannot be described`);
-    const sameBody = existing.fingerprint === fingerprint;
-    return { kind: sameBody ? 'duplicate' : 'conflict', view: existing.view };
+    return existing?.fingerprint === fingerprint
+      ? { kind: 'duplicate', view: existing.view }
+      : { kind: 'conflict' };
   }
 
   /** The transaction's current view, or null when there is no such transaction. */

@@ -17,11 +17,10 @@ export function transactionsRouter(service: TransactionsService, metadataLimitBy
   router.post('/', async (req, res) => {
     requireJson(req);
     const body = validate(bodySchema, req.body);
-    const result = await service.submit(
-      fromApiBody(body, transactionIdOf(body.id, req.get('Idempotency-Key')), new Date()),
-    );
+    const submission = fromApiBody(body, transactionIdOf(body.id, req.get('Idempotency-Key')), new Date());
+    const result = await service.submit(submission);
     if (result.kind === 'conflict') {
-      throw conflict(`Transaction ${result.view.transaction.id} was already submitted with a different body`);
+      throw conflict(`Transaction ${submission.transaction.id} was already submitted with a different body`);
     }
     res
       .status(result.kind === 'accepted' ? 202 : 200)
