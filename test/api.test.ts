@@ -275,15 +275,13 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       const res = await request(down).post('/api/transactions').send(body());
       assertProblem(res, 503);
       assert.ok(Number(res.headers['retry-after']) > 0);
-      const hook = await request(down)
-        .post('/v1/webhooks/transactions')
-        .send({
-          transaction_id: 'wh-x',
-          source_account: 'a',
-          destination_account: 'b',
-          amount: '1',
-          currency: 'EUR',
-        });
+      const hook = await request(down).post('/v1/webhooks/transactions').send({
+        transaction_id: 'wh-x',
+        source_account: 'a',
+        destination_account: 'b',
+        amount: '1',
+        currency: 'EUR',
+      });
       assertProblem(hook, 503);
     });
 

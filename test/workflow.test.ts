@@ -52,7 +52,13 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
 
   it('does not post a transaction the downstream already holds', async function () {
     const tx = newTransaction();
-    mock.store.add({ id: tx.id, amount: tx.amount, currency: tx.currency, description: null, timestamp: tx.timestamp });
+    mock.store.add({
+      id: tx.id,
+      amount: tx.amount,
+      currency: tx.currency,
+      description: null,
+      timestamp: tx.timestamp,
+    });
     const state = await (await run(tx)).result();
     assert.equal(state.outcome, 'already_present');
     assert.equal(mock.store.copies(tx.id), 1);

@@ -1,0 +1,292 @@
+// `npm run bench [-- --quick]`: one dev server, then (1) the raw Temporal limit with no-op workflows and
+// (2) txflow on the same server, and the ratios between them. Prints a table, writes results/bench-*.json.
+import { Client, Connection } from '@temporalio/client';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { runMain } from '../config/env';
+import { createLogger } from '../config/logger';
+import { startDevServer } from '../stack/dev-server';
+import { freePort } from '../stack/ports';
+import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../stack/processes';
+import { obtainTemporalCli } from '../stack/temporal-cli';
+import { closedLoop, type LoopResult } from './closed-loop';
+import { processStats, type ProcessStats } from './process-stats';
+
+const log = createLogger('bench');
+const DIST = path.resolve(__dirname, '..');
+const CONCURRENCIES = [1, 8, 64];
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'results' },
+    'eager-activities': { type: 'boolean', default: false },
+  },
+});
+const SIZE = flags.quick
+  ? { starts: (c: number) => Math.max(50, c * 10), workflows: 150 }
+  : { starts: (c: number) => Math.max(300, c * 40), workflows: 1_000 };
+
+void runMain(async () => {
+  const run = Date.now().toString(36);
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'txflow-bench-'));
+  const cliPath = await obtainTemporalCli({ log });
+  const server = await startDevServer({
+    cliPath,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    port: await freePort(),
+    uiPort: false,
+    namespace: 'default',
+    log,
+    extraArgs: flags['eager-activities']
+      ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true']
+      : undefined,
+  });
+  const children: ManagedProcess[] = [];
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const http = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+
+  try {
+    step('raw: workflow starts (no worker)');
+    const rawStarts: LoopResult[] = [];
+    for (const c of CONCURRENCIES) {
+      rawStarts.push(
+        await closedLoop(c, SIZE.starts(c), async (i) => {
+          await client.workflow.start('noop', {
+            taskQueue: `raw-starts-${run}`,
+            workflowId: `raw-${run}-${c}-${i}`,
+          });
+        }),
+      );
+      report(`  ${c} clients`, rawStarts.at(-1)!);
+    }
+
+    step('raw: no-op workflow with two no-op activities, one worker');
+    const rawQueue = `raw-e2e-${run}`;
+    const rawWorker = await spawnNode('raw-worker', 'bench/raw-worker-main.js', { TASK_QUEUE: rawQueue });
+    await rawWorker.waitForLine((l) => l.includes('worker running'), 120_000);
+    const rawE2e = await completeAll(rawQueue, 'twoActivities', SIZE.workflows, async (i) => {
+      await client.workflow.start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${run}-${i}` });
+    });
+    line(
+      `  ${rawE2e.perSecond.toFixed(1)} workflows/s (${SIZE.workflows} in ${rawE2e.seconds.toFixed(1)} s)`,
+    );
+    await rawWorker.stop(10_000);
+
+    step('txflow: API accept rate (no worker on its task queue)');
+    const mockPort = await freePort();
+    await spawnNode('mock', 'mock/main.js', {
+      PORT: String(mockPort),
+      MOCK_SEED: '1',
+      LOG_LEVEL: 'warn',
+    });
+    await waitForHttpOk(`http://127.0.0.1:${mockPort}/health`, { timeoutMs: 30_000 });
+    const acceptApi = await startApi(`accept-${run}`);
+    const accepts: LoopResult[] = [];
+    for (const c of CONCURRENCIES) {
+      accepts.push(
+        await closedLoop(c, SIZE.starts(c), async (i) => {
+          await submit(acceptApi.url, `acc-${run}-${c}-${i}`, 202);
+        }),
+      );
+      report(`  ${c} clients`, accepts.at(-1)!);
+    }
+    const duplicates = await closedLoop(8, SIZE.starts(8), async (i) => {
+      await submit(acceptApi.url, `acc-${run}-8-${i}`, 200);
+    });
+    report('  duplicates, 8 clients', duplicates);
+    const acceptStats = await processStats(acceptApi.process.pid ?? -1);
+    await acceptApi.process.stop(10_000);
+
+    step('txflow: end to end, mock with no latency and no faults');
+    const txQueue = `tx-${run}`;
+    const worker = await spawnNode('worker', 'worker/main.js', {
+      TASK_QUEUE: txQueue,
+      POSTING_SERVICE_URL: `http://127.0.0.1:${mockPort}`,
+      POSTING_TIMEOUT_MS: '1000',
+    });
+    await worker.waitForLine((l) => l.includes('worker running'), 120_000);
+    const api = await startApi(txQueue);
+    const clean = await completeAll(txQueue, 'processTransaction', SIZE.workflows, (i) =>
+      submit(api.url, `e2e-${run}-${i}`, 202),
+    );
+    line(
+      `  ${clean.perSecond.toFixed(1)} transactions/s (${SIZE.workflows} in ${clean.seconds.toFixed(1)} s)`,
+    );
+
+    step('txflow: end to end, 20% pre-write and 10% post-write failures');
+    await request(`http://127.0.0.1:${mockPort}/admin/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        preWriteFailureRate: 0.2,
+        postWriteFailureRate: 0.1,
+        postWriteMode: 'mixed',
+        postWriteHangMs: 1_500,
+      }),
+      dispatcher: http,
+    }).then((r) => r.body.dump());
+    const faulty = await completeAll(
+      txQueue,
+      'processTransaction',
+      SIZE.workflows,
+      (i) => submit(api.url, `faulty-${run}-${i}`, 202),
+      SIZE.workflows,
+    );
+    line(
+      `  ${faulty.perSecond.toFixed(1)} transactions/s (${SIZE.workflows} in ${faulty.seconds.toFixed(1)} s)`,
+    );
+    const mockStats = (await (
+      await request(`http://127.0.0.1:${mockPort}/admin/stats`, { dispatcher: http })
+    ).body.json()) as {
+      posts: number;
+      distinctIds: number;
+      duplicates: string[];
+      faults: Record<string, number>;
+    };
+
+    const apiStats = await processStats(api.process.pid ?? -1);
+    const workerStats = await processStats(worker.pid ?? -1);
+    const result = {
+      run,
+      at: new Date().toISOString(),
+      quick: flags.quick,
+      eagerActivities: flags['eager-activities'],
+      machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+      raw: { starts: rawStarts, twoActivityWorkflows: rawE2e },
+      txflow: {
+        accepts,
+        duplicates,
+        endToEnd: clean,
+        endToEndWithFaults: faulty,
+        downstream: {
+          distinctIds: mockStats.distinctIds,
+          duplicates: mockStats.duplicates.length,
+          faults: mockStats.faults,
+        },
+        processes: { acceptApi: acceptStats, api: apiStats, worker: workerStats },
+      },
+      ratios: {
+        accept: CONCURRENCIES.map((c, i) => ({
+          concurrency: c,
+          ratio: accepts[i]!.perSecond / rawStarts[i]!.perSecond,
+        })),
+        endToEnd: clean.perSecond / rawE2e.perSecond,
+        endToEndWithFaults: faulty.perSecond / rawE2e.perSecond,
+      },
+    };
+    printSummary(result.ratios, { api: apiStats, worker: workerStats }, result.txflow.downstream);
+    await mkdir(flags.out, { recursive: true });
+    const file = path.join(flags.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    line(`\nresults: ${file}`);
+    if (mockStats.duplicates.length > 0) process.exitCode = 1;
+  } finally {
+    for (const child of children.reverse()) await child.stop(10_000);
+    await http.close();
+    await connection.close();
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+
+  function spawnNode(name: string, script: string, env: Record<string, string>) {
+    const child = spawnManaged({
+      name,
+      command: process.execPath,
+      args: [path.join(DIST, script)],
+      env: { ...process.env, TEMPORAL_ADDRESS: server.address, LOG_LEVEL: 'warn', ...env },
+    });
+    children.push(child);
+    return Promise.resolve(child);
+  }
+
+  async function startApi(taskQueue: string) {
+    const port = await freePort();
+    const proc = await spawnNode(`api-${taskQueue}`, 'api/main.js', {
+      PORT: String(port),
+      TASK_QUEUE: taskQueue,
+      CHECK_RETRY_INITIAL_INTERVAL_MS: '100',
+      POST_RETRY_INITIAL_INTERVAL_MS: '100',
+      POST_RETRY_MAX_INTERVAL_MS: '2000',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttpOk(`${url}/api/health`, { timeoutMs: 60_000 });
+    return { url, process: proc };
+  }
+
+  async function submit(base: string, id: string, expected: number) {
+    const res = await request(`${base}/api/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id,
+        amount: '10.00',
+        currency: 'EUR',
+        source_account: 'acc_a',
+        destination_account: 'acc_b',
+      }),
+      dispatcher: http,
+    });
+    await res.body.dump();
+    if (res.statusCode !== expected) throw new Error(`${id}: ${res.statusCode}`);
+  }
+
+  /** Starts `count` workflows with 64 callers and waits until visibility shows them completed. */
+  async function completeAll(
+    taskQueue: string,
+    type: string,
+    count: number,
+    start: (i: number) => Promise<void>,
+    alreadyCompleted = 0,
+  ) {
+    const t0 = Date.now();
+    const starts = await closedLoop(64, count, start);
+    if (starts.errors > 0) throw new Error(`${starts.errors} starts failed`);
+    const query = `TaskQueue = "${taskQueue}" AND WorkflowType = "${type}" AND ExecutionStatus = "Completed"`;
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const { count: done } = await client.workflow.count(query);
+      if (done >= alreadyCompleted + count) break;
+      if (Date.now() > deadline) throw new Error(`only ${done - alreadyCompleted} of ${count} completed`);
+      await sleep(100);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    return { workflows: count, seconds, perSecond: count / seconds };
+  }
+});
+
+function step(title: string) {
+  line(`\n${title}`);
+}
+
+function line(text: string) {
+  process.stdout.write(`${text}\n`);
+}
+
+function report(label: string, r: LoopResult) {
+  line(
+    `${label.padEnd(24)} ${r.perSecond.toFixed(1).padStart(7)}/s  p50 ${r.latencyMs.p50} ms  p90 ${r.latencyMs.p90} ms  p99 ${r.latencyMs.p99} ms  max ${r.latencyMs.max} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+  );
+}
+
+function printSummary(
+  ratios: { accept: { concurrency: number; ratio: number }[]; endToEnd: number; endToEndWithFaults: number },
+  procs: Record<string, ProcessStats | undefined>,
+  downstream: { distinctIds: number; duplicates: number },
+) {
+  step('txflow / raw');
+  for (const r of ratios.accept)
+    line(`  accept rate, ${r.concurrency} clients: ${(r.ratio * 100).toFixed(0)}%`);
+  line(
+    `  end to end: ${(ratios.endToEnd * 100).toFixed(0)}%   with faults: ${(ratios.endToEndWithFaults * 100).toFixed(0)}%`,
+  );
+  for (const [name, s] of Object.entries(procs)) {
+    if (s) line(`  ${name}: peak RSS ${s.peakRssMb} MB, CPU ${s.cpuSeconds.toFixed(1)} s`);
+  }
+  line(`  downstream: ${downstream.distinctIds} distinct IDs, ${downstream.duplicates} stored twice`);
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { apiSchema } from '../config/api';
+import { integer, name, parseEnv } from '../config/env';
+import { workerSchema } from '../config/worker';
+
+/** Fixed local ports of the bundled pieces (the API's is PORT). */
+export const MOCK_PORT = 8080;
+export const TEMPORAL_PORT = 7233;
+export const TEMPORAL_UI_PORT = 8233;
+
+const optionalHttpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+/, { message: 'must be an http(s) URL' })
+  .transform((u) => u.replace(/\/+$/, ''))
+  .optional();
+
+const optionalHostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/, { message: 'must be host:port' })
+  .optional();
+
+export const stackSchema = {
+  PORT: integer(3000, 1, 65_535),
+  /** Set: use that posting service and start no bundled mock. */
+  POSTING_SERVICE_URL: optionalHttpUrl,
+  /** Set: use that Temporal server and start no dev server. */
+  TEMPORAL_ADDRESS: optionalHostPort,
+  TEMPORAL_NAMESPACE: name('default'),
+  TXFLOW_DATA_DIR: z.string().min(1).default('./.data'),
+  /** Host the API binds; we poll it on loopback when it binds every interface. */
+  HOST: apiSchema.HOST,
+  // Stop graces of the children, so we wait a little longer than each of them does.
+  SHUTDOWN_GRACE_MS: apiSchema.SHUTDOWN_GRACE_MS,
+  WORKER_SHUTDOWN_GRACE_MS: workerSchema.WORKER_SHUTDOWN_GRACE_MS,
+};
+
+export interface StackSettings {
+  apiPort: number;
+  apiHost: string;
+  postingServiceUrl: string | undefined;
+  temporalAddress: string | undefined;
+  namespace: string;
+  dataDir: string;
+  apiGraceMs: number;
+  workerGraceMs: number;
+}
+
+export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
+  const e = parseEnv(stackSchema, env);
+  return {
+    apiPort: e.PORT,
+    apiHost: e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST,
+    postingServiceUrl: e.POSTING_SERVICE_URL,
+    temporalAddress: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    dataDir: e.TXFLOW_DATA_DIR,
+    apiGraceMs: e.SHUTDOWN_GRACE_MS,
+    workerGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+  };
+}
