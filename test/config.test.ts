@@ -70,7 +70,10 @@ describe('configuration from env vars', function () {
         timeout: 20_000,
       });
       assert.equal(result.status, 2, result.stderr);
-      assert.ok(result.stderr.includes(`Invalid configuration:\n  ${name}="${value}": ${rule}`), result.stderr);
+      assert.ok(
+        result.stderr.includes(`Invalid configuration:\n  ${name}="${value}": ${rule}`),
+        result.stderr,
+      );
     });
   }
 });

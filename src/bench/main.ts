@@ -68,7 +68,10 @@ void runMain(async () => {
 
     step('raw: no-op workflow with two no-op activities, one worker');
     const rawQueue = `raw-e2e-${run}`;
-    const rawWorker = await spawnNode('raw-worker', 'bench/raw-worker-main.js', { TASK_QUEUE: rawQueue });
+    const rawWorker = await spawnNode('raw-worker', 'bench/raw-worker-main.js', {
+      TASK_QUEUE: rawQueue,
+      LOG_LEVEL: 'info',
+    });
     await rawWorker.waitForLine((l) => l.includes('worker running'), 120_000);
     const rawE2e = await completeAll(rawQueue, 'twoActivities', SIZE.workflows, async (i) => {
       await client.workflow.start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${run}-${i}` });
@@ -109,6 +112,7 @@ void runMain(async () => {
       TASK_QUEUE: txQueue,
       POSTING_SERVICE_URL: `http://127.0.0.1:${mockPort}`,
       POSTING_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'info', // its ready line; it logs nothing per transaction at info
     });
     await worker.waitForLine((l) => l.includes('worker running'), 120_000);
     const api = await startApi(txQueue);
@@ -199,6 +203,7 @@ void runMain(async () => {
       name,
       command: process.execPath,
       args: [path.join(DIST, script)],
+      // warn: request logs of the API would cost this process (reading its pipe) as much as the API.
       env: { ...process.env, TEMPORAL_ADDRESS: server.address, LOG_LEVEL: 'warn', ...env },
     });
     children.push(child);
