@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createPostingActivities } from '../activities';
 import type { PostingClient } from '../posting/posting-client';
 import type { WorkerSettings } from '../config/worker';
@@ -9,12 +9,8 @@ export interface TxWorkerDeps {
   taskQueue: string;
   posting: PostingClient;
   settings: WorkerSettings;
-  /** A prebuilt bundle (tests build it once per suite); else the worker bundles src/workflows itself. */
-  workflowBundle?: WorkflowBundle;
-}
-
-export function workflowsPath(): string {
-  return require.resolve('../workflows');
+  /** The workflow code, bundled (see workflow-bundle.ts). */
+  workflowBundle: WorkflowBundleOption;
 }
 
 export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
@@ -22,7 +18,7 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: workflowsPath() }),
+    workflowBundle: deps.workflowBundle,
     activities: createPostingActivities(deps.posting),
     shutdownGraceTime: deps.settings.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: deps.settings.maxConcurrentActivities,

@@ -7,6 +7,7 @@ import { workerSettings } from '../config/worker';
 import { createPostingClient } from '../posting/posting-client';
 import { createTxWorker } from './create-worker';
 import { assertSearchAttributes } from './search-attributes-check';
+import { workflowBundle } from './workflow-bundle';
 
 void runMain(async () => {
   const temporal = temporalSettings();
@@ -36,7 +37,13 @@ void runMain(async () => {
   const connection = await NativeConnection.connect({ address: temporal.address });
   await assertSearchAttributes(connection, temporal.namespace);
   const postingClient = createPostingClient(posting);
-  const worker = await createTxWorker({ ...temporal, connection, posting: postingClient, settings });
+  const worker = await createTxWorker({
+    ...temporal,
+    connection,
+    posting: postingClient,
+    settings,
+    workflowBundle: await workflowBundle(log),
+  });
 
   // Worker.run() handles SIGINT/SIGTERM itself: stops polling and lets running activities finish.
   const running = worker.run();

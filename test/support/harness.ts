@@ -11,7 +11,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { ProcessingPolicy, RetrySettings, Transaction } from '../../src/domain/transaction';
 import { createPostingClient, type PostingClient } from '../../src/posting/posting-client';
-import { createTxWorker, workflowsPath } from '../../src/worker/create-worker';
+import { createTxWorker } from '../../src/worker/create-worker';
+import { workflowsPath } from '../../src/worker/workflow-bundle';
 import { testTemporalAddress } from './temporal';
 
 // Quiet SDK logs in tests; must happen before the first NativeConnection or Worker.
