@@ -37,10 +37,10 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
   }
 }
 
-export function integer(defaultValue: number, min: number, max: number) {
+function numeric(pattern: RegExp, kind: string, defaultValue: number, min: number, max: number) {
   return z
     .string()
-    .regex(/^-?\d+$/, { message: 'must be a whole number' })
+    .regex(pattern, { message: `must be ${kind}` })
     .transform(Number)
     .pipe(
       z
@@ -51,19 +51,11 @@ export function integer(defaultValue: number, min: number, max: number) {
     .default(defaultValue);
 }
 
-export function decimal(defaultValue: number, min: number, max: number) {
-  return z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, { message: 'must be a decimal number' })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { message: `must be at least ${min}` })
-        .max(max, { message: `must be at most ${max}` }),
-    )
-    .default(defaultValue);
-}
+export const integer = (defaultValue: number, min: number, max: number) =>
+  numeric(/^-?\d+$/, 'a whole number', defaultValue, min, max);
+
+export const decimal = (defaultValue: number, min: number, max: number) =>
+  numeric(/^\d+(\.\d+)?$/, 'a decimal number', defaultValue, min, max);
 
 export function httpUrl(defaultValue: string) {
   return z
