@@ -15,6 +15,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The API's test page (GET / in a browser) is read from the source tree at start-up; tsc copies no .html.
+COPY --from=build /app/src/api/test-page ./src/api/test-page
 USER node
 ENTRYPOINT ["node"]
 CMD ["dist/src/api/main.js"]

@@ -158,4 +158,30 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     assert.match(state.lastError ?? '', /503|timeout/i);
     assert.equal(mock.store.copies(tx.id), 0);
   });
+
+  it('when the deadline cuts a POST of unknown outcome short, a final check finds it and completes it', async function () {
+    // The POST is written and held past the client timeout; from then on every GET fails until the
+    // deadline has passed and the final check is under way.
+    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 5_000 });
+    const tx = newTransaction();
+    const handle = await run(tx, fastPolicy({ deadlineMs: 1_500 }));
+    await eventually(() => assert.equal(mock.store.copies(tx.id), 1), 10_000, 5);
+    mock.faults.update({ getFailureRate: 1 });
+    await eventually(async () => {
+      const { events } = await handle.fetchHistory();
+      const scheduled = (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
+      assert.equal(scheduled.length, 3, 'check, post, final check');
+    });
+    mock.faults.update({ getFailureRate: 0 });
+    const state = await handle.result();
+    assert.equal(state.status, 'completed');
+    assert.equal(state.outcome, 'already_present');
+    assert.match(
+      state.lastError ?? '',
+      /timed out|answered 5\d\d/,
+      `the POST failure is kept as the last error: ${state.lastError}`,
+    );
+    assert.equal(mock.store.stats().requests.post, 1);
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
 });

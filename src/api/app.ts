@@ -4,6 +4,7 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import type { HealthService } from './health-service';
 import { requestContext } from './request-context';
 import { healthRouter } from './routes/health';
+import { testPageRouter } from './routes/test-page';
 import { transactionsRouter } from './routes/transactions';
 import { webhooksRouter } from './routes/webhooks';
 import type { TransactionsService } from './transactions-service';
@@ -15,6 +16,10 @@ export interface AppDeps {
   bodyLimitBytes: number;
   metadataLimitBytes: number;
   version: string;
+  /** Temporal Web UI base URL: the test page links each transaction to its run there. */
+  temporalUiUrl?: string;
+  /** Temporal namespace of the runs, for those links ('default'). */
+  namespace?: string;
 }
 
 /** The HTTP API, without listening: tests drive it with supertest, main.ts serves it. */
@@ -24,6 +29,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(requestContext(deps.logger));
   app.use(express.json({ limit: deps.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  app.use(testPageRouter({ temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace ?? 'default' }));
   app.use(healthRouter(deps.health, deps.version));
   app.use('/api/transactions', transactionsRouter(deps.transactions, deps.metadataLimitBytes));
   app.use('/v1', webhooksRouter(deps.transactions));

@@ -30,7 +30,14 @@ void runMain(async () => {
     startedAt: Date.now(),
   });
   const version = process.env.npm_package_version ?? '0.1.0';
-  const app = createApp({ transactions, health, logger, version, ...settings });
+  const app = createApp({
+    transactions,
+    health,
+    logger,
+    version,
+    namespace: temporal.namespace,
+    ...settings,
+  });
 
   const server = app.listen(settings.port, settings.host, () => {
     logger.info(

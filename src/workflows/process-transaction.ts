@@ -70,7 +70,7 @@ export async function processTransaction({
     // Anything but an activity failure is a bug here: let the workflow task fail and retry once it is fixed.
     if (!(err instanceof ActivityFailure)) throw err;
     recordFailure(state, err);
-    if (!isRejection(err) && (await postedAfterAll(state, transaction.id))) {
+    if (outcomeUnknown(err) && (await postedAfterAll(state, transaction.id))) {
       return complete(state, 'already_present');
     }
     setStatus(state, 'failed');
@@ -130,12 +130,10 @@ function setStatus(state: ProcessingState, status: TransactionStatus): void {
   upsertSearchAttributes([{ key: TX_STATUS, value: status }]);
 }
 
-function isRejection(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.nonRetryable === true
-  );
+/** A POST that gave up without a rejection may have been written; a failed check posted nothing. */
+function outcomeUnknown(err: ActivityFailure): boolean {
+  const rejected = err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
+  return err.activityType === 'postTransaction' && !rejected;
 }
 
 /** Keeps the deepest cause's message (e.g. "POST /transactions: answered 503") and its attempt number. */

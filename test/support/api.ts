@@ -1,13 +1,18 @@
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
-import { createApp } from '../../src/api/app';
+import { createApp, type AppDeps } from '../../src/api/app';
 import { HealthService } from '../../src/api/health-service';
 import { TransactionsService } from '../../src/api/transactions-service';
 import type { ProcessingPolicy } from '../../src/domain/transaction';
 import { fastPolicy } from './harness';
 
 /** The real API wired to a real Temporal client, as main.ts wires it, with test-sized limits. */
-export function testApp(client: Client, taskQueue: string, policy: ProcessingPolicy = fastPolicy()) {
+export function testApp(
+  client: Client,
+  taskQueue: string,
+  policy: ProcessingPolicy = fastPolicy(),
+  page: Pick<AppDeps, 'temporalUiUrl' | 'namespace'> = {},
+) {
   const transactions = new TransactionsService({
     client,
     taskQueue,
@@ -29,5 +34,6 @@ export function testApp(client: Client, taskQueue: string, policy: ProcessingPol
     bodyLimitBytes: 16 * 1024,
     metadataLimitBytes: 2 * 1024,
     version: 'test',
+    ...page,
   });
 }
