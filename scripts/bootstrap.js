@@ -137,6 +137,8 @@ function ensureBuild() {
   if (!fs.existsSync(tsc)) fail(`${rel(tsc)} is missing: run npm ci`);
   run(process.execPath, [tsc, '-p', 'tsconfig.json'], 'compiling TypeScript');
   for (const top of ['src', 'test']) pruneOrphans(path.join(dist, top), path.join(root, top));
+  // The worker loads this bundle instead of running webpack at every start.
+  run(process.execPath, [path.join(dist, 'src', 'worker', 'bundle-main.js')], 'bundling the workflow code');
   // An incremental build with nothing to emit may leave the file's time alone: mark this check done.
   const now = new Date();
   if (fs.existsSync(buildInfo)) fs.utimesSync(buildInfo, now, now);
