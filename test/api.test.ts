@@ -258,6 +258,11 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       assert.equal(v1.body.status, 'PROCESSED');
       assert.equal(v1.body.processed_at, done.completedAt);
       assert.equal(mock.store.copies(b.id as string), 1);
+      // What an operator sees in the Web UI: the run's summary and description.
+      const handle = client.workflow.getHandle(b.id as string);
+      const description = await handle.describe();
+      assert.equal(await description.staticSummary(), '150.50 INR acc_a → acc_b');
+      assert.match((await description.staticDetails()) ?? '', /invoice 42/);
     });
   });
 

@@ -77,6 +77,7 @@ export class TransactionsService {
               : []),
           ],
           staticSummary: summary(memo),
+          staticDetails: details(memo),
         }),
       );
       return { kind: 'accepted', view: pendingView(memo) };
@@ -213,6 +214,15 @@ function failedState(err: WorkflowFailedError, description: WorkflowExecutionDes
       completedAt: description.closeTime?.toISOString() ?? null,
     }
   );
+}
+
+/** The run page's description in the Web UI (markdown). */
+function details({ transaction: t, submittedAt }: TransactionMemo): string {
+  return [
+    `**${t.amount} ${t.currency}**${t.description ? ` — ${t.description}` : ''}`,
+    `from \`${t.sourceAccount ?? '-'}\` to \`${t.destinationAccount ?? '-'}\``,
+    `submitted ${submittedAt}`,
+  ].join('\n\n');
 }
 
 /** One line for the Web UI's run list, e.g. "150.50 INR acc_a → acc_b". */

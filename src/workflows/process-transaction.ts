@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -128,6 +129,17 @@ function complete(state: ProcessingState, outcome: PostingOutcome): ProcessingSt
 function setStatus(state: ProcessingState, status: TransactionStatus): void {
   state.status = status;
   upsertSearchAttributes([{ key: TX_STATUS, value: status }]);
+  // What an operator reads on the run's page in the Web UI.
+  const outcome = state.outcome === 'already_present' ? 'found already posted' : (state.outcome ?? '');
+  setCurrentDetails(
+    [
+      `**${status}**${outcome ? ` (${outcome})` : ''}`,
+      `attempts: ${state.attempts}`,
+      state.lastError && `last error: ${state.lastError}`,
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+  );
 }
 
 /** A POST that gave up without a rejection may have been written; a failed check posted nothing. */
