@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import type { ProcessingPolicy, ProcessingState, Transaction } from '../src/domain/transaction';
 import { processTransaction, statusQuery } from '../src/workflows';
 import { fastPolicy, newTransaction, startWorker, testClient, type RunningWorker } from './support/harness';
@@ -133,6 +134,12 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       return s;
     });
     assert.equal(during.completedAt, null);
+    const metadata = await handle.query(workflowMetadataQuery);
+    assert.match(
+      metadata.currentDetails ?? '',
+      /\*\*processing\*\*/,
+      'the run page in the Web UI shows the status',
+    );
     mock.faults.update({ outage: false });
     const state = await handle.result();
     assert.equal(state.status, 'completed');
