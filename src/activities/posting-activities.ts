@@ -18,12 +18,23 @@ export interface PostResult extends AttemptReport {
   outcome: PostingOutcome;
 }
 
+/** What one downstream call ended in, counted in `txflow_downstream_outcomes` for operators. */
+type DownstreamOutcome =
+  'found' | 'absent' | 'posted' | 'post_write_recovery' | 'rejected' | 'unavailable' | 'timeout';
+
+function count(outcome: DownstreamOutcome): void {
+  Context.current()
+    .metricMeter.createCounter('txflow_downstream_outcomes', '1', 'Downstream calls by outcome')
+    .add(1, { outcome });
+}
+
 export function createPostingActivities(posting: PostingClient) {
   return {
     /** Asks the posting service whether it already holds the transaction. */
     async checkExists(id: string): Promise<CheckResult> {
       const { attempt } = Context.current().info;
       const record = await guarded(attempt, () => posting.find(id, Context.current().cancellationSignal));
+      count(record === null ? 'absent' : 'found');
       return { found: record !== null, attempt };
     },
 
@@ -36,9 +47,11 @@ export function createPostingActivities(posting: PostingClient) {
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
         if (attempt > 1 && (await posting.find(transaction.id, signal)) !== null) {
+          count('post_write_recovery');
           return { outcome: 'already_present', attempt };
         }
         await posting.post(transaction, signal);
+        count('posted');
         return { outcome: 'posted', attempt };
       });
     },
@@ -53,6 +66,7 @@ async function guarded<T>(attempt: number, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (!(err instanceof PostingError)) throw err;
+    count(err.kind);
     throw ApplicationFailure.create({
       type: FAILURE_TYPES[err.kind],
       message: err.message,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { integer, parseEnv } from './env';
 
 export const workerSchema = {
@@ -5,6 +6,11 @@ export const workerSchema = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: integer(200, 1, 10_000),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: integer(100, 2, 10_000),
   WORKER_MAX_CACHED_WORKFLOWS: integer(1_000, 0, 100_000),
+  /** host:port where the worker serves Prometheus metrics at /metrics; unset: no metrics endpoint. */
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' })
+    .optional(),
 };
 
 export interface WorkerSettings {
@@ -12,6 +18,7 @@ export interface WorkerSettings {
   maxConcurrentActivities: number;
   maxConcurrentWorkflowTasks: number;
   maxCachedWorkflows: number;
+  metricsAddress: string | undefined;
 }
 
 export function workerSettings(env = process.env): WorkerSettings {
@@ -21,5 +28,6 @@ export function workerSettings(env = process.env): WorkerSettings {
     maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    metricsAddress: e.WORKER_METRICS_ADDRESS,
   };
 }

@@ -31,7 +31,11 @@ void runMain(async () => {
                 : 'info';
       log[pinoLevel]({ sdk: true, ...meta }, message);
     }),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      // The SDK's worker metrics and txflow's downstream outcomes, for Prometheus to scrape.
+      ...(settings.metricsAddress && { metrics: { prometheus: { bindAddress: settings.metricsAddress } } }),
+    },
   });
 
   const connection = await NativeConnection.connect({ address: temporal.address });

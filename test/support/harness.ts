@@ -100,6 +100,7 @@ export async function startWorker(opts: {
       maxConcurrentActivities: 100,
       maxConcurrentWorkflowTasks: 50,
       maxCachedWorkflows: 500,
+      metricsAddress: undefined,
     },
   });
   const running = worker.run();
