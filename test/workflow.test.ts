@@ -6,7 +6,9 @@ import type { ProcessingPolicy, ProcessingState, Transaction } from '../src/doma
 import { processTransaction, statusQuery } from '../src/workflows';
 import { fastPolicy, newTransaction, startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
-import { uniqueTaskQueue } from './support/temporal';
+import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
+import { spawnSync } from 'node:child_process';
+import { obtainTemporalCli } from '../src/stack/temporal-cli';
 import { eventually } from './support/eventually';
 
 describe('processTransaction workflow (real dev server, real worker, mock over HTTP)', function () {
@@ -189,6 +191,36 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       `the POST failure is kept as the last error: ${state.lastError}`,
     );
     assert.equal(mock.store.stats().requests.post, 1);
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('an operator reset of a failed transaction (the README command) runs it again and posts it once', async function () {
+    mock.faults.update({ outage: true });
+    const tx = newTransaction();
+    const failed = await run(tx, fastPolicy({ deadlineMs: 1_000 }));
+    await assert.rejects(failed.result(), WorkflowFailedError);
+    mock.faults.update({ outage: false });
+    const cli = await obtainTemporalCli();
+    const reset = spawnSync(
+      cli,
+      [
+        'workflow',
+        'reset',
+        '--address',
+        testTemporalAddress(),
+        '--workflow-id',
+        tx.id,
+        '--type',
+        'FirstWorkflowTask',
+        '--reason',
+        'downstream fixed',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(reset.status, 0, reset.stderr);
+    const state = await client.workflow.getHandle<typeof processTransaction>(tx.id).result();
+    assert.equal(state.status, 'completed');
+    assert.equal(state.outcome, 'posted');
     assert.equal(mock.store.copies(tx.id), 1);
   });
 });
