@@ -20,7 +20,13 @@ export const notFoundHandler: RequestHandler = (req) => {
 };
 
 /** The one error handler: every error becomes problem+json; nothing internal reaches the client. */
-export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+export const errorHandler: ErrorRequestHandler = (err, req, res, next) => {
+  if (res.headersSent) {
+    // Too late for a problem answer: Express's own handler cuts the connection.
+    req.log.error({ err }, 'request failed after the answer started');
+    next(err);
+    return;
+  }
   const problem = toProblem(err);
   if (problem.status >= 500) req.log.error({ err }, 'request failed');
   else req.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'request refused');
@@ -53,9 +59,24 @@ function toProblem(err: unknown): HttpProblem {
   const type = (err as { type?: string }).type;
   const known = type === undefined ? undefined : BODY_ERRORS[type];
   if (known) return new HttpProblem(known[0], known[1]);
+  // Other client errors raised by Express itself (http-errors style `status`): a path that is not valid
+  // percent-encoding, a body that does not decompress. Their own messages stay in the log.
+  const status = clientErrorStatus(err);
+  if (status !== undefined) {
+    return err instanceof URIError
+      ? new HttpProblem(status, 'Malformed URL', 'The path is not valid percent-encoding')
+      : new HttpProblem(status, 'Bad request', 'The request could not be read');
+  }
   return new HttpProblem(
     500,
     'Internal error',
     'The request could not be completed; it is safe to retry with the same ID.',
   );
+}
+
+function clientErrorStatus(err: unknown): number | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code < 500 ? code : undefined;
 }

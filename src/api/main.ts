@@ -41,7 +41,12 @@ void runMain(async () => {
 
   const server = app.listen(settings.port, settings.host, () => {
     logger.info(
-      { url: `http://${settings.host}:${settings.port}`, temporal: temporal.address },
+      {
+        url: `http://${settings.host}:${settings.port}`,
+        temporal: temporal.address,
+        api_keys: settings.apiKeys.length, // how many, never which
+        rate_limit_per_minute: settings.rateLimitPerMinute,
+      },
       'api listening',
     );
   });

@@ -25,6 +25,7 @@ export function requestContext(logger: Logger): RequestHandler {
           method: req.method,
           route: req.route?.path ? `${req.baseUrl}${req.route.path}` : req.baseUrl || req.path,
           status: res.statusCode,
+          ...(req.apiClient !== undefined && { client: req.apiClient }),
           ms: Number(process.hrtime.bigint() - started) / 1e6,
         },
         'request',

@@ -20,14 +20,22 @@ const account = z
   .string({ message: 'must be a string' })
   .regex(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'must be 1-64 characters of A-Z a-z 0-9 . _ : -' });
 
+// Invisible characters that can make text read differently from what it holds ("Trojan Source"): bidi
+// embeddings, overrides and isolates, zero-width space, word joiner and invisible operators, BOM. ZWJ/ZWNJ and
+// the LRM/RLM/ALM marks stay allowed: real scripts and emoji need them.
+const DECEPTIVE = /[\u200B\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/;
+
 // Printable text without control characters, for descriptions shown to people.
 const text = (max: number) =>
   z
     .string({ message: 'must be a string' })
     .max(max, { message: `must be at most ${max} characters` })
     // eslint-disable-next-line no-control-regex
-    .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s), {
+    .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/.test(s), {
       message: 'must not contain control characters',
+    })
+    .refine((s) => !DECEPTIVE.test(s), {
+      message: 'must not contain invisible or bidirectional-override characters',
     })
     .refine((s) => s.isWellFormed(), { message: 'must be well-formed Unicode' });
 
@@ -58,6 +66,10 @@ function metadataProblem(value: unknown, depth: number): string | undefined {
   if (depth > MAX_METADATA_DEPTH) return `must be nested at most ${MAX_METADATA_DEPTH} levels deep`;
   for (const [key, child] of Object.entries(value)) {
     if (FORBIDDEN_KEYS.has(key)) return `must not use the key "${key}"`;
+    // Lone surrogates pass through JSON.parse but break the downstream's JSON decoders.
+    if (!key.isWellFormed() || (typeof child === 'string' && !child.isWellFormed())) {
+      return 'must hold well-formed Unicode only';
+    }
     const problem = metadataProblem(child, depth + 1);
     if (problem) return problem;
   }
@@ -72,6 +84,12 @@ function amountForCurrency(value: { amount: string | number; currency: string },
   if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: parsed.reason });
 }
 
+// One error parameter covers both what a strict object refuses: a non-object, and keys it does not know.
+const objectError = (issue: { code?: string; keys?: readonly string[] }) =>
+  issue.code === 'unrecognized_keys'
+    ? `unknown field${issue.keys?.length === 1 ? '' : 's'} ${(issue.keys ?? []).map((k) => JSON.stringify(k)).join(', ')}`
+    : 'must be a JSON object';
+
 export function apiSubmissionSchema(metadataLimitBytes: number) {
   return z
     .strictObject(
@@ -85,7 +103,7 @@ export function apiSubmissionSchema(metadataLimitBytes: number) {
         source_account: account.optional(),
         destination_account: account.optional(),
       },
-      { message: 'must be a JSON object' },
+      { error: objectError },
     )
     .superRefine(amountForCurrency);
 }
@@ -99,7 +117,7 @@ export const webhookSubmissionSchema = z
       amount,
       currency,
     },
-    { message: 'must be a JSON object' },
+    { error: objectError },
   )
   .superRefine(amountForCurrency);
 

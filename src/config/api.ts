@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl, integer, parseEnv } from './env';
+import { httpUrl, integer, parseEnv, secretList } from './env';
 
 export const apiSchema = {
   PORT: integer(3000, 0, 65_535),
@@ -13,6 +13,10 @@ export const apiSchema = {
   HEALTH_WINDOW_MS: integer(5 * 60_000, 1_000, 24 * 3_600_000),
   SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
   TEMPORAL_UI_URL: httpUrl('http://127.0.0.1:8233'),
+  /** Comma-separated API keys; none means no authentication. */
+  API_KEYS: secretList(16, 256),
+  /** Requests per minute per client (API key, else IP address); 0 turns the limit off. */
+  RATE_LIMIT_PER_MINUTE: integer(60_000, 0, 10_000_000),
 };
 
 export interface ApiSettings {
@@ -25,6 +29,8 @@ export interface ApiSettings {
   healthWindowMs: number;
   shutdownGraceMs: number;
   temporalUiUrl: string;
+  apiKeys: string[];
+  rateLimitPerMinute: number;
 }
 
 export function apiSettings(env = process.env): ApiSettings {
@@ -39,5 +45,7 @@ export function apiSettings(env = process.env): ApiSettings {
     healthWindowMs: e.HEALTH_WINDOW_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     temporalUiUrl: e.TEMPORAL_UI_URL,
+    apiKeys: e.API_KEYS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
   };
 }

@@ -7,6 +7,9 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Variables whose values are secrets: an error message names them but never shows their value. */
+const SECRET_NAME = /(^|_)(KEYS?|SECRETS?|TOKENS?|PASSWORDS?)$/;
+
 /** Validates the env vars named by `shape`; throws ConfigError listing every bad variable. */
 export function parseEnv<S extends z.ZodRawShape>(
   shape: S,
@@ -18,7 +21,8 @@ export function parseEnv<S extends z.ZodRawShape>(
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.');
-    return `  ${name}=${JSON.stringify(env[name] ?? '')}: ${issue.message}`;
+    const shown = SECRET_NAME.test(name) ? '(hidden)' : JSON.stringify(env[name] ?? '');
+    return `  ${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }
@@ -86,4 +90,30 @@ export function bool(defaultValue: boolean) {
     .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
     .transform((v) => v === 'true' || v === '1')
     .default(defaultValue);
+}
+
+/**
+ * A comma-separated list of secrets (API keys): each `minLength`-`maxLength` visible ASCII characters, no
+ * spaces or commas. Unset or empty: an empty list. Problems name a key by its position, never its value.
+ */
+export function secretList(minLength: number, maxLength: number) {
+  const rule = new RegExp(`^[\\x21-\\x2B\\x2D-\\x7E]{${minLength},${maxLength}}$`);
+  return z
+    .string()
+    .transform((raw, ctx) => {
+      const items = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      items.forEach((item, i) => {
+        if (!rule.test(item)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `key ${i + 1} of ${items.length} (${item.length} characters) must be ${minLength}-${maxLength} visible ASCII characters without spaces or commas`,
+          });
+        }
+      });
+      return items;
+    })
+    .default([]);
 }

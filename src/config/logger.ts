@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { z } from 'zod';
 import { parseEnv } from './env';
 
@@ -6,9 +6,24 @@ const { LOG_LEVEL } = parseEnv({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** One JSON line per event, tagged with the component that wrote it. */
-export function createLogger(component: string): Logger {
-  return pino({ level: LOG_LEVEL, base: { component } });
+/** Where credentials would sit if request headers were ever logged: always written as "[redacted]". */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+];
+
+/** One JSON line per event, tagged with the component that wrote it; to stdout unless told otherwise. */
+export function createLogger(component: string, destination?: DestinationStream): Logger {
+  const options = {
+    level: LOG_LEVEL,
+    base: { component },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

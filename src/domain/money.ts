@@ -3,6 +3,9 @@ import cc from 'currency-codes';
 // ISO 4217 codes that are not money one can post: precious metals, bond units, test and "no currency".
 const NOT_POSTABLE = new Set(['XAU', 'XAG', 'XPD', 'XPT', 'XBA', 'XBB', 'XBC', 'XBD', 'XTS', 'XXX']);
 const MAX_INTEGER_DIGITS = 15;
+// A double carries any decimal of up to 15 significant digits exactly (DBL_DIG): a JSON number is taken only
+// when every amount of its size with the currency's digits fits in that, so its digits are the client's.
+const MAX_NUMBER_DIGITS = 15;
 const DECIMAL = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
 /** Number of minor-unit digits of an ISO 4217 currency, or undefined when it is not a postable currency. */
@@ -30,6 +33,12 @@ export function parseAmount(input: unknown, currency: string): AmountResult {
     if (!Number.isFinite(input)) return { ok: false, reason: 'must be a finite number' };
     text = String(input);
     if (/e/i.test(text)) return { ok: false, reason: 'send this amount as a decimal string, e.g. "0.01"' };
+    if (Math.abs(input) >= 10 ** (MAX_NUMBER_DIGITS - digits)) {
+      return {
+        ok: false,
+        reason: `as a JSON number must be below 10^${MAX_NUMBER_DIGITS - digits} (float precision); send it as a decimal string`,
+      };
+    }
   } else if (typeof input === 'string') {
     text = input;
   } else {

@@ -6,12 +6,15 @@ import { TransactionsService } from '../../src/api/transactions-service';
 import type { ProcessingPolicy } from '../../src/domain/transaction';
 import { fastPolicy } from './harness';
 
-/** The real API wired to a real Temporal client, as main.ts wires it, with test-sized limits. */
+/**
+ * The real API wired to a real Temporal client, as main.ts wires it, with test-sized limits; no auth and no
+ * rate limit unless `overrides` asks for them.
+ */
 export function testApp(
   client: Client,
   taskQueue: string,
   policy: ProcessingPolicy = fastPolicy(),
-  page: Pick<AppDeps, 'temporalUiUrl' | 'namespace'> = {},
+  overrides: Partial<Omit<AppDeps, 'transactions' | 'health'>> = {},
 ) {
   const transactions = new TransactionsService({
     client,
@@ -34,6 +37,6 @@ export function testApp(
     bodyLimitBytes: 16 * 1024,
     metadataLimitBytes: 2 * 1024,
     version: 'test',
-    ...page,
+    ...overrides,
   });
 }
