@@ -1,0 +1,21 @@
+import type { Scenario } from '../scenario';
+import { apiKill } from './api-kill';
+import { downstreamOutage } from './downstream-outage';
+import { faults10k } from './faults-10k';
+import { graceful } from './graceful';
+import { lateWrite } from './late-write';
+import { temporalKill } from './temporal-kill';
+import { twoWorkers } from './two-workers';
+import { workerKill } from './worker-kill';
+
+/** Every scenario, in the order `all` runs them. */
+export const SCENARIOS: readonly Scenario[] = [
+  workerKill,
+  temporalKill,
+  apiKill,
+  downstreamOutage,
+  lateWrite,
+  twoWorkers,
+  graceful,
+  faults10k,
+];
