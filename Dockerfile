@@ -1,22 +1,29 @@
 # One image for every txflow process; the command picks which: api (default), worker or mock.
 #   docker build -t txflow .
-#   docker run txflow dist/src/worker/main.js
-FROM node:20-bookworm-slim AS build
+#   docker run txflow worker
+# Multi-stage: the build stage has the dev dependencies and the compiler; the runtime stage only the
+# production dependencies and the compiled JavaScript, and runs as the unprivileged `node` user.
+FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+# tsc and the prebuilt workflow bundle (dist/workflow-bundle.js), then drop the dev dependencies.
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:20.20.2-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+COPY --from=build --chown=root:root /app/package.json ./
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
 # The API's test page (GET / in a browser) is read from the source tree at start-up; tsc copies no .html.
-COPY --from=build /app/src/api/test-page ./src/api/test-page
+COPY --from=build --chown=root:root /app/src/api/test-page ./src/api/test-page
+# Files owned by root, process run as `node`: the app cannot rewrite its own code.
 USER node
-ENTRYPOINT ["node"]
-CMD ["dist/src/api/main.js"]
+EXPOSE 3000
+# `sh -c` with the command as $0: api, worker or mock; node then replaces the shell (exec), so it gets the
+# stop signal itself (compose runs it under an init, see docker-compose.yml).
+ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker|mock) exec node \"dist/src/$0/main.js\" ;; *) echo \"usage: api | worker | mock (got: $0)\" >&2; exit 64 ;; esac"]
+CMD ["api"]

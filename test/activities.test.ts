@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createPostingActivities } from '../src/activities';
+import { attemptTimeLeft } from '../src/activities/posting-activities';
 import { createPostingClient, encodeBody, type PostingClient } from '../src/posting/posting-client';
 import { newTransaction } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
@@ -38,7 +39,17 @@ describe('posting activities against the mock over HTTP', function () {
   });
 
   const quiet = new DefaultLogger('ERROR');
-  const attempt = (n: number) => new MockActivityEnvironment({ attempt: n }, { logger: quiet });
+  // The mock environment's default info was scheduled at the epoch with a 1 s deadline: long past.
+  const attempt = (n: number) =>
+    new MockActivityEnvironment(
+      {
+        attempt: n,
+        scheduledTimestampMs: Date.now(),
+        scheduleToCloseTimeoutMs: 60_000,
+        startToCloseTimeoutMs: 10_000,
+      },
+      { logger: quiet },
+    );
 
   it('checkExists: 404 is "not found", 200 is "found", with the attempt number', async function () {
     const tx = newTransaction();
@@ -134,5 +145,21 @@ describe('posting activities against the mock over HTTP', function () {
     assert.match(asNumber, /^\{"amount":0\.10,/);
     assert.match(asNumber, /"metadata":\{.*"amount":"0\.10"/, 'metadata is left alone');
     assert.match(encodeBody(tx, { amountFormat: 'string' }), /^\{"amount":"0\.10",/);
+  });
+
+  it('attemptTimeLeft: the attempt or the deadline, whichever ends first, less a margin', function () {
+    const info = { startToCloseTimeoutMs: 10_000, scheduledTimestampMs: 0, scheduleToCloseTimeoutMs: 0 };
+    assert.equal(attemptTimeLeft(1_000, info, 1_000), 8_000, '20% margin of a 10 s attempt');
+    assert.equal(
+      attemptTimeLeft(1_000, { ...info, startToCloseTimeoutMs: 1_000 }, 1_000),
+      500,
+      'at least 500 ms',
+    );
+    assert.equal(
+      attemptTimeLeft(1_000, { ...info, scheduleToCloseTimeoutMs: 5_000 }, 1_000),
+      2_000,
+      'deadline first',
+    );
+    assert.ok(attemptTimeLeft(1_000, info, 9_500) < 0, 'nothing left: do not post');
   });
 });

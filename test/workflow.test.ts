@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  RetryState,
+  TimeoutFailure,
+  TimeoutType,
+} from '@temporalio/common';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import type { ProcessingPolicy, ProcessingState, Transaction } from '../src/domain/transaction';
-import { processTransaction, statusQuery } from '../src/workflows';
-import { fastPolicy, newTransaction, startWorker, testClient, type RunningWorker } from './support/harness';
+import { TX_STATUS } from '../src/domain/search-attributes';
+import { CANCEL_REFUSED, cancelUpdate, processTransaction, statusQuery } from '../src/workflows';
+import { Worker } from '@temporalio/worker';
+import {
+  fastPolicy,
+  newTransaction,
+  startWorker,
+  testClient,
+  workflowBundle,
+  type RunningWorker,
+} from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { obtainTemporalCli } from '../src/stack/temporal-cli';
 import { eventually } from './support/eventually';
 
@@ -161,7 +176,17 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     assert.ok(err.cause instanceof ApplicationFailure);
     assert.equal(err.cause.type, 'TransactionFailed');
     assert.ok(err.cause.cause instanceof ActivityFailure);
-    assert.ok(err.cause.cause.cause instanceof TimeoutFailure, `got ${err.cause.cause.cause?.name}`);
+    // Temporal gives up either at the deadline itself (a schedule-to-close timeout) or earlier, when the next
+    // backoff would overshoot it (the last 503, retry state TIMEOUT): both are retries stopped by the deadline.
+    const activity = err.cause.cause;
+    const last = activity.cause;
+    assert.ok(
+      (last instanceof TimeoutFailure && last.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE) ||
+        (last instanceof ApplicationFailure &&
+          last.type === 'PostingUnavailable' &&
+          activity.retryState === RetryState.TIMEOUT),
+      `${activity.activityType}: ${activity.retryState} ${last?.name} ${last?.message}`,
+    );
     const state = err.cause.details?.[0] as ProcessingState;
     assert.equal(state.status, 'failed');
     assert.match(state.lastError ?? '', /503|timeout/i);
@@ -221,6 +246,175 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     const state = await client.workflow.getHandle<typeof processTransaction>(tx.id).result();
     assert.equal(state.status, 'completed');
     assert.equal(state.outcome, 'posted');
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  describe('cancellation', function () {
+    const scheduled = async (id: string) => {
+      const { events } = await client.workflow.getHandle(id).fetchHistory();
+      return (events ?? [])
+        .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        .filter((name): name is string => Boolean(name));
+    };
+
+    // Asynchronous: the worker runs in this process and must keep answering while the CLI waits.
+    const temporalCli = async (args: string[]) => {
+      const cli = await obtainTemporalCli();
+      return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          cli,
+          [...args, '--address', testTemporalAddress()],
+          { timeout: 30_000 },
+          (err, stdout, stderr) =>
+            resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+        );
+      });
+    };
+
+    /** The run's recorded history replays with the current code (patch marker, update and cancel included). */
+    const replays = async (id: string) => {
+      const history = await client.workflow.getHandle(id).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
+    };
+
+    it('a workflow cancel request before the POST ends it cancelled, and nothing is posted', async function () {
+      mock.faults.update({ outage: true }); // every check fails: the workflow stays before its POST
+      const tx = newTransaction();
+      const handle = await run(tx);
+      await eventually(() => assert.ok(mock.store.stats().faults.outage >= 2));
+      await handle.cancel(); // what `temporal workflow cancel` and the Web UI send
+      const state = await handle.result();
+      assert.equal(state.status, 'cancelled');
+      assert.equal(state.outcome, null);
+      assert.ok(state.completedAt);
+      mock.faults.update({ outage: false });
+      const description = await handle.describe();
+      assert.equal(description.status.name, 'COMPLETED', 'a normal result carrying status cancelled');
+      assert.equal(description.typedSearchAttributes.get(TX_STATUS), 'cancelled');
+      assert.deepEqual(await scheduled(tx.id), ['checkExists']);
+      assert.equal(mock.store.copies(tx.id), 0);
+      await replays(tx.id);
+    });
+
+    it('the cancel update before the POST (README: temporal workflow update execute) answers cancelled', async function () {
+      mock.faults.update({ outage: true });
+      const tx = newTransaction();
+      const handle = await run(tx);
+      await eventually(() => assert.ok(mock.store.stats().faults.outage >= 1));
+      const update = await temporalCli([
+        'workflow',
+        'update',
+        'execute',
+        '--workflow-id',
+        tx.id,
+        '--name',
+        'cancel',
+        '--output',
+        'json',
+      ]);
+      assert.equal(update.status, 0, update.stderr);
+      assert.match(update.stdout, /"status":\s*"cancelled"/);
+      mock.faults.update({ outage: false });
+      assert.equal((await handle.result()).status, 'cancelled');
+      assert.deepEqual(await scheduled(tx.id), ['checkExists']);
+      assert.equal(mock.store.copies(tx.id), 0);
+      await replays(tx.id);
+    });
+
+    it('once the POST is in flight, the cancel update is refused and a cancel request is ignored: posted once', async function () {
+      // Stored, then the answer is held past the worker's 500 ms timeout.
+      mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
+      const tx = newTransaction();
+      const handle = await run(tx);
+      await eventually(() => assert.equal(mock.store.copies(tx.id), 1), 10_000, 5);
+      const refused = await handle.executeUpdate(cancelUpdate).then(
+        () => assert.fail('expected the cancel update to be refused'),
+        (e: unknown) => e,
+      );
+      assert.ok(refused instanceof WorkflowUpdateFailedError);
+      assert.ok(refused.cause instanceof ApplicationFailure);
+      assert.equal(refused.cause.type, CANCEL_REFUSED);
+      await handle.cancel();
+      mock.faults.update({ postWriteFailureRate: 0 });
+      const state = await handle.result();
+      assert.equal(state.status, 'completed');
+      assert.equal(state.outcome, 'already_present');
+      assert.equal(mock.store.stats().requests.post, 1);
+      assert.equal(mock.store.copies(tx.id), 1);
+      await replays(tx.id);
+    });
+
+    it('a cancel request (README: temporal workflow cancel) before any worker ran it: cancelled on its first task, nothing checked or posted', async function () {
+      const idle = uniqueTaskQueue('workflow-idle');
+      const tx = newTransaction();
+      const handle = await client.workflow.start(processTransaction, {
+        taskQueue: idle,
+        workflowId: tx.id,
+        args: [{ transaction: tx, policy: fastPolicy() }],
+      });
+      const cancel = await temporalCli(['workflow', 'cancel', '--workflow-id', tx.id]);
+      assert.equal(cancel.status, 0, cancel.stderr);
+      const late = await startWorker({ taskQueue: idle, postingUrl: mock.url, postingTimeoutMs: 500 });
+      try {
+        assert.equal((await handle.result()).status, 'cancelled');
+      } finally {
+        await late.stop();
+      }
+      assert.deepEqual(await scheduled(tx.id), []);
+      assert.equal(mock.store.copies(tx.id), 0);
+    });
+  });
+});
+
+describe('a POST never outlives its attempt (real dev server, real worker, slow mock)', function () {
+  let client: Client;
+  let mock: RunningMock;
+  let worker: RunningWorker;
+  let taskQueue: string;
+
+  before(async function () {
+    client = await testClient();
+    mock = await startMock();
+    taskQueue = uniqueTaskQueue('attempt-time');
+    // The HTTP limit is longer than the post attempt: only the attempt's own clock can stop a late POST.
+    worker = await startWorker({ taskQueue, postingUrl: mock.url, postingTimeoutMs: 10_000 });
+  });
+
+  after(async function () {
+    await worker?.stop();
+    await mock?.stop();
+  });
+
+  it('a retry whose look outlasted the attempt does not post; the transaction is stored once', async function () {
+    this.timeout(60_000);
+    const tx = newTransaction();
+    // The first POST fails before writing; from then on every GET and POST takes 1.5 s, longer than an attempt.
+    mock.faults.update({ preWriteFailureRate: 1 });
+    const handle = await client.workflow.start(processTransaction, {
+      taskQueue,
+      workflowId: tx.id,
+      args: [
+        { transaction: tx, policy: fastPolicy({ post: { ...fastPolicy().post, attemptTimeoutMs: 1_000 } }) },
+      ],
+    });
+    await eventually(() => assert.ok((mock.store.stats().faults.preWrite ?? 0) >= 1, 'first POST refused'));
+    mock.faults.update({
+      preWriteFailureRate: 0,
+      getLatencyMs: { min: 1_500, max: 1_500 },
+      postLatencyMs: { min: 1_500, max: 1_500 },
+    });
+    // Without the guard, a retry's POST sent after its GET answered lands after the next retry's GET read
+    // "absent", and that retry posts again. With it, no retry may post while looking takes longer than an attempt.
+    // Temporal times each slow attempt out after 1 s and starts the next; without the guard, the second
+    // attempt's POST (sent after its 1.5 s GET) is stored 3 s in. Wait out several attempts.
+    await eventually(async () => {
+      const pending = (await handle.describe()).raw.pendingActivities?.[0];
+      assert.ok((pending?.attempt ?? 0) >= 5, `post attempt ${pending?.attempt}`);
+    }, 30_000);
+    assert.equal(mock.store.copies(tx.id), 0, 'nothing posted while every look outlasted the attempt');
+    mock.faults.update({ getLatencyMs: { min: 0, max: 0 }, postLatencyMs: { min: 0, max: 0 } });
+    const state = await handle.result();
+    assert.equal(state.status, 'completed');
     assert.equal(mock.store.copies(tx.id), 1);
   });
 });

@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import type { AttemptReport, PostingOutcome, Transaction } from '../domain/transaction';
 import { PostingError } from '../posting/posting-error';
 import type { PostingClient } from '../posting/posting-client';
@@ -18,9 +18,20 @@ export interface PostResult extends AttemptReport {
   outcome: PostingOutcome;
 }
 
-/** What one downstream call ended in, counted in `txflow_downstream_outcomes` for operators. */
+/**
+ * What one downstream call ended in, counted in `txflow_downstream_outcomes` for operators. A retried post looks
+ * first and tells which kind of failure the attempt before it met: `post_write_recovery` (it was written after all:
+ * not posted again) or `pre_write_failure` (nothing written: posted now).
+ */
 type DownstreamOutcome =
-  'found' | 'absent' | 'posted' | 'post_write_recovery' | 'rejected' | 'unavailable' | 'timeout';
+  | 'found'
+  | 'absent'
+  | 'posted'
+  | 'pre_write_failure'
+  | 'post_write_recovery'
+  | 'rejected'
+  | 'unavailable'
+  | 'timeout';
 
 function count(outcome: DownstreamOutcome): void {
   Context.current()
@@ -43,14 +54,28 @@ export function createPostingActivities(posting: PostingClient) {
      * though it failed or timed out (post-write failure), and a payment must never be posted twice.
      */
     async postTransaction(transaction: Transaction): Promise<PostResult> {
-      const { attempt } = Context.current().info;
+      const startedAt = Date.now();
+      const { info } = Context.current();
+      const { attempt } = info;
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
-        if (attempt > 1 && (await posting.find(transaction.id, signal)) !== null) {
-          count('post_write_recovery');
-          return { outcome: 'already_present', attempt };
+        if (attempt > 1) {
+          if ((await posting.find(transaction.id, signal)) !== null) {
+            count('post_write_recovery');
+            return { outcome: 'already_present', attempt };
+          }
+          count('pre_write_failure');
         }
-        await posting.post(transaction, signal);
+        // Once this attempt's time is up, Temporal starts the next one, which looks before it posts. A POST
+        // sent later than that could land after its look: a duplicate. So the POST must end inside the attempt.
+        const timeLeft = attemptTimeLeft(startedAt, info);
+        if (timeLeft <= 0) {
+          throw new PostingError(
+            'timeout',
+            'POST not sent: this attempt ran out of time (the next one looks first)',
+          );
+        }
+        await posting.post(transaction, signal, timeLeft);
         count('posted');
         return { outcome: 'posted', attempt };
       });
@@ -59,6 +84,28 @@ export function createPostingActivities(posting: PostingClient) {
 }
 
 export type PostingActivities = ReturnType<typeof createPostingActivities>;
+
+/**
+ * What is left of the attempt, less a margin: the attempt ends at its start-to-close timeout or at the
+ * transaction's deadline (schedule-to-close), whichever comes first. The margin covers the delay between Temporal
+ * handing the attempt out and this function starting (a busy event loop) and clock differences; a worker delayed
+ * by more than that is the remaining risk (its event-loop lag is in the worker's metrics).
+ */
+export function attemptTimeLeft(
+  startedAt: number,
+  info: Pick<Info, 'startToCloseTimeoutMs' | 'scheduledTimestampMs' | 'scheduleToCloseTimeoutMs'>,
+  now = Date.now(),
+): number {
+  const ends: number[] = [];
+  if (info.startToCloseTimeoutMs > 0) ends.push(startedAt + info.startToCloseTimeoutMs);
+  if (info.scheduleToCloseTimeoutMs > 0) ends.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
+  if (ends.length === 0) return Number.POSITIVE_INFINITY;
+  const margin = Math.max(ATTEMPT_MARGIN_MIN_MS, info.startToCloseTimeoutMs * ATTEMPT_MARGIN_SHARE);
+  return Math.min(...ends) - margin - now;
+}
+
+const ATTEMPT_MARGIN_MIN_MS = 500;
+const ATTEMPT_MARGIN_SHARE = 0.2;
 
 /** Turns posting errors into Temporal failures that carry the attempt number for the status view. */
 async function guarded<T>(attempt: number, fn: () => Promise<T>): Promise<T> {

@@ -1,10 +1,17 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../config/logger';
 import { errorHandler, notFoundHandler } from './error-handler';
 import type { HealthService } from './health-service';
+import { ApiMetrics } from './metrics';
+import { buildOpenApiDocument } from './openapi';
+import { documentedRoutes } from './openapi-routes';
 import { requestContext } from './request-context';
+import { RouteIndex } from './route-index';
 import { apiKeyAuth, rateLimiter, securityHeaders } from './security';
+import { docsRouter } from './routes/docs';
 import { healthRouter } from './routes/health';
+import { metricsRouter } from './routes/metrics';
 import { testPageRouter } from './routes/test-page';
 import { transactionsRouter } from './routes/transactions';
 import { webhooksRouter } from './routes/webhooks';
@@ -26,13 +33,46 @@ export interface AppDeps {
   apiKeys?: readonly string[];
   /** Requests per minute per client; 0 or unset: no limit. */
   rateLimitPerMinute?: number;
+  /** Serve GET /metrics (default true). */
+  metricsEnabled?: boolean;
+  /** This app's Prometheus registry (main.ts adds the process metrics to it); unset: a new, empty one. */
+  metricsRegistry?: Registry;
+  /** Serve GET /openapi.json and GET /docs (default true). */
+  docsEnabled?: boolean;
+}
+
+/** The app, and what tests inspect: its routes as mounted and its metrics. */
+export interface AppParts {
+  routes: RouteIndex;
+  metrics: ApiMetrics;
+}
+
+const parts = new WeakMap<Express, AppParts>();
+
+/** The route index and metrics of an app made by createApp. */
+export function appParts(app: Express): AppParts {
+  const found = parts.get(app);
+  if (!found) throw new Error('not an app made by createApp');
+  return found;
 }
 
 /** The HTTP API, without listening: tests drive it with supertest, main.ts serves it. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
+  const routes = new RouteIndex();
+  const metrics = new ApiMetrics(deps.metricsRegistry);
+  const metricsEnabled = deps.metricsEnabled ?? true;
+  const docsEnabled = deps.docsEnabled ?? true;
+  parts.set(app, { routes, metrics });
+  // Routers go through here, so metrics label requests with their route patterns.
+  const mount = (path: string, router: Router) => {
+    routes.add(path, router);
+    app.use(path, router);
+  };
+
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(metrics.middleware(routes));
   app.use(requestContext(deps.logger));
   app.use(securityHeaders());
   // Before the body is read: identify the key, count the request, refuse it without a valid key.
@@ -47,10 +87,21 @@ export function createApp(deps: AppDeps): Express {
       verify: requireUtf8,
     }),
   );
-  app.use(testPageRouter({ temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace ?? 'default' }));
-  app.use(healthRouter(deps.health, deps.version));
-  app.use('/api/transactions', transactionsRouter(deps.transactions, deps.metadataLimitBytes));
-  app.use('/v1', webhooksRouter(deps.transactions));
+  mount('/', testPageRouter({ temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace ?? 'default' }));
+  mount('/', healthRouter(deps.health, deps.version));
+  if (metricsEnabled) mount('/', metricsRouter(metrics.registry));
+  if (docsEnabled) {
+    const document = buildOpenApiDocument(
+      documentedRoutes({ metadataLimitBytes: deps.metadataLimitBytes, metricsEnabled, docsEnabled }),
+      { version: deps.version, apiKeys: Boolean(auth) },
+    );
+    mount('/', docsRouter(document));
+  }
+  mount(
+    '/api/transactions',
+    transactionsRouter(metrics.countingSubmissions(deps.transactions, 'api'), deps.metadataLimitBytes),
+  );
+  mount('/v1', webhooksRouter(metrics.countingSubmissions(deps.transactions, 'v1')));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -1,8 +1,8 @@
 import type { TransactionStatus } from '../domain/transaction';
-import type { TransactionView } from './transaction-view';
+import type { ListedView, TransactionView } from './transaction-view';
 
-/** `/api/transactions` dialect. */
-export function apiView(v: TransactionView) {
+/** `/api/transactions` dialect, as a listing shows it (no attempts, lastError or outcome). */
+export function apiListItem(v: ListedView) {
   const t = v.transaction;
   return {
     transactionId: t.id,
@@ -14,19 +14,31 @@ export function apiView(v: TransactionView) {
     destinationAccount: t.destinationAccount,
     timestamp: t.timestamp,
     metadata: t.metadata,
-    attempts: v.attempts,
-    lastError: v.lastError,
-    outcome: v.outcome,
     submittedAt: v.submittedAt,
     completedAt: v.completedAt,
   };
 }
 
+/** `/api/transactions` dialect. */
+export function apiView(v: TransactionView) {
+  const { submittedAt, completedAt, ...item } = apiListItem(v);
+  return {
+    ...item,
+    attempts: v.attempts,
+    lastError: v.lastError,
+    outcome: v.outcome,
+    submittedAt,
+    completedAt,
+  };
+}
+
+// The webhook dialect keeps its three statuses: a cancelled transaction was not processed, so FAILED.
 const V1_STATUS: Record<TransactionStatus, 'PROCESSING' | 'PROCESSED' | 'FAILED'> = {
   pending: 'PROCESSING',
   processing: 'PROCESSING',
   completed: 'PROCESSED',
   failed: 'FAILED',
+  cancelled: 'FAILED',
 };
 
 /** `/v1/transactions` dialect (webhook senders). */

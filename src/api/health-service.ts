@@ -1,8 +1,36 @@
 import type { Client } from '@temporalio/client';
+import type { DownstreamProbe, ProbeResult } from './downstream-probe';
 import { asTemporalUnavailable } from './temporal-errors';
 
+/** One stalled transaction's current activity, from describe(): what the downstream answers it. */
+export interface StalledSample {
+  transaction_id: string;
+  activity: string | null;
+  attempt: number | null;
+  last_failure: string | null;
+}
+
+/**
+ * The posting service as this API sees it: `down` when its health endpoint does not answer 2xx in time,
+ * `degraded` when transactions stay `processing` past HEALTH_STALLED_AFTER_MS (the downstream fails or is slow
+ * for them, whatever its health endpoint says), else `ok`.
+ */
+export interface DownstreamHealth {
+  status: 'ok' | 'degraded' | 'down';
+  /** null when POSTING_SERVICE_URL is not set for the API. */
+  probe: ProbeResult | null;
+  stalled: {
+    after_seconds: number;
+    /** Running transactions `processing` for longer than after_seconds (null: Temporal unreachable). */
+    count: number | null;
+    /** Up to three of them with their pending activity's attempt and last failure (refreshed at most per probe interval). */
+    sample: StalledSample[];
+  };
+}
+
 export interface HealthReport {
-  status: 'ok' | 'unavailable';
+  /** `degraded`: Temporal is fine, the downstream is not (still HTTP 200); `unavailable`: Temporal is not (503). */
+  status: 'ok' | 'degraded' | 'unavailable';
   uptime_seconds: number;
   temporal: { reachable: boolean; latency_ms: number | null; error?: string };
   /** Transactions accepted and not yet completed or failed (visibility count). */
@@ -15,6 +43,7 @@ export interface HealthReport {
   };
   /** Share of transactions that failed among those that finished in the window. */
   error_rate: { window_seconds: number; finished: number | null; failed: number | null; rate: number | null };
+  downstream: DownstreamHealth;
   checked_at: string;
 }
 
@@ -24,15 +53,23 @@ export interface HealthServiceDeps {
   windowMs: number;
   rpcTimeoutMs: number;
   startedAt: number;
+  /** The posting service's health probe; none: the downstream is judged by stalled transactions only. */
+  probe?: DownstreamProbe;
+  /** Default 30 s. */
+  stalledAfterMs?: number;
+  /** How often the stalled sample (describe calls) may be refreshed. Default 5 s. */
+  sampleIntervalMs?: number;
 }
 
 const CACHE_MS = 1_000;
+const SAMPLE_SIZE = 3;
 const WORKFLOW = 1;
 const ACTIVITY = 2;
 
 /** Health figures from Temporal itself, cached for a second so probes cost the server little. */
 export class HealthService {
   private cached?: { at: number; report: Promise<HealthReport> };
+  private sampled?: { at: number; sample: StalledSample[] };
 
   constructor(private readonly deps: HealthServiceDeps) {}
 
@@ -43,7 +80,16 @@ export class HealthService {
   }
 
   private async measure(now: number): Promise<HealthReport> {
-    const { client, taskQueue, windowMs, startedAt } = this.deps;
+    const { client, taskQueue, windowMs, startedAt, probe } = this.deps;
+    const stalledAfterMs = this.deps.stalledAfterMs ?? 30_000;
+    // The probe runs beside the Temporal calls; it has its own (short) timeout.
+    const probing = probe ? probe.current() : Promise.resolve(null);
+    const downstream = (count: number | null, sample: StalledSample[], result: ProbeResult | null) =>
+      ({
+        status: result && !result.ok ? 'down' : count ? 'degraded' : 'ok',
+        probe: result,
+        stalled: { after_seconds: stalledAfterMs / 1000, count, sample },
+      }) satisfies DownstreamHealth;
     const base: HealthReport = {
       status: 'unavailable',
       uptime_seconds: Math.round((now - startedAt) / 1000),
@@ -51,12 +97,14 @@ export class HealthService {
       queue_depth: null,
       task_queue: { name: taskQueue, workflow_backlog: null, activity_backlog: null, workers_polling: null },
       error_rate: { window_seconds: windowMs / 1000, finished: null, failed: null, rate: null },
+      downstream: downstream(null, [], null),
       checked_at: new Date(now).toISOString(),
     };
     try {
       const ours = `WorkflowType = "processTransaction" AND TaskQueue = "${taskQueue}"`;
       const since = new Date(now - windowMs).toISOString();
-      const [open, finished, failed, workflowQueue, activityQueue] = await this.rpc(() =>
+      const stalledQuery = `${ours} AND ExecutionStatus = "Running" AND TxStatus = "processing" AND StartTime < "${new Date(now - stalledAfterMs).toISOString()}"`;
+      const [open, finished, failed, workflowQueue, activityQueue, stalled] = await this.rpc(() =>
         Promise.all([
           client.workflow.count(`${ours} AND ExecutionStatus = "Running"`),
           client.workflow.count(`${ours} AND ExecutionStatus != "Running" AND CloseTime > "${since}"`),
@@ -65,11 +113,18 @@ export class HealthService {
           ),
           this.describeQueue(WORKFLOW),
           this.describeQueue(ACTIVITY),
+          client.workflow.count(stalledQuery),
         ]),
       );
+      // The sample only adds detail: if it fails, the count still stands.
+      const sample =
+        stalled.count > 0
+          ? await this.stalledSample(stalledQuery, now).catch(() => this.sampled?.sample ?? [])
+          : [];
+      const down = downstream(stalled.count, sample, await probing);
       return {
         ...base,
-        status: 'ok',
+        status: down.status === 'ok' ? 'ok' : 'degraded',
         temporal: { reachable: true, latency_ms: Date.now() - now },
         queue_depth: open.count,
         task_queue: {
@@ -86,11 +141,53 @@ export class HealthService {
           failed: failed.count,
           rate: finished.count === 0 ? 0 : failed.count / finished.count,
         },
+        downstream: down,
       };
     } catch (err) {
       const cause = asTemporalUnavailable(err);
-      return { ...base, temporal: { reachable: false, latency_ms: null, error: (cause as Error).name } };
+      return {
+        ...base,
+        temporal: { reachable: false, latency_ms: null, error: (cause as Error).name },
+        downstream: downstream(null, [], await probing),
+      };
     }
+  }
+
+  /**
+   * The pending activity of a few stalled transactions (a list and up to three describe calls), at most once per
+   * sample interval: describing every running workflow would cost Temporal far too much.
+   */
+  private async stalledSample(query: string, now: number): Promise<StalledSample[]> {
+    const every = this.deps.sampleIntervalMs ?? 5_000;
+    if (this.sampled && now - this.sampled.at < every) return this.sampled.sample;
+    this.sampled = { at: now, sample: this.sampled?.sample ?? [] };
+    const ids: string[] = [];
+    await this.rpc(async () => {
+      for await (const wf of this.deps.client.workflow.list({ query, pageSize: SAMPLE_SIZE })) {
+        ids.push(wf.workflowId);
+        if (ids.length >= SAMPLE_SIZE) break;
+      }
+    });
+    const described = await Promise.all(
+      ids.map((id) =>
+        this.rpc(() => this.deps.client.workflow.getHandle(id).describe()).then(
+          (d): StalledSample => {
+            const pending = d.raw.pendingActivities?.[0];
+            return {
+              transaction_id: id,
+              activity: pending?.activityType?.name ?? null,
+              attempt: pending?.attempt ?? null,
+              last_failure: pending?.lastFailure?.message ?? null,
+            };
+          },
+          // Finished in the meantime: not stalled any more.
+          () => null,
+        ),
+      ),
+    );
+    const sample = described.filter((s): s is StalledSample => s !== null);
+    this.sampled = { at: now, sample };
+    return sample;
   }
 
   private describeQueue(taskQueueType: number) {

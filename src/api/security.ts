@@ -11,9 +11,17 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Health (for load balancers and probes) and the test page (GET /) need neither a key nor a quota. */
+const OPEN_PATHS = new Set(['/', '/api/health', '/openapi.json', '/docs']);
+
+/**
+ * Health (for load balancers and probes), the test page (GET /) and the API's documentation (its description is
+ * public; a browser loading Swagger UI's files sends no key) need neither a key nor a quota. /metrics is not open.
+ */
 export function isOpenRoute(req: Request): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && (req.path === '/' || req.path === '/api/health');
+  return (
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    (OPEN_PATHS.has(req.path) || req.path.startsWith('/docs/'))
+  );
 }
 
 /**

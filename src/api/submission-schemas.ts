@@ -9,7 +9,7 @@ export const transactionId = z
   .string({ message: 'must be a string' })
   .regex(TRANSACTION_ID, { message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' });
 
-const currency = z
+export const currency = z
   .string({ message: 'must be a string' })
   .regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as "EUR"' })
   .refine(isCurrency, { message: 'is not a known ISO 4217 currency' });

@@ -11,6 +11,12 @@ export interface TransactionView {
   completedAt: string | null;
 }
 
+/**
+ * A transaction as a listing shows it: built from the memo and search attributes alone, so without what
+ * only the run's result holds (attempts, lastError, outcome).
+ */
+export type ListedView = Pick<TransactionView, 'transaction' | 'status' | 'submittedAt' | 'completedAt'>;
+
 /** What the API keeps with each workflow (its memo), readable without a worker. */
 export interface TransactionMemo {
   transaction: Transaction;
@@ -18,4 +24,5 @@ export interface TransactionMemo {
   submittedAt: string;
 }
 
-export const isTerminal = (status: TransactionStatus) => status === 'completed' || status === 'failed';
+export const isTerminal = (status: TransactionStatus) =>
+  status === 'completed' || status === 'failed' || status === 'cancelled';

@@ -4,10 +4,14 @@ import {
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
   type WorkflowExecutionDescription,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import {
   TX_AMOUNT,
   TX_CURRENCY,
@@ -16,15 +20,45 @@ import {
   TX_STATUS,
 } from '../domain/search-attributes';
 import type { ProcessingPolicy, ProcessingState, TransactionStatus } from '../domain/transaction';
-import { processTransaction, statusQuery } from '../workflows';
+import { cancelUpdate, processTransaction, statusQuery } from '../workflows';
+import type { ListFilters } from './list-cursor';
+import { listedStatus, visibilityQuery } from './list-query';
 import type { Submission } from './submission';
-import { isTerminal, type TransactionMemo, type TransactionView } from './transaction-view';
+import type { ListedView, TransactionMemo, TransactionView } from './transaction-view';
 import { asTemporalUnavailable } from './temporal-errors';
 
 export type SubmitResult =
   | { kind: 'accepted'; view: TransactionView }
   | { kind: 'duplicate'; view: TransactionView }
   | { kind: 'conflict' };
+
+export type RetryResult =
+  | { kind: 'not_found' }
+  | { kind: 'started'; view: TransactionView }
+  /** Not failed: still running, completed or cancelled (Temporal refuses the start as well). */
+  | { kind: 'conflict'; view: TransactionView };
+
+export type CancelResult =
+  | { kind: 'not_found' }
+  /** The workflow accepted the cancellation: it never posts. */
+  | { kind: 'cancelled'; view: TransactionView }
+  /** No worker answered in time: cancellation requested; the workflow honours it if it has not posted. */
+  | { kind: 'requested'; view: TransactionView }
+  /** The POST may have been sent, or the transaction is already final. */
+  | { kind: 'too_late'; view: TransactionView };
+
+export interface ListPage {
+  items: ListedView[];
+  /** Temporal's token for the next page; null on the last page. */
+  nextPageToken: Uint8Array | null;
+}
+
+/** Temporal refused a page token (a forged or stale cursor). */
+export class PageTokenRefusedError extends Error {
+  override name = 'PageTokenRefusedError';
+}
+
+const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
 
 export interface TransactionsServiceDeps {
   client: Client;
@@ -46,7 +80,8 @@ const FINAL_VIEW_CACHE = 10_000;
 
 /** The API's side of Temporal: one workflow per transaction, the transaction ID as its workflow ID. */
 export class TransactionsService {
-  // Closed workflows never change, so their view is kept instead of fetching their result again.
+  // Completed runs never change (Temporal refuses to start a completed transaction again), so their view is
+  // kept instead of fetching their result again. Failed ones are not kept: a retry or reset re-runs them.
   private readonly finalViews = new Map<string, Found>();
 
   constructor(private readonly deps: TransactionsServiceDeps) {}
@@ -57,28 +92,11 @@ export class TransactionsService {
     const memo: TransactionMemo = { transaction, fingerprint, submittedAt };
     try {
       await this.rpc(() =>
-        this.deps.client.workflow.start(processTransaction, {
-          workflowId: transaction.id,
-          taskQueue: this.deps.taskQueue,
-          args: [{ transaction, policy: this.deps.policy }],
+        this.deps.client.workflow.start(
+          processTransaction,
           // A finished transaction is never run again by a resubmission.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-          memo: { ...memo },
-          typedSearchAttributes: [
-            { key: TX_STATUS, value: 'pending' },
-            { key: TX_AMOUNT, value: Number(transaction.amount) },
-            { key: TX_CURRENCY, value: transaction.currency },
-            ...(transaction.sourceAccount
-              ? [{ key: TX_SOURCE_ACCOUNT, value: transaction.sourceAccount }]
-              : []),
-            ...(transaction.destinationAccount
-              ? [{ key: TX_DESTINATION_ACCOUNT, value: transaction.destinationAccount }]
-              : []),
-          ],
-          staticSummary: summary(memo),
-          staticDetails: details(memo),
-        }),
+          this.startOptions(memo, WorkflowIdReusePolicy.REJECT_DUPLICATE),
+        ),
       );
       return { kind: 'accepted', view: pendingView(memo) };
     } catch (err) {
@@ -92,6 +110,124 @@ export class TransactionsService {
       : { kind: 'conflict' };
   }
 
+  /**
+   * Runs a failed transaction again: a new run under the same workflow ID with the same transaction (from the
+   * failed run's memo) and the API's current policy. Temporal itself refuses it unless the last run failed
+   * (ALLOW_DUPLICATE_FAILED_ONLY), so a completed, cancelled or running one is never started twice; and the
+   * new run, like every run, looks downstream before it posts.
+   */
+  async retry(id: string): Promise<RetryResult> {
+    const described = await this.describe(id);
+    if (!described) return { kind: 'not_found' };
+    if (
+      described.description.status.name === 'RUNNING' ||
+      described.description.status.name === 'COMPLETED'
+    ) {
+      return { kind: 'conflict', view: await this.viewOf(described.description, described.memo) };
+    }
+    const memo: TransactionMemo = {
+      transaction: described.memo.transaction,
+      fingerprint: described.memo.fingerprint,
+      submittedAt: described.memo.submittedAt,
+    };
+    try {
+      await this.rpc(() =>
+        this.deps.client.workflow.start(
+          processTransaction,
+          this.startOptions(memo, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
+      // Another retry won the race, or the run is not failed after all.
+      const current = await this.get(id);
+      return current ? { kind: 'conflict', view: current.view } : { kind: 'not_found' };
+    }
+    this.finalViews.delete(id);
+    return { kind: 'started', view: pendingView(memo) };
+  }
+
+  /**
+   * Cancels a transaction that has not been posted. The workflow decides, atomically with its decision to
+   * post, through its `cancel` update: accepted means it never posts; refused means the POST may have been
+   * sent (or it is final), and it runs to its true outcome. When no worker takes the update in time, a plain
+   * cancellation request is left with Temporal instead; the workflow applies the same rule when it runs.
+   */
+  async cancel(id: string): Promise<CancelResult> {
+    const described = await this.describe(id);
+    if (!described) return { kind: 'not_found' };
+    const { description, memo } = described;
+    if (description.status.name !== 'RUNNING') {
+      const view = await this.viewOf(description, memo);
+      return { kind: view.status === 'cancelled' ? 'cancelled' : 'too_late', view };
+    }
+    const handle = this.deps.client.workflow.getHandle(id, description.runId);
+    try {
+      const state = await this.rpc(() => handle.executeUpdate(cancelUpdate, { updateId: 'cancel' }));
+      const view = { ...pendingView(memo), ...state };
+      return { kind: state.status === 'cancelled' ? 'cancelled' : 'too_late', view };
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        // Refused by the validator (too late), or a run from before cancellation support (no such update).
+        return { kind: 'too_late', view: await this.currentView(id) };
+      }
+      if (err instanceof WorkflowNotFoundError) {
+        // The run closed meanwhile.
+        const view = await this.currentView(id);
+        return { kind: view.status === 'cancelled' ? 'cancelled' : 'too_late', view };
+      }
+      if (!(err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw asTemporalUnavailable(err);
+    }
+    try {
+      await this.rpc(() => handle.cancel());
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw asTemporalUnavailable(err);
+    }
+    const view = await this.currentView(id);
+    return { kind: view.status === 'cancelled' ? 'cancelled' : 'requested', view };
+  }
+
+  /**
+   * One page of transactions from Temporal visibility (eventually consistent), newest first as Temporal orders
+   * them; each item from its memo and search attributes, with no call per item.
+   */
+  async list(filters: ListFilters, pageSize: number, pageToken?: Uint8Array): Promise<ListPage> {
+    const query = visibilityQuery(this.deps.taskQueue, filters);
+    const listPage = (size: number, token?: Uint8Array) =>
+      this.rpc(() =>
+        this.deps.client.workflowService.listWorkflowExecutions({
+          namespace: this.deps.client.options.namespace,
+          query,
+          pageSize: size,
+          nextPageToken: token,
+        }),
+      );
+    let response: temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
+    try {
+      response = await listPage(pageSize, pageToken);
+    } catch (err) {
+      // The SQL visibility store answers an unreadable page token with UNKNOWN, not INVALID_ARGUMENT: when the
+      // same listing works without the token, the token (the client's cursor) was the problem.
+      if (
+        pageToken &&
+        (await listPage(1).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        throw new PageTokenRefusedError(err instanceof Error ? err.message : String(err));
+      }
+      throw asTemporalUnavailable(err);
+    }
+    const items: ListedView[] = [];
+    for (const execution of response.executions) {
+      const item = listedView(execution);
+      if (item) items.push(item);
+    }
+    const token = response.nextPageToken;
+    return { items, nextPageToken: token && token.length > 0 ? token : null };
+  }
+
   /** The transaction's current view, or null when there is no such transaction. */
   async get(id: string): Promise<Found | null> {
     const cached = this.finalViews.get(id);
@@ -99,11 +235,42 @@ export class TransactionsService {
     const described = await this.describe(id);
     if (!described) return null;
     const { description, memo } = described;
-    const view =
-      description.status.name === 'RUNNING'
-        ? await this.runningView(description, memo)
-        : await this.closedView(description, memo);
-    return { view, fingerprint: memo.fingerprint };
+    return { view: await this.viewOf(description, memo), fingerprint: memo.fingerprint };
+  }
+
+  private viewOf(description: WorkflowExecutionDescription, memo: TransactionMemo): Promise<TransactionView> {
+    return description.status.name === 'RUNNING'
+      ? this.runningView(description, memo)
+      : this.closedView(description, memo);
+  }
+
+  private async currentView(id: string): Promise<TransactionView> {
+    const found = await this.get(id);
+    if (!found) throw new Error(`transaction ${id} vanished`);
+    return found.view;
+  }
+
+  private startOptions(memo: TransactionMemo, workflowIdReusePolicy: WorkflowIdReusePolicy) {
+    const { transaction } = memo;
+    return {
+      workflowId: transaction.id,
+      taskQueue: this.deps.taskQueue,
+      args: [{ transaction, policy: this.deps.policy }],
+      workflowIdReusePolicy,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+      memo: { ...memo },
+      typedSearchAttributes: [
+        { key: TX_STATUS, value: 'pending' },
+        { key: TX_AMOUNT, value: Number(transaction.amount) },
+        { key: TX_CURRENCY, value: transaction.currency },
+        ...(transaction.sourceAccount ? [{ key: TX_SOURCE_ACCOUNT, value: transaction.sourceAccount }] : []),
+        ...(transaction.destinationAccount
+          ? [{ key: TX_DESTINATION_ACCOUNT, value: transaction.destinationAccount }]
+          : []),
+      ],
+      staticSummary: summary(memo),
+      staticDetails: details(memo),
+    } satisfies WorkflowStartOptions<typeof processTransaction>;
   }
 
   private async describe(id: string) {
@@ -170,7 +337,7 @@ export class TransactionsService {
       ...state,
       completedAt: state.completedAt ?? description.closeTime?.toISOString() ?? null,
     };
-    if (isTerminal(view.status)) this.remember(id, { view, fingerprint: memo.fingerprint });
+    if (description.status.name === 'COMPLETED') this.remember(id, { view, fingerprint: memo.fingerprint });
     return view;
   }
 
@@ -185,6 +352,27 @@ export class TransactionsService {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return this.deps.client.connection.withDeadline(Date.now() + this.deps.rpcTimeoutMs, fn);
   }
+}
+
+/** A listed run as a view; null for a run that is not a transaction (no memo). */
+function listedView(execution: temporal.api.workflow.v1.IWorkflowExecutionInfo): ListedView | null {
+  const memo = mapFromPayloads(defaultPayloadConverter, execution.memo?.fields) as
+    Partial<TransactionMemo> | undefined;
+  if (!memo?.transaction || typeof memo.submittedAt !== 'string') return null;
+  const txStatus = execution.searchAttributes?.indexedFields?.[TX_STATUS.name];
+  const running = execution.status === RUNNING;
+  const closeTime = execution.closeTime?.seconds;
+  return {
+    transaction: memo.transaction,
+    status: listedStatus(txStatus ? defaultPayloadConverter.fromPayload(txStatus) : undefined, running),
+    submittedAt: memo.submittedAt,
+    completedAt:
+      running || closeTime == null
+        ? null
+        : new Date(
+            Number(closeTime) * 1000 + Math.floor((execution.closeTime?.nanos ?? 0) / 1e6),
+          ).toISOString(),
+  };
 }
 
 function pendingView(memo: TransactionMemo): TransactionView {

@@ -25,6 +25,9 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: 'results' },
     'eager-activities': { type: 'boolean', default: false },
+    // host:port of a running Temporal (e.g. `npm run cluster`'s 127.0.0.1:7330) instead of a dev server;
+    // its namespace `default` must have txflow's search attributes.
+    temporal: { type: 'string' },
   },
 });
 const SIZE = flags.quick
@@ -35,17 +38,19 @@ void runMain(async () => {
   const run = Date.now().toString(36);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'txflow-bench-'));
   const cliPath = await obtainTemporalCli({ log });
-  const server = await startDevServer({
-    cliPath,
-    dbFile: path.join(dataDir, 'temporal.db'),
-    port: await freePort(),
-    uiPort: false,
-    namespace: 'default',
-    log,
-    extraArgs: flags['eager-activities']
-      ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true']
-      : undefined,
-  });
+  const server = flags.temporal
+    ? { address: flags.temporal, stop: async () => undefined }
+    : await startDevServer({
+        cliPath,
+        dbFile: path.join(dataDir, 'temporal.db'),
+        port: await freePort(),
+        uiPort: false,
+        namespace: 'default',
+        log,
+        extraArgs: flags['eager-activities']
+          ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true']
+          : undefined,
+      });
   const children: ManagedProcess[] = [];
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });

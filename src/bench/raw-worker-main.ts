@@ -1,7 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { runMain } from '../config/env';
 import { createLogger } from '../config/logger';
-import { temporalSettings } from '../config/temporal';
+import { temporalConnectionOptions, temporalSettings } from '../config/temporal';
 import { workerSettings } from '../config/worker';
 import { benchActivities } from './bench-activities';
 
@@ -10,7 +10,7 @@ void runMain(async () => {
   const temporal = temporalSettings();
   const settings = workerSettings();
   const log = createLogger('bench-worker');
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,

@@ -54,6 +54,9 @@ export const FAST_API_ENV: Env = {
   POST_RETRY_ATTEMPT_TIMEOUT_MS: '2000',
   SHUTDOWN_GRACE_MS: '5000',
   TEMPORAL_RPC_TIMEOUT_MS: '3000',
+  // /api/health: probe the mock every second, call a transaction stalled after 2 s in `processing`.
+  HEALTH_DOWNSTREAM_PROBE_MS: '1000',
+  HEALTH_STALLED_AFTER_MS: '2000',
 };
 export const FAST_WORKER_ENV: Env = {
   POSTING_TIMEOUT_MS: '1500',
@@ -255,6 +258,8 @@ export class Cluster {
       PORT: String(this.apiPort),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      // For /api/health's downstream probe, as `npm start` passes it.
+      POSTING_SERVICE_URL: this.mockUrl,
       ...FAST_API_ENV,
       ...this.config.apiEnv,
     };

@@ -58,7 +58,8 @@ export class Verifier {
   /** The latest view of each transaction read. */
   readonly views = new Map<string, TxView>();
 
-  constructor(private readonly cluster: Cluster) {}
+  // Only what it reads, so another topology (test/cluster.test.ts) can be verified the same way.
+  constructor(private readonly cluster: Pick<Cluster, 'apiUrl' | 'mockRows' | 'mockStats'>) {}
 
   async close(): Promise<void> {
     await this.agent.close();

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { httpUrl, integer, parseEnv, secretList } from './env';
+import { bool, httpUrl, integer, parseEnv, secretList } from './env';
+
+/** An http(s) URL without a trailing slash, or nothing. */
+const optionalHttpUrl = () =>
+  z
+    .string()
+    .url({ message: 'must be an http(s) URL' })
+    .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL' })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional();
 
 export const apiSchema = {
   PORT: integer(3000, 0, 65_535),
@@ -11,12 +20,23 @@ export const apiSchema = {
   /** Limit of one call to Temporal; a start that runs past it answers 503 (the client retries with its ID). */
   TEMPORAL_RPC_TIMEOUT_MS: integer(3_000, 100, 60_000),
   HEALTH_WINDOW_MS: integer(5 * 60_000, 1_000, 24 * 3_600_000),
+  /** The downstream that health probes (its GET /health); unset: no probe, only what Temporal shows. */
+  POSTING_SERVICE_URL: optionalHttpUrl(),
+  /** At most one downstream probe (and one sample of stalled transactions) per this many ms. */
+  HEALTH_DOWNSTREAM_PROBE_MS: integer(5_000, 500, 600_000),
+  HEALTH_DOWNSTREAM_TIMEOUT_MS: integer(1_000, 50, 60_000),
+  /** A transaction still `processing` this long after its start counts as stalled (downstream failing or slow). */
+  HEALTH_STALLED_AFTER_MS: integer(30_000, 1_000, 24 * 3_600_000),
   SHUTDOWN_GRACE_MS: integer(10_000, 0, 600_000),
   TEMPORAL_UI_URL: httpUrl('http://127.0.0.1:8233'),
   /** Comma-separated API keys; none means no authentication. */
   API_KEYS: secretList(16, 256),
   /** Requests per minute per client (API key, else IP address); 0 turns the limit off. */
   RATE_LIMIT_PER_MINUTE: integer(60_000, 0, 10_000_000),
+  /** Serve GET /metrics (Prometheus); it needs a key like the API when API_KEYS is set. */
+  METRICS_ENABLED: bool(true),
+  /** Serve GET /openapi.json and the Swagger UI at /docs (both open, like health). */
+  DOCS_ENABLED: bool(true),
 };
 
 export interface ApiSettings {
@@ -27,10 +47,16 @@ export interface ApiSettings {
   queryDeadlineMs: number;
   rpcTimeoutMs: number;
   healthWindowMs: number;
+  postingServiceUrl: string | undefined;
+  healthDownstreamProbeMs: number;
+  healthDownstreamTimeoutMs: number;
+  healthStalledAfterMs: number;
   shutdownGraceMs: number;
   temporalUiUrl: string;
   apiKeys: string[];
   rateLimitPerMinute: number;
+  metricsEnabled: boolean;
+  docsEnabled: boolean;
 }
 
 export function apiSettings(env = process.env): ApiSettings {
@@ -43,9 +69,15 @@ export function apiSettings(env = process.env): ApiSettings {
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     rpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
     healthWindowMs: e.HEALTH_WINDOW_MS,
+    postingServiceUrl: e.POSTING_SERVICE_URL,
+    healthDownstreamProbeMs: e.HEALTH_DOWNSTREAM_PROBE_MS,
+    healthDownstreamTimeoutMs: e.HEALTH_DOWNSTREAM_TIMEOUT_MS,
+    healthStalledAfterMs: e.HEALTH_STALLED_AFTER_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     temporalUiUrl: e.TEMPORAL_UI_URL,
     apiKeys: e.API_KEYS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    metricsEnabled: e.METRICS_ENABLED,
+    docsEnabled: e.DOCS_ENABLED,
   };
 }

@@ -6,7 +6,10 @@ const { LOG_LEVEL } = parseEnv({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** Where credentials would sit if request headers were ever logged: always written as "[redacted]". */
+/**
+ * Where credentials would sit if request headers, gRPC metadata or the Temporal settings (API key, TLS private
+ * key) were ever logged: always written as "[redacted]".
+ */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-key"]',
@@ -14,6 +17,12 @@ export const REDACTED_PATHS = [
   'headers["x-api-key"]',
   '*.headers.authorization',
   '*.headers["x-api-key"]',
+  'metadata.authorization',
+  '*.metadata.authorization',
+  'apiKey',
+  '*.apiKey',
+  'tls.clientCertPair.key',
+  '*.tls.clientCertPair.key',
 ];
 
 /** One JSON line per event, tagged with the component that wrote it; to stdout unless told otherwise. */

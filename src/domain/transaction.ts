@@ -13,7 +13,11 @@ export interface Transaction {
 
 export const TRANSACTION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export type TransactionStatus = 'pending' | 'processing' | 'completed' | 'failed';
+/**
+ * `cancelled`: stopped on request before anything was posted; final, like `completed` and `failed`.
+ */
+export const TRANSACTION_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
 
 /** How the transaction reached the downstream: posted by us, or found there already. */
 export type PostingOutcome = 'posted' | 'already_present';

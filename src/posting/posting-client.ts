@@ -26,8 +26,13 @@ export interface PostingClientOptions {
 export interface PostingClient {
   /** The stored record, or null when the service does not hold the transaction. */
   find(id: string, signal?: AbortSignal): Promise<PostingRecord | null>;
-  /** Posts the transaction; resolves once the service answered 200 or 201. */
-  post(transaction: Transaction, signal?: AbortSignal): Promise<void>;
+  /** Posts the transaction; resolves once the service answered 200 or 201. `timeoutMs` may shorten the limit. */
+  post(transaction: Transaction, signal?: AbortSignal, timeoutMs?: number): Promise<void>;
+  /**
+   * Every stored row (`GET /transactions`), one per stored POST, so an ID stored twice appears twice; null
+   * when the service has no list endpoint (404). Rows without a string ID are left out and counted.
+   */
+  list(signal?: AbortSignal): Promise<{ rows: PostingRecord[]; unreadable: number } | null>;
   close(): Promise<void>;
 }
 
@@ -41,8 +46,15 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
     connectTimeout: Math.min(options.timeoutMs, 5_000),
   });
 
-  async function call(method: 'GET' | 'POST', path: string, body: string | undefined, signal?: AbortSignal) {
-    const timeout = AbortSignal.timeout(options.timeoutMs);
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    signal?: AbortSignal,
+    timeoutMs = options.timeoutMs,
+  ) {
+    const limit = Math.max(1, Math.min(timeoutMs, options.timeoutMs));
+    const timeout = AbortSignal.timeout(limit);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
       const response = await request(`${options.baseUrl}${path}`, {
@@ -56,7 +68,7 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
       return { status: response.statusCode, text };
     } catch (err) {
       if (timeout.aborted) {
-        throw new PostingError('timeout', `${method} ${path}: no answer within ${options.timeoutMs} ms`);
+        throw new PostingError('timeout', `${method} ${path}: no answer within ${Math.round(limit)} ms`);
       }
       if (signal?.aborted) throw err;
       const code = (err as { code?: string }).code ?? (err as Error).name;
@@ -77,14 +89,23 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
       return record;
     },
 
-    async post(transaction, signal) {
-      const { status, text } = await call('POST', '/transactions', encodeBody(transaction, options), signal);
+    async post(transaction, signal, timeoutMs) {
+      const body = encodeBody(transaction, options);
+      const { status, text } = await call('POST', '/transactions', body, signal, timeoutMs);
       if (status === 200 || status === 201) return;
       const detail = `POST /transactions: answered ${status}${errorDetail(text)}`;
       if (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
         throw new PostingError('rejected', detail, status);
       }
       throw new PostingError('unavailable', detail, status);
+    },
+
+    async list(signal) {
+      const { status, text } = await call('GET', '/transactions', undefined, signal);
+      if (status === 404) return null;
+      if (status !== 200)
+        throw new PostingError('unavailable', `GET /transactions: answered ${status}`, status);
+      return parseList(text);
     },
 
     close: () => dispatcher.close(),
@@ -128,6 +149,28 @@ function parseRecord(text: string): PostingRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `{data: [rows]}` (the mock posting service) or a bare array of rows. */
+function parseList(text: string): { rows: PostingRecord[]; unreadable: number } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new PostingError('unavailable', 'GET /transactions: answered 200 with a body that is not JSON');
+  }
+  const items: unknown =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as { data?: unknown }).data
+      : value;
+  if (!Array.isArray(items)) {
+    throw new PostingError('unavailable', 'GET /transactions: answered 200 without a list of transactions');
+  }
+  const rows = items.filter(
+    (item): item is PostingRecord =>
+      typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string',
+  );
+  return { rows, unreadable: items.length - rows.length };
 }
 
 function errorDetail(text: string): string {

@@ -68,7 +68,13 @@ function expectedSearchAttributes(): string[] {
 export async function waitForTemporal(
   address: string,
   namespace: string,
-  options: { timeoutMs?: number; process?: ManagedProcess; searchAttributes?: string[] } = {},
+  options: {
+    timeoutMs?: number;
+    process?: ManagedProcess;
+    searchAttributes?: string[];
+    /** TLS and API key for a secured cluster (see temporalConnectionOptions). */
+    connection?: { tls?: object | false; apiKey?: string };
+  } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const wanted = options.searchAttributes ?? [];
@@ -81,7 +87,7 @@ export async function waitForTemporal(
   exited.catch(() => undefined);
   // No retry interceptor: this loop is the retry, and a retry timer still pending when we close the
   // connection would throw "Channel has been shut down" as an uncaught exception (SDK 1.24 behaviour).
-  const connection = Connection.lazy({ address, interceptors: [] });
+  const connection = Connection.lazy({ ...options.connection, address, interceptors: [] });
   let last = 'no answer yet';
   try {
     for (;;) {

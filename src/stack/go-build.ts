@@ -1,18 +1,38 @@
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
 import { acquireFileLock } from './file-lock';
-import type { CliProgress } from './progress';
+import type { BuildProgress } from './progress';
 import { isExecutableFile } from './which';
 
+export interface GoInstallOptions {
+  goPath: string;
+  /** Folder that ends up holding the binary; created when missing. One folder per tool and version. */
+  cacheDir: string;
+  /** Package path without a version, e.g. `go.temporal.io/server/cmd/server`. */
+  pkg: string;
+  /** Module version to install, e.g. `v1.29.1`. */
+  version: string;
+  /** The file `go install` writes: the package path's last element unless given. */
+  binary?: string;
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (p: BuildProgress) => void;
+  /** For progress lines, e.g. "the Temporal server" and "~5 min". */
+  tool?: string;
+  expected?: string;
+  /** Far longer than a cold build means it is stuck. Default 40 min. */
+  timeoutMs?: number;
+}
+
+/** The Temporal CLI's build, as the stack has always called it. */
 export interface GoBuildOptions {
   goPath: string;
   /** Folder that ends up holding `temporal`; created when missing. */
   cacheDir: string;
   tag: string;
   env?: NodeJS.ProcessEnv;
-  onProgress?: (p: CliProgress) => void;
+  onProgress?: (p: BuildProgress) => void;
   /** A cold build is ~5.5 min on 2 cores; far longer means it is stuck. */
   timeoutMs?: number;
 }
@@ -20,18 +40,20 @@ export interface GoBuildOptions {
 const TAIL_LINES = 40;
 
 /**
- * `go install`s the Temporal CLI into a temporary GOBIN inside cacheDir, then renames the binary into
- * place, so a killed build never leaves a half-written `temporal`. A lock file makes concurrent
- * callers wait for one build instead of running two.
+ * `go install`s `pkg@version` into a temporary GOBIN inside cacheDir, then renames the binary into place,
+ * so a killed build never leaves a half-written binary. A lock file makes concurrent callers wait for one
+ * build instead of running two. Resolves the binary's path.
  */
-export async function buildTemporalCliWithGo(options: GoBuildOptions): Promise<string> {
+export async function goInstall(options: GoInstallOptions): Promise<string> {
   const { cacheDir, onProgress } = options;
-  const target = join(cacheDir, 'temporal');
+  const binary = options.binary ?? posix.basename(options.pkg);
+  const label = { tool: options.tool, expected: options.expected };
+  const target = join(cacheDir, binary);
   await mkdir(cacheDir, { recursive: true });
 
   const waitStart = Date.now();
   const release = await acquireFileLock(join(cacheDir, '.build.lock'), (holder) =>
-    onProgress?.({ phase: 'waiting-for-lock', elapsedMs: Date.now() - waitStart, holder }),
+    onProgress?.({ phase: 'waiting-for-lock', elapsedMs: Date.now() - waitStart, holder, ...label }),
   );
   try {
     // Whoever held the lock before us may have just built it.
@@ -44,13 +66,13 @@ export async function buildTemporalCliWithGo(options: GoBuildOptions): Promise<s
     try {
       const started = Date.now();
       await runGoInstall({ ...options, gobin });
-      const built = join(gobin, 'temporal');
+      const built = join(gobin, binary);
       if (!(await isExecutableFile(built))) {
         throw new Error(`go install reported success but wrote no ${built}`);
       }
       await chmod(built, 0o755);
       await rename(built, target);
-      onProgress?.({ phase: 'built', elapsedMs: Date.now() - started, path: target });
+      onProgress?.({ phase: 'built', elapsedMs: Date.now() - started, path: target, ...label });
       return target;
     } finally {
       await rm(gobin, { recursive: true, force: true });
@@ -60,11 +82,18 @@ export async function buildTemporalCliWithGo(options: GoBuildOptions): Promise<s
   }
 }
 
-function runGoInstall(options: GoBuildOptions & { gobin: string }): Promise<void> {
-  const { goPath, tag, gobin, onProgress } = options;
+/** `go install github.com/temporalio/cli/cmd/temporal@<tag>` into cacheDir (see goInstall). */
+export function buildTemporalCliWithGo(options: GoBuildOptions): Promise<string> {
+  const { tag, ...rest } = options;
+  return goInstall({ ...rest, pkg: 'github.com/temporalio/cli/cmd/temporal', version: tag });
+}
+
+function runGoInstall(options: GoInstallOptions & { gobin: string }): Promise<void> {
+  const { goPath, gobin, onProgress } = options;
   const timeoutMs = options.timeoutMs ?? 40 * 60_000;
   const started = Date.now();
-  const pkg = `github.com/temporalio/cli/cmd/temporal@${tag}`;
+  const pkg = `${options.pkg}@${options.version}`;
+  const label = { tool: options.tool, expected: options.expected };
   return new Promise((resolve, reject) => {
     const child = spawn(goPath, ['install', pkg], {
       env: { ...(options.env ?? process.env), GOBIN: gobin },
@@ -74,7 +103,7 @@ function runGoInstall(options: GoBuildOptions & { gobin: string }): Promise<void
     let downloads = 0;
     let lastLine: string | undefined;
     const report = () =>
-      onProgress?.({ phase: 'building', elapsedMs: Date.now() - started, downloads, lastLine });
+      onProgress?.({ phase: 'building', elapsedMs: Date.now() - started, downloads, lastLine, ...label });
     const onLine = (line: string) => {
       if (line.startsWith('go: downloading ')) downloads += 1;
       lastLine = line;

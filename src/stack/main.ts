@@ -4,110 +4,39 @@
 // Ready detection, in start order: Temporal answers gRPC, has the namespace and lists the txflow search
 // attributes; the mock answers GET /health with 200; the worker prints its pino line "worker running"
 // (logged once it polls); the API answers GET /api/health with 200.
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runMain } from '../config/env';
+import { temporalConnectionOptions, temporalSettings } from '../config/temporal';
 import { startDevServer, waitForTemporal } from './dev-server';
 import { formatLogLine } from './log-format';
+import { isWorkerRunningLine, spawnNodeComponent } from './node-component';
 import { assertPortsFree, type PortNeed } from './ports';
-import { describeExit, liveProcesses, type ManagedProcess, spawnManaged, waitForHttpOk } from './processes';
+import { waitForHttpOk } from './processes';
 import { progressReporter } from './progress';
 import { MOCK_PORT, stackSettings, TEMPORAL_PORT, TEMPORAL_UI_PORT } from './stack-config';
 import { createPrefixedLogger } from './stack-logger';
+import { type Supervised, Supervisor } from './supervisor';
 import { obtainTemporalCli } from './temporal-cli';
-
-interface Component {
-  name: string;
-  process: ManagedProcess;
-  graceMs: number;
-}
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const log = createPrefixedLogger('stack');
 
-/** True for the worker's pino line `{"msg":"worker running",...}` (or a plain line saying so). */
-function isWorkerRunningLine(line: string): boolean {
-  try {
-    return (JSON.parse(line) as { msg?: unknown }).msg === 'worker running';
-  } catch {
-    return line.includes('worker running');
-  }
-}
-
-function distScript(component: string): string {
-  // Compiled next to us: dist/src/stack/main.js -> dist/src/<component>/main.js.
-  const script = resolve(__dirname, '..', component, 'main.js');
-  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
-  return script;
-}
-
 void runMain(async () => {
   const settings = stackSettings();
-  const started: Component[] = [];
-  let stopping = false;
-
-  /** Stops in reverse start order (API, worker, mock, Temporal), then anything still starting. */
-  const stopAll = async () => {
-    for (const c of [...started].reverse()) {
-      if (!c.process.running) continue;
-      log.info(`stopping ${c.name}`);
-      const info = await c.process.stop(c.graceMs);
-      log.info(`${c.name} stopped (${describeExit(info)})`);
-    }
-    await Promise.all(liveProcesses().map((p) => p.stop(10_000)));
-  };
-  const shutdown = async (exitCode: number) => {
-    if (stopping) return;
-    stopping = true;
-    await stopAll();
-    log.info('stack stopped');
-    process.exit(exitCode);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (!stopping) {
-        log.info({ signal }, 'stopping the stack (send again to kill at once)');
-        void shutdown(0);
-        return;
-      }
-      for (const p of liveProcesses()) p.kill('SIGKILL');
-      process.exit(130);
-    });
-  }
-  const supervise = (c: Component) => {
-    started.push(c);
-    void c.process.exited.then((info) => {
-      if (stopping) return;
-      log.error(
-        { component: c.name, code: info.code, signal: info.signal },
-        `${c.name} ${describeExit(info)} unexpectedly`,
-      );
-      // The Node children's output is already on screen; Temporal's goes to its log file only.
-      const tail = c.name === 'temporal' ? c.process.tail() : '';
-      if (tail)
-        print(
-          tail
-            .split('\n')
-            .map((line) => formatLogLine(c.name, line))
-            .join('\n'),
-        );
-      log.error(`stopping everything because ${c.name} died`);
-      void shutdown(1);
-    });
-  };
-  const spawnNode = (name: string, env: NodeJS.ProcessEnv, graceMs: number): Component => {
-    const proc = spawnManaged({
+  const supervisor = new Supervisor(log, 'the stack', print);
+  supervisor.handleSignals();
+  const spawnNode = (name: string, env: NodeJS.ProcessEnv, graceMs: number): Supervised => {
+    const proc = spawnNodeComponent({
       name,
-      command: process.execPath,
-      args: [distScript(name)],
+      component: name,
       env,
       // Own group: the terminal's Ctrl-C reaches only us, and we stop the children in order.
       detached: true,
       onLine: (line) => print(formatLogLine(name, line)),
     });
     const c = { name, process: proc, graceMs };
-    supervise(c);
+    supervisor.supervise(c);
     return c;
   };
 
@@ -127,11 +56,13 @@ void runMain(async () => {
     let temporalNote = 'external, from TEMPORAL_ADDRESS';
     if (temporalAddress) {
       // A clear message now rather than a worker that dies on its first connection.
-      await waitForTemporal(temporalAddress, settings.namespace, { timeoutMs: 30_000 }).catch(
-        (err: Error) => {
-          throw new Error(`TEMPORAL_ADDRESS=${temporalAddress}: ${err.message}`);
-        },
-      );
+      // With the TLS / API key settings the worker and API will use (TEMPORAL_TLS_*, TEMPORAL_API_KEY).
+      await waitForTemporal(temporalAddress, settings.namespace, {
+        timeoutMs: 30_000,
+        connection: temporalConnectionOptions(temporalSettings()),
+      }).catch((err: Error) => {
+        throw new Error(`TEMPORAL_ADDRESS=${temporalAddress}: ${err.message}`);
+      });
       log.info({ address: temporalAddress }, 'temporal reachable');
     } else {
       const reporter = progressReporter(process.stderr);
@@ -152,7 +83,13 @@ void runMain(async () => {
         log,
         detached: true,
       });
-      supervise({ name: 'temporal', process: server.process, graceMs: 10_000 });
+      // Its output goes to its log file only: show its last lines if it dies.
+      supervisor.supervise({
+        name: 'temporal',
+        process: server.process,
+        graceMs: 10_000,
+        showTailOnDeath: true,
+      });
       temporalAddress = server.address;
       uiUrl = server.uiUrl;
       temporalNote = `dev server, data in ${dbFile}, log in ${logFile}`;
@@ -201,8 +138,8 @@ void runMain(async () => {
       ].join('\n'),
     );
   } catch (err) {
-    if (stopping) return;
+    if (supervisor.isStopping) return;
     log.error((err as Error).message);
-    await shutdown(1);
+    await supervisor.shutdown(1);
   }
 });

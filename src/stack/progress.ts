@@ -1,9 +1,17 @@
-/** What obtainTemporalCli reports while it works; `elapsedMs` counts from the step's start. */
-export type CliProgress =
+/**
+ * What a build of a Go tool (the Temporal CLI, the server, ...) or the SDK's CLI download reports while it
+ * works; `elapsedMs` counts from the step's start. `tool` names what is built ("the Temporal CLI" when
+ * absent), `expected` how long a cold build takes ("~5-10 min" when absent).
+ */
+export type BuildProgress = (
   | { phase: 'waiting-for-lock'; elapsedMs: number; holder: string }
   | { phase: 'building'; elapsedMs: number; downloads: number; lastLine: string | undefined }
   | { phase: 'built'; elapsedMs: number; path: string }
-  | { phase: 'sdk-download'; elapsedMs: number };
+  | { phase: 'sdk-download'; elapsedMs: number }
+) & { tool?: string; expected?: string };
+
+/** The name the Temporal CLI code has always used. */
+export type CliProgress = BuildProgress;
 
 /** Non-TTY output prints a line this often, so CI logs show life without flooding. */
 const LINE_EVERY_MS = 15_000;
@@ -14,20 +22,21 @@ export function formatDuration(ms: number): string {
   return minutes > 0 ? `${minutes}m ${String(seconds % 60).padStart(2, '0')}s` : `${seconds}s`;
 }
 
-export function describeProgress(p: CliProgress): string {
+export function describeProgress(p: BuildProgress): string {
   const elapsed = formatDuration(p.elapsedMs);
+  const tool = p.tool ?? 'the Temporal CLI';
   switch (p.phase) {
     case 'waiting-for-lock':
-      return `Waiting for another Temporal CLI build to finish (${p.holder}), ${elapsed}`;
+      return `Waiting for another build of ${tool} to finish (${p.holder}), ${elapsed}`;
     case 'building':
       return (
-        `Building the Temporal CLI from source (first run only, ~5-10 min): ${elapsed} elapsed, ` +
+        `Building ${tool} from source (first run only, ${p.expected ?? '~5-10 min'}): ${elapsed} elapsed, ` +
         `${p.downloads} Go modules downloaded`
       );
     case 'built':
-      return `Temporal CLI built in ${elapsed}: ${p.path}`;
+      return `Built ${tool} in ${elapsed}: ${p.path}`;
     case 'sdk-download':
-      return `Downloading the Temporal CLI through the SDK: ${elapsed}`;
+      return `Downloading ${tool} through the SDK: ${elapsed}`;
   }
 }
 
@@ -36,11 +45,11 @@ export function describeProgress(p: CliProgress): string {
  * and every 15 s. Call `done()` before printing anything else.
  */
 export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
-  onProgress: (p: CliProgress) => void;
+  onProgress: (p: BuildProgress) => void;
   done: () => void;
 } {
   const tty = stream.isTTY === true;
-  let lastPhase: string | undefined;
+  let lastKey: string | undefined;
   let lastPrintAt = 0;
   let lineOpen = false;
   return {
@@ -54,10 +63,12 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
         return;
       }
       const now = Date.now();
-      if (final || p.phase !== lastPhase || now - lastPrintAt >= LINE_EVERY_MS) {
+      // A new tool counts as a new phase, so each build of a sequence gets its first line at once.
+      const key = `${p.tool ?? ''}/${p.phase}`;
+      if (final || key !== lastKey || now - lastPrintAt >= LINE_EVERY_MS) {
         stream.write(`${text}\n`);
         lastPrintAt = now;
-        lastPhase = p.phase;
+        lastKey = key;
       }
     },
     done: () => {

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../config/logger';
 import { cliVersionProblem, MIN_SERVER_VERSION, readCliVersion, TEMPORAL_CLI_TAG } from './cli-version';
 import { buildTemporalCliWithGo } from './go-build';
+import { DEFAULT_GO_DIRS, findGo, goToolCacheDir, txflowCacheRoot } from './go-tool';
 import type { CliProgress } from './progress';
 import { downloadCliWithSdk } from './sdk-download';
 import { findExecutable, isExecutableFile } from './which';
@@ -24,16 +24,9 @@ export class TemporalCliUnavailableError extends Error {
   override name = 'TemporalCliUnavailableError';
 }
 
-/** Go is often installed there without being on PATH (the official tarball's location). */
-const DEFAULT_GO_DIRS = ['/usr/local/go/bin'];
-
-function cacheRoot(env: NodeJS.ProcessEnv): string {
-  return env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-}
-
 /** Per-user, per-version folder of our source build: `${XDG_CACHE_HOME:-~/.cache}/txflow/temporal-cli/v1.5.1`. */
 export function temporalCliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheRoot(env), 'txflow', 'temporal-cli', TEMPORAL_CLI_TAG);
+  return goToolCacheDir({ name: 'temporal-cli', version: TEMPORAL_CLI_TAG }, env);
 }
 
 /** Resolves `path` when its `--version` is acceptable, else undefined with the reason in `attempts`. */
@@ -90,7 +83,7 @@ export async function obtainTemporalCli(options: ObtainTemporalCliOptions = {}):
   }
 
   const goDirs = options.goDirs ?? DEFAULT_GO_DIRS;
-  const goPath = await findExecutable('go', env, goDirs);
+  const goPath = await findGo(env, goDirs);
   if (goPath) {
     try {
       log?.info({ go: goPath, tag: TEMPORAL_CLI_TAG, cacheDir }, 'building temporal cli with go install');
@@ -112,7 +105,7 @@ export async function obtainTemporalCli(options: ObtainTemporalCliOptions = {}):
 
   if (options.sdkDownload !== false) {
     try {
-      const downloadDir = join(cacheRoot(env), 'txflow', 'temporal-cli', 'sdk-download');
+      const downloadDir = join(txflowCacheRoot(env), 'temporal-cli', 'sdk-download');
       const downloaded = await downloadCliWithSdk({ downloadDir, onProgress: options.onProgress });
       const ok = await acceptable(downloaded, 'SDK download', attempts);
       if (ok) return ok;

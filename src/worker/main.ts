@@ -2,7 +2,7 @@ import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } f
 import { runMain } from '../config/env';
 import { createLogger } from '../config/logger';
 import { postingSettings } from '../config/posting';
-import { temporalSettings } from '../config/temporal';
+import { describeTemporalConnection, temporalConnectionOptions, temporalSettings } from '../config/temporal';
 import { workerSettings } from '../config/worker';
 import { createPostingClient } from '../posting/posting-client';
 import { createTxWorker } from './create-worker';
@@ -38,7 +38,8 @@ void runMain(async () => {
     },
   });
 
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  // TLS, mTLS and the API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY (validated above, files already read).
+  const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   await assertSearchAttributes(connection, temporal.namespace);
   const postingClient = createPostingClient(posting);
   const worker = await createTxWorker({
@@ -52,7 +53,11 @@ void runMain(async () => {
   // Worker.run() handles SIGINT/SIGTERM itself: stops polling and lets running activities finish.
   const running = worker.run();
   log.info(
-    { taskQueue: temporal.taskQueue, namespace: temporal.namespace, postingServiceUrl: posting.baseUrl },
+    {
+      taskQueue: temporal.taskQueue,
+      temporal: describeTemporalConnection(temporal),
+      postingServiceUrl: posting.baseUrl,
+    },
     'worker running',
   );
   await running;

@@ -1,2 +1,3 @@
 export { processTransaction } from './process-transaction';
 export { statusQuery } from './queries';
+export { cancelUpdate, CANCEL_REFUSED } from './updates';

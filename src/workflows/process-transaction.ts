@@ -1,6 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -17,6 +19,7 @@ import type {
   TransactionStatus,
 } from '../domain/transaction';
 import { TX_STATUS } from '../domain/search-attributes';
+import { CANCEL_BEFORE_POST_PATCH, PostGuard } from './post-guard';
 import { statusQuery } from './queries';
 
 // One proxy per retry policy. The values come from each transaction's policy (see executeWithOptions),
@@ -39,6 +42,7 @@ const FINAL_CHECK: RetrySettings = {
  * 2. Otherwise post it. The post activity retries under its policy and checks again before every re-POST.
  * 3. A rejection fails the transaction at once. When the deadline passes with the POST's outcome
  *    unknown, a last check decides: found means completed, anything else means failed.
+ * 4. A cancellation before the POST is scheduled ends it cancelled; from then on it is ignored.
  */
 export async function processTransaction({
   transaction,
@@ -52,29 +56,41 @@ export async function processTransaction({
     completedAt: null,
   };
   setHandler(statusQuery, () => state);
+  // Runs recorded before cancellation support have no marker: they replay exactly as they ran.
+  const guard = patched(CANCEL_BEFORE_POST_PATCH) ? new PostGuard(state) : undefined;
+  const beforePost = <T>(fn: () => Promise<T>) => (guard ? guard.beforePost(fn) : fn());
+  const pastPost = <T>(fn: () => Promise<T>) => (guard ? guard.pastPost(fn) : fn());
+  const settle = async (s: ProcessingState) => {
+    await guard?.settled();
+    return s;
+  };
   setStatus(state, 'processing');
   const deadline = workflowInfo().runStartTime.getTime() + policy.deadlineMs;
 
   try {
-    const check = await checkExists.executeWithOptions(options(policy.check, deadline, 'check exists'), [
-      transaction.id,
-    ]);
+    const check = await beforePost(() =>
+      checkExists.executeWithOptions(options(policy.check, deadline, 'check exists'), [transaction.id]),
+    );
     state.attempts += check.attempt;
-    if (check.found) return complete(state, 'already_present');
+    if (check.found) return await settle(complete(state, 'already_present'));
+    if (guard?.cancelRequested) return await settle(cancel(state));
 
-    const post = await postTransaction.executeWithOptions(options(policy.post, deadline, 'post'), [
-      transaction,
-    ]);
+    const post = await pastPost(() =>
+      postTransaction.executeWithOptions(options(policy.post, deadline, 'post'), [transaction]),
+    );
     state.attempts += post.attempt;
-    return complete(state, post.outcome);
+    return await settle(complete(state, post.outcome));
   } catch (err) {
+    // Cancelled before the POST was scheduled: nothing was sent.
+    if (guard?.cancelRequested && isCancellation(err)) return await settle(cancel(state));
     // Anything but an activity failure is a bug here: let the workflow task fail and retry once it is fixed.
     if (!(err instanceof ActivityFailure)) throw err;
     recordFailure(state, err);
-    if (outcomeUnknown(err) && (await postedAfterAll(state, transaction.id))) {
-      return complete(state, 'already_present');
+    if (outcomeUnknown(err) && (await pastPost(() => postedAfterAll(state, transaction.id)))) {
+      return await settle(complete(state, 'already_present'));
     }
     setStatus(state, 'failed');
+    await guard?.settled();
     throw ApplicationFailure.create({
       type: 'TransactionFailed',
       message: state.lastError ?? 'transaction failed',
@@ -123,6 +139,13 @@ function complete(state: ProcessingState, outcome: PostingOutcome): ProcessingSt
   state.outcome = outcome;
   state.completedAt = new Date().toISOString();
   setStatus(state, 'completed');
+  return state;
+}
+
+/** Ends the transaction as cancelled: a normal result, so the run closes "Completed" with status cancelled. */
+function cancel(state: ProcessingState): ProcessingState {
+  state.completedAt = new Date().toISOString();
+  setStatus(state, 'cancelled');
   return state;
 }
 

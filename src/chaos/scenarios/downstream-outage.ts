@@ -4,7 +4,8 @@ import { execute, type Scenario, type Size } from '../scenario';
 import { attemptsWithin } from './common';
 
 const SIZE = {
-  small: { count: 60, rate: 15, outageMs: 5_000, maxIntervalMs: 2_000 },
+  // 6 s: long enough for transactions to pass the API's 2 s stalled threshold and for health to show it.
+  small: { count: 60, rate: 15, outageMs: 6_000, maxIntervalMs: 2_000 },
   full: { count: 300, rate: 10, outageMs: 60_000, maxIntervalMs: 10_000 },
 } satisfies Record<Size, { count: number; rate: number; outageMs: number; maxIntervalMs: number }>;
 
@@ -14,6 +15,9 @@ const BACKOFF = 2;
 interface HealthSample {
   second: number;
   status: unknown;
+  /** downstream.status: ok, degraded, down. */
+  downstream: unknown;
+  stalled: unknown;
   queueDepth: unknown;
   activityBacklog: unknown;
   workflowBacklog: unknown;
@@ -23,7 +27,9 @@ interface HealthSample {
 /**
  * The downstream answers 503 to everything for a while, then recovers. Transactions keep being accepted; their
  * activities retry with exponential backoff (the mock's request count during the outage stays under what the
- * retry policy allows: no hot loop), and all complete once it is back.
+ * retry policy allows: no hot loop), and all complete once it is back. /api/health shows the downstream
+ * `degraded` while it lasts (transactions stalled in `processing`; the mock's own /health keeps answering 200)
+ * and `ok` again after.
  */
 export const downstreamOutage: Scenario = {
   name: 'downstream-outage',
@@ -49,39 +55,69 @@ export const downstreamOutage: Scenario = {
         const outageStart = Date.now();
         run.log(`downstream outage on for ${outageMs / 1000} s (${load.status()})`);
 
-        // While it lasts: what /api/health shows, and what a pending transaction's GET shows.
+        // While it lasts: what /api/health shows (sampled every 500 ms on its own, so slow reads elsewhere do not
+        // thin the samples out), and what a pending transaction's GET shows.
         const samples: HealthSample[] = [];
         let lastErrorSeen: string | null = null;
+        // The first stalled transaction health named, with its pending activity's attempt and last failure.
+        let stalledSeen: unknown;
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            const h = await verifier.health();
+            const tq = (h?.task_queue ?? {}) as Record<string, unknown>;
+            const downstream = (h?.downstream ?? {}) as {
+              status?: unknown;
+              stalled?: { count?: unknown; sample?: unknown[] };
+            };
+            stalledSeen ??= downstream.stalled?.sample?.[0];
+            samples.push({
+              second: round((Date.now() - outageStart) / 1000, 1),
+              status: h?.status ?? null,
+              downstream: downstream.status ?? null,
+              stalled: downstream.stalled?.count ?? null,
+              queueDepth: h?.queue_depth ?? null,
+              activityBacklog: tq.activity_backlog ?? null,
+              workflowBacklog: tq.workflow_backlog ?? null,
+              errorRate: h?.error_rate ?? null,
+            });
+            await sleep(500);
+          }
+        })();
+        const healthShowedIt = () =>
+          samples.some((x) => x.downstream === 'degraded' || x.downstream === 'down');
+        // On a loaded machine health may need longer than the planned outage to show it: extend it (up to
+        // 3x) rather than miss it; the bound on requests is computed from the actual duration.
+        let extended = false;
         let lastPrint = 0;
-        while (Date.now() - outageStart < outageMs) {
-          const h = await verifier.health();
-          const tq = (h?.task_queue ?? {}) as Record<string, unknown>;
-          const sample = {
-            second: round((Date.now() - outageStart) / 1000, 1),
-            status: h?.status ?? null,
-            queueDepth: h?.queue_depth ?? null,
-            activityBacklog: tq.activity_backlog ?? null,
-            workflowBacklog: tq.workflow_backlog ?? null,
-            errorRate: h?.error_rate ?? null,
-          };
-          samples.push(sample);
+        for (;;) {
+          const elapsed = Date.now() - outageStart;
+          if (elapsed >= outageMs && (healthShowedIt() || elapsed >= 3 * outageMs)) break;
+          if (elapsed >= outageMs && !extended) {
+            extended = true;
+            run.log('health has not shown the outage yet: extending it (up to 3x)');
+          }
           if (lastErrorSeen === null) {
             const open = load.records.find((r) => r.acceptedStatus !== null && r.n > count / 4);
             const view = open ? await verifier.view(open.id).catch(() => null) : null;
             if (view?.lastError)
               lastErrorSeen = `${view.transactionId}: ${view.status}, attempts ${view.attempts}, lastError "${view.lastError}"`;
           }
-          if (Date.now() - lastPrint >= 3_000) {
+          const sample = samples.at(-1);
+          if (sample && Date.now() - lastPrint >= 3_000) {
             lastPrint = Date.now();
             const s = await cluster.mockStats();
             run.log(
-              `outage ${sample.second} s: health ${String(sample.status)}, queue depth ${String(sample.queueDepth)}, ` +
+              `outage ${sample.second} s: health ${String(sample.status)} (downstream ${String(sample.downstream)}, ` +
+                `${String(sample.stalled)} stalled), queue depth ${String(sample.queueDepth)}, ` +
                 `activity backlog ${String(sample.activityBacklog)}, error rate ${JSON.stringify(sample.errorRate)}; ` +
                 `mock answered ${s.faults.outage - before.faults.outage} requests 503 so far`,
             );
           }
-          await sleep(Math.min(1_000, Math.max(0, outageMs - (Date.now() - outageStart))));
+          await sleep(250);
         }
+        sampling = false;
+        await sampler;
         const during = await cluster.mockStats();
         await cluster.setFaults({ outage: false });
         const outageEnd = Date.now();
@@ -90,6 +126,18 @@ export const downstreamOutage: Scenario = {
         await load.done();
         stopProgress();
         const verification = await verifier.verify(load.records, { deadlineMs: 180_000, log: run.log });
+        // Recovered: once everything finished, health shows the downstream ok again (within a few probes).
+        let healthAfter: Record<string, unknown> | null = null;
+        const recoveredBy = Date.now() + 30_000;
+        for (;;) {
+          healthAfter = await verifier.health();
+          if (healthAfter?.status === 'ok' || Date.now() >= recoveredBy) break;
+          await sleep(500);
+        }
+        const downstreamAfter = (healthAfter?.downstream ?? null) as {
+          status?: unknown;
+          stalled?: { sample?: unknown };
+        } | null;
 
         const requestsDuringOutage = total(during.requests) - total(before.requests);
         const refused = during.faults.outage - before.faults.outage;
@@ -108,6 +156,13 @@ export const downstreamOutage: Scenario = {
         const bound = affected * (perTransaction + 1);
         const depths = samples.map((s) => s.queueDepth).filter((d): d is number => typeof d === 'number');
         const lastSample = samples.at(-1);
+        const firstDegraded = samples.find((s) => s.downstream === 'degraded' || s.downstream === 'down');
+        const stalledMax = Math.max(
+          0,
+          ...samples.map((s) => (typeof s.stalled === 'number' ? s.stalled : 0)),
+        );
+        const statuses = [...new Set(samples.map((s) => String(s.status)))];
+        const downstreamStatuses = [...new Set(samples.map((s) => String(s.downstream)))];
         Object.assign(run.details, {
           outageSeconds: round(outageSeconds, 1),
           retryPolicy: { initialIntervalMs: INITIAL_INTERVAL_MS, backoff: BACKOFF, maxIntervalMs },
@@ -119,7 +174,12 @@ export const downstreamOutage: Scenario = {
           policyBoundPerTransaction: perTransaction + 1,
           policyBound: bound,
           health: {
-            statuses: [...new Set(samples.map((s) => String(s.status)))],
+            statuses,
+            downstreamStatuses,
+            firstDegradedAtSecond: firstDegraded?.second ?? null,
+            maxStalled: stalledMax,
+            stalledSample: stalledSeen ?? null,
+            after: { status: healthAfter?.status ?? null, downstream: downstreamAfter },
             maxQueueDepth: depths.length > 0 ? Math.max(...depths) : null,
             maxActivityBacklog: Math.max(
               0,
@@ -131,9 +191,14 @@ export const downstreamOutage: Scenario = {
           pendingTransactionDuringOutage: lastErrorSeen,
         });
         run.log(
-          `health during the outage: status ${[...new Set(samples.map((s) => String(s.status)))].join('/')}, ` +
+          `health during the outage: status ${statuses.join('/')}, downstream ${downstreamStatuses.join('/')} ` +
+            `(first not ok at ${firstDegraded ? `${firstDegraded.second} s` : 'never'}, up to ${stalledMax} stalled), ` +
             `queue depth up to ${depths.length > 0 ? Math.max(...depths) : '?'}, error rate ${JSON.stringify(lastSample?.errorRate ?? null)} ` +
-            '(retrying transactions have not failed, so the error rate does not move; the queue depth shows the backlog)',
+            '(retrying transactions have not failed, so the error rate does not move)',
+        );
+        if (stalledSeen) run.log(`a stalled transaction in /api/health: ${JSON.stringify(stalledSeen)}`);
+        run.log(
+          `health after recovery: status ${String(healthAfter?.status ?? null)}, downstream ${String(downstreamAfter?.status ?? null)}`,
         );
         if (lastErrorSeen) run.log(`a pending transaction's GET during the outage: ${lastErrorSeen}`);
         run.check(
@@ -141,6 +206,19 @@ export const downstreamOutage: Scenario = {
           requestsDuringOutage <= bound && requestsDuringOutage > 0,
           `${requestsDuringOutage} requests in ${round(outageSeconds, 1)} s (${round(requestsDuringOutage / outageSeconds, 1)}/s) ` +
             `for ${affected} open transactions; the retry policy allows at most ${bound} (${perTransaction + 1} each)`,
+        );
+        run.check(
+          '/api/health showed the downstream degraded during the outage (HTTP 200, not unavailable)',
+          firstDegraded !== undefined && !statuses.includes('unavailable'),
+          `downstream ${downstreamStatuses.join('/')}, overall ${statuses.join('/')}` +
+            (firstDegraded
+              ? `; first not ok ${firstDegraded.second} s into the outage, up to ${stalledMax} stalled`
+              : ''),
+        );
+        run.check(
+          '/api/health showed the downstream ok again after the recovery',
+          healthAfter?.status === 'ok' && downstreamAfter?.status === 'ok',
+          `after: status ${String(healthAfter?.status ?? null)}, downstream ${JSON.stringify(downstreamAfter)}`,
         );
         run.check(
           'the API kept accepting during the outage',

@@ -1,0 +1,105 @@
+import type { RequestHandler } from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RouteIndex } from './route-index';
+import type { TransactionsService } from './transactions-service';
+
+export type Dialect = 'api' | 'v1';
+export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+
+const DIALECTS: readonly Dialect[] = ['api', 'v1'];
+const OUTCOMES: readonly SubmissionOutcome[] = ['accepted', 'duplicate', 'conflict', 'rejected'];
+
+/** The route label of requests that reached no route (404s): one series, however many URLs are tried. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Where each dialect submits; a validation refusal there (400, 413, 415) counts as `rejected`. */
+const SUBMISSION_ROUTES: Readonly<Record<string, Dialect>> = {
+  'POST /api/transactions': 'api',
+  'POST /v1/webhooks/transactions': 'v1',
+};
+const REJECTION_STATUSES = new Set([400, 413, 415]);
+
+// From a 5 ms duplicate answer up to the RPC timeout (3 s by default) and beyond.
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Adds Node's process metrics (CPU, memory, event-loop lag, GC, handles) to `registry`: main.ts does, tests need not. */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+}
+
+/**
+ * The API's Prometheus metrics, in a registry of its own (never prom-client's global one, so several apps in one
+ * process do not clash): requests and latency by method, route pattern and status, and submissions by dialect
+ * and outcome.
+ */
+export class ApiMetrics {
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly latency: Histogram<'method' | 'route' | 'status'>;
+  private readonly submissions: Counter<'dialect' | 'outcome'>;
+
+  constructor(readonly registry: Registry = new Registry()) {
+    const registers = [registry];
+    const labelNames = ['method', 'route', 'status'] as const;
+    this.requests = new Counter({
+      name: 'txflow_api_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames,
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'txflow_api_http_request_duration_seconds',
+      help: 'Time from receiving a request to the end of its answer, by method, route pattern and status',
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.submissions = new Counter({
+      name: 'txflow_api_submissions_total',
+      help: 'Submissions by dialect and outcome: accepted (new), duplicate (same ID and body), conflict (409), rejected (invalid, 400/413/415)',
+      labelNames: ['dialect', 'outcome'],
+      registers,
+    });
+    // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
+    for (const dialect of DIALECTS)
+      for (const outcome of OUTCOMES) this.submissions.inc({ dialect, outcome }, 0);
+  }
+
+  countSubmission(dialect: Dialect, outcome: SubmissionOutcome): void {
+    this.submissions.inc({ dialect, outcome });
+  }
+
+  /** Times every request, including those refused before routing (401, 413, 429…); mount it first. */
+  middleware(routes: RouteIndex): RequestHandler {
+    return (req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const route = routes.patternOf(req) ?? UNMATCHED_ROUTE;
+        const labels = { method: req.method, route, status: String(res.statusCode) };
+        this.requests.inc(labels);
+        this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        const dialect = SUBMISSION_ROUTES[`${req.method} ${route}`];
+        if (dialect && REJECTION_STATUSES.has(res.statusCode)) this.countSubmission(dialect, 'rejected');
+      });
+      next();
+    };
+  }
+
+  /**
+   * `service` for one dialect's router, counting what each submission turned out to be. Only `submit` is
+   * wrapped; every other member is the service's own, called on the service itself.
+   */
+  countingSubmissions(service: TransactionsService, dialect: Dialect): TransactionsService {
+    const submit: TransactionsService['submit'] = async (submission) => {
+      const result = await service.submit(submission);
+      this.countSubmission(dialect, result.kind);
+      return result;
+    };
+    return new Proxy(service, {
+      get(target, property) {
+        if (property === 'submit') return submit;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { TRANSACTION_STATUSES } from '../domain/transaction';
+
+// What the API answers, for the OpenAPI document only (the routers validate requests, not answers). The OpenAPI
+// test checks real answers against these, so they cannot drift from dialects.ts, error-handler.ts and health.
+
+const nullableString = z.string().nullable();
+const instant = z.string().describe('ISO 8601 date-time');
+const decimal = z
+  .string()
+  .describe('canonical decimal string, with the currency\'s minor-unit digits ("150.50")');
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .describe('each failing field, e.g. "body.amount"'),
+    instance: z.string(),
+    request_id: z.string(),
+  })
+  .describe('RFC 9457 problem details; nothing internal is ever in it');
+
+const apiTransactionFields = {
+  transactionId: z.string(),
+  status: z.enum(TRANSACTION_STATUSES),
+  amount: decimal,
+  currency: z.string(),
+  description: nullableString,
+  sourceAccount: nullableString,
+  destinationAccount: nullableString,
+  timestamp: instant,
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  submittedAt: instant,
+  completedAt: instant.nullable(),
+};
+
+export const apiTransactionSchema = z.object({
+  ...apiTransactionFields,
+  attempts: z.number().int().describe('downstream calls so far, checks and posts, retries included'),
+  lastError: nullableString,
+  outcome: z.enum(['posted', 'already_present']).nullable(),
+});
+
+/** A listing holds what the memo and search attributes tell: no attempts, lastError or outcome. */
+export const apiListItemSchema = z.object(apiTransactionFields);
+
+export const apiListPageSchema = z.object({
+  items: z.array(apiListItemSchema),
+  next_cursor: nullableString.describe('pass as `cursor`, with the same filters, for the next page'),
+});
+
+export const v1TransactionSchema = z.object({
+  transaction_id: z.string(),
+  source_account: nullableString,
+  destination_account: nullableString,
+  amount: decimal,
+  currency: z.string(),
+  status: z.enum(['PROCESSING', 'PROCESSED', 'FAILED']),
+  created_at: instant,
+  processed_at: instant.nullable(),
+});
+
+const count = z.number().int().nullable();
+const temporalHealth = z.object({
+  reachable: z.boolean(),
+  latency_ms: z.number().nullable(),
+  error: z.string().optional(),
+});
+
+const downstreamHealth = z
+  .object({
+    status: z.enum(['ok', 'degraded', 'down']),
+    probe: z
+      .object({
+        url: z.string(),
+        ok: z.boolean(),
+        http_status: z.number().int().nullable(),
+        latency_ms: z.number().nullable(),
+        error: nullableString,
+        checked_at: instant,
+      })
+      .nullable()
+      .describe("the posting service's health endpoint; null when the API has no POSTING_SERVICE_URL"),
+    stalled: z.object({
+      after_seconds: z.number(),
+      count: count.describe('transactions `processing` for longer than after_seconds'),
+      sample: z.array(
+        z.object({
+          transaction_id: z.string(),
+          activity: nullableString,
+          attempt: z.number().int().nullable(),
+          last_failure: nullableString,
+        }),
+      ),
+    }),
+  })
+  .describe('`down`: its health endpoint fails; `degraded`: transactions stall in processing');
+
+export const healthSchema = z.object({
+  status: z
+    .enum(['ok', 'degraded', 'unavailable'])
+    .describe(
+      '`degraded` (HTTP 200): the downstream is not well; `unavailable` (503): Temporal is unreachable',
+    ),
+  uptime_seconds: z.number().int(),
+  temporal: temporalHealth,
+  queue_depth: count.describe('transactions not yet completed or failed'),
+  task_queue: z.object({
+    name: z.string(),
+    workflow_backlog: count,
+    activity_backlog: count,
+    workers_polling: count,
+  }),
+  error_rate: z.object({
+    window_seconds: z.number(),
+    finished: count,
+    failed: count,
+    rate: z.number().nullable(),
+  }),
+  downstream: downstreamHealth,
+  checked_at: instant,
+  version: z.string(),
+});
+
+export const v1HealthSchema = z.object({
+  status: z.enum(['healthy', 'degraded', 'unhealthy']),
+  timestamp: instant,
+  version: z.string(),
+  uptime_seconds: z.number().int(),
+  temporal: temporalHealth,
+  queue_depth: count,
+  downstream: downstreamHealth,
+});

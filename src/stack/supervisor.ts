@@ -1,0 +1,91 @@
+import type { Logger } from 'pino';
+import { formatLogLine } from './log-format';
+import { describeExit, liveProcesses, type ManagedProcess } from './processes';
+
+export interface Supervised {
+  name: string;
+  process: ManagedProcess;
+  /** SIGTERM grace before SIGKILL when stopping it. */
+  graceMs: number;
+  /** Its output is not on screen (it goes to a log file): show its last lines when it dies. */
+  showTailOnDeath?: boolean;
+}
+
+/**
+ * Keeps a set of long-running children for a foreground command (`npm start`, `npm run cluster`): stops
+ * them in reverse start order on Ctrl-C/SIGTERM/SIGHUP (a second signal kills at once), and stops
+ * everything, exiting 1, when one of them dies on its own.
+ */
+export class Supervisor {
+  private readonly started: Supervised[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly log: Logger,
+    /** What the children make up, for messages: "the stack", "the cluster". */
+    private readonly what: string,
+    private readonly print: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  ) {}
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Installs the signal handlers; call once, before starting anything. */
+  handleSignals(): void {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(signal, () => {
+        if (!this.stopping) {
+          this.log.info({ signal }, `stopping ${this.what} (send again to kill at once)`);
+          void this.shutdown(0);
+          return;
+        }
+        for (const p of liveProcesses()) p.kill('SIGKILL');
+        process.exit(130);
+      });
+    }
+  }
+
+  /** Watches `c`: if it ends while we are not stopping, everything stops and we exit 1. */
+  supervise(c: Supervised): void {
+    this.started.push(c);
+    void c.process.exited.then((info) => {
+      if (this.stopping) return;
+      this.log.error(
+        { component: c.name, code: info.code, signal: info.signal },
+        `${c.name} ${describeExit(info)} unexpectedly`,
+      );
+      const tail = c.showTailOnDeath ? c.process.tail() : '';
+      if (tail) {
+        this.print(
+          tail
+            .split('\n')
+            .map((line) => formatLogLine(c.name, line))
+            .join('\n'),
+        );
+      }
+      this.log.error(`stopping everything because ${c.name} died`);
+      void this.shutdown(1);
+    });
+  }
+
+  /** Stops in reverse start order, then anything still starting. */
+  async stopAll(): Promise<void> {
+    for (const c of [...this.started].reverse()) {
+      if (!c.process.running) continue;
+      this.log.info(`stopping ${c.name}`);
+      const info = await c.process.stop(c.graceMs);
+      this.log.info(`${c.name} stopped (${describeExit(info)})`);
+    }
+    await Promise.all(liveProcesses().map((p) => p.stop(10_000)));
+  }
+
+  /** Stops everything once and exits with `exitCode`. */
+  async shutdown(exitCode: number): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.stopAll();
+    this.log.info(`${this.what} stopped`);
+    process.exit(exitCode);
+  }
+}
