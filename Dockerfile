@@ -25,5 +25,6 @@ USER node
 EXPOSE 3000
 # `sh -c` with the command as $0: api, worker or mock; node then replaces the shell (exec), so it gets the
 # stop signal itself (compose runs it under an init, see docker-compose.yml).
-ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker|mock) exec node \"dist/src/$0/main.js\" ;; *) echo \"usage: api | worker | mock (got: $0)\" >&2; exit 64 ;; esac"]
+# The API's and the worker's V8 flags are those of src/stack/node-component.ts (NODE_FLAGS).
+ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker) exec node --max-old-space-size=128 --max-semi-space-size=4 \"dist/src/$0/main.js\" ;; mock) exec node dist/src/mock/main.js ;; *) echo \"usage: api | worker | mock (got: $0)\" >&2; exit 64 ;; esac"]
 CMD ["api"]

@@ -109,7 +109,9 @@ describe('docker-compose.yml and Dockerfile', () => {
     assert.match(dockerfile, /COPY --from=build/);
     const user = /^USER (\S+)/m.exec(dockerfile)?.[1];
     assert.ok(user && user !== 'root' && user !== '0', `runs as ${user}`);
-    assert.match(dockerfile, /api\|worker\|mock/);
+    for (const command of ['api', 'worker', 'mock']) {
+      assert.match(dockerfile, new RegExp(`[ |]${command}[|)][^;]*exec node`), `a case for ${command}`);
+    }
   });
 
   it('publishes the API, UI, mock and Temporal ports; the worker publishes none and has no container_name', () => {

@@ -11,6 +11,7 @@ import { cliVersionProblem } from '../src/stack/cli-version';
 import { startDevServer } from '../src/stack/dev-server';
 import { buildTemporalCliWithGo } from '../src/stack/go-build';
 import { formatLogLine } from '../src/stack/log-format';
+import { NODE_FLAGS } from '../src/stack/node-component';
 import { freePort } from '../src/stack/ports';
 import type { CliProgress } from '../src/stack/progress';
 import { spawnManaged, waitForHttpOk } from '../src/stack/processes';
@@ -272,4 +273,27 @@ describe('stack', () => {
       }
     });
   });
+});
+
+describe("the API's and the worker's V8 flags", () => {
+  const repo = join(__dirname, '..', '..');
+
+  for (const component of ['api', 'worker']) {
+    it(`${component}: the same in npm start, package.json and the Dockerfile`, async () => {
+      const flags = NODE_FLAGS[component] ?? [];
+      assert.ok(
+        flags.some((f) => f.startsWith('--max-old-space-size=')),
+        'the heap is capped',
+      );
+      const { scripts } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      };
+      assert.equal(scripts[component], `node ${flags.join(' ')} dist/src/${component}/main.js`);
+      const dockerfile = await readFile(join(repo, 'Dockerfile'), 'utf8');
+      assert.ok(
+        dockerfile.includes(`api|worker) exec node ${flags.join(' ')} \\"dist/src/$0/main.js\\"`),
+        'the image runs it with the same flags',
+      );
+    });
+  }
 });

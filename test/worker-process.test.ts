@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { request } from 'undici';
 import { processTransaction } from '../src/workflows';
+import { nodeArgs } from '../src/stack/node-component';
 import { freePort } from '../src/stack/ports';
 import { spawnManaged, type ManagedProcess } from '../src/stack/processes';
 import { fastPolicy, newTransaction, testClient } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 import { eventually } from './support/eventually';
-
-const WORKER_MAIN = path.join(__dirname, '..', 'src', 'worker', 'main.js');
 
 describe('the worker process (npm run worker)', function () {
   this.timeout(120_000);
@@ -26,7 +24,7 @@ describe('the worker process (npm run worker)', function () {
     worker = spawnManaged({
       name: 'worker',
       command: process.execPath,
-      args: [WORKER_MAIN],
+      args: nodeArgs('worker'),
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: testTemporalAddress(),

@@ -10,6 +10,7 @@ import { Agent, request } from 'undici';
 import { runMain } from '../config/env';
 import { createLogger } from '../config/logger';
 import { startDevServer } from '../stack/dev-server';
+import { NODE_FLAGS } from '../stack/node-component';
 import { freePort } from '../stack/ports';
 import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../stack/processes';
 import { obtainTemporalCli } from '../stack/temporal-cli';
@@ -207,7 +208,7 @@ void runMain(async () => {
     const child = spawnManaged({
       name,
       command: process.execPath,
-      args: [path.join(DIST, script)],
+      args: [...(NODE_FLAGS[path.dirname(script)] ?? []), path.join(DIST, script)],
       // warn: request logs of the API would cost this process (reading its pipe) as much as the API.
       env: { ...process.env, TEMPORAL_ADDRESS: server.address, LOG_LEVEL: 'warn', ...env },
     });

@@ -10,6 +10,7 @@ import { request } from 'undici';
 import type { FaultPatch, FaultSettings } from '../mock/config';
 import type { StoredTransaction, MockStats } from '../mock/store';
 import { startDevServer } from '../stack/dev-server';
+import { NODE_FLAGS, isWorkerRunningLine } from '../stack/node-component';
 import { freePort, isPortFree } from '../stack/ports';
 import {
   describeExit,
@@ -67,15 +68,6 @@ interface Role {
   name: string;
   process: ManagedProcess;
   graceMs: number;
-}
-
-/** True for the worker's pino line `{"msg":"worker running",...}`, printed once it polls. */
-function isWorkerRunningLine(line: string): boolean {
-  try {
-    return (JSON.parse(line) as { msg?: unknown }).msg === 'worker running';
-  } catch {
-    return line.includes('worker running');
-  }
 }
 
 /** Our environment without what would steer a child elsewhere (ports, addresses, mock knobs). */
@@ -356,7 +348,7 @@ export class Cluster {
     return spawnManaged({
       name,
       command: process.execPath,
-      args: [path.join(DIST_SRC, script)],
+      args: [...(NODE_FLAGS[path.dirname(script)] ?? []), path.join(DIST_SRC, script)],
       env: { ...baseEnv(), ...env },
       logFile: this.logFile(name),
     });

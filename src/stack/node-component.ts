@@ -10,6 +10,23 @@ export function distScript(component: string): string {
   return script;
 }
 
+/**
+ * V8 flags per txflow process. V8 sizes a heap from the machine's memory and collects lazily below that, so an
+ * uncapped worker or API kept 100+ MB of garbage under load; capped, each stays under 250 MB RSS through a
+ * 10,000-transaction run (README, Performance). package.json's scripts and the Dockerfile pass the same flags
+ * (test/stack.test.ts checks they agree).
+ */
+const CAPPED_HEAP = ['--max-old-space-size=128', '--max-semi-space-size=4'];
+export const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  api: CAPPED_HEAP,
+  worker: CAPPED_HEAP,
+};
+
+/** Node's arguments for one txflow process: its V8 flags, then its entry point. */
+export function nodeArgs(component: string): string[] {
+  return [...(NODE_FLAGS[component] ?? []), distScript(component)];
+}
+
 /** True for the worker's pino line `{"msg":"worker running",...}` (or a plain line saying so). */
 export function isWorkerRunningLine(line: string): boolean {
   try {
@@ -36,7 +53,7 @@ export function spawnNodeComponent(options: NodeComponentOptions): ManagedProces
   return spawnManaged({
     name: options.name,
     command: process.execPath,
-    args: [distScript(options.component)],
+    args: nodeArgs(options.component),
     env: options.env,
     detached: options.detached,
     onLine: options.onLine,
