@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import { Registry } from 'prom-client';
@@ -10,16 +9,15 @@ import { appParts } from '../src/api/app';
 import { collectProcessMetrics, UNMATCHED_ROUTE } from '../src/api/metrics';
 import { apiSettings } from '../src/config/api';
 import { createPostingClient } from '../src/posting/posting-client';
-import { freePort } from '../src/stack/ports';
-import { spawnManaged, type ManagedProcess } from '../src/stack/processes';
+import type { ManagedProcess } from '../src/stack/processes';
 import { processTransaction } from '../src/workflows';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
 import { fastPolicy, newTransaction, testClient } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
-import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
+import { startWorkerProcess } from './support/worker-process';
+import { uniqueTaskQueue } from './support/temporal';
 
-const WORKER_MAIN = path.join(__dirname, '..', 'src', 'worker', 'main.js');
 const API_KEY = 'metrics-test-key-0123456789';
 
 /** Prometheus text → the sum of the series `name` whose labels include `labels` (0 when there is none). */
@@ -322,23 +320,7 @@ describe('metrics', function () {
     before(async function () {
       mock = await startMock();
       taskQueue = uniqueTaskQueue('metrics-worker');
-      const port = await freePort();
-      metricsUrl = `http://127.0.0.1:${port}/metrics`;
-      worker = spawnManaged({
-        name: 'worker',
-        command: process.execPath,
-        args: [WORKER_MAIN],
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: testTemporalAddress(),
-          TASK_QUEUE: taskQueue,
-          POSTING_SERVICE_URL: mock.url,
-          WORKER_METRICS_ADDRESS: `127.0.0.1:${port}`,
-          WORKER_SHUTDOWN_GRACE_MS: '2000',
-          LOG_LEVEL: 'info',
-        },
-      });
-      await worker.waitForLine((line) => line.includes('"msg":"worker running"'), 120_000);
+      ({ process: worker, metricsUrl } = await startWorkerProcess(taskQueue, mock.url, 120_000));
     });
 
     after(async function () {

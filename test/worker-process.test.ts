@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { processTransaction } from '../src/workflows';
-import { nodeArgs } from '../src/stack/node-component';
-import { freePort } from '../src/stack/ports';
-import { spawnManaged, type ManagedProcess } from '../src/stack/processes';
+import type { ManagedProcess } from '../src/stack/processes';
 import { fastPolicy, newTransaction, testClient } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
-import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
+import { startWorkerProcess } from './support/worker-process';
+import { uniqueTaskQueue } from './support/temporal';
 import { eventually } from './support/eventually';
 
 describe('the worker process (npm run worker)', function () {
@@ -19,23 +18,7 @@ describe('the worker process (npm run worker)', function () {
   before(async function () {
     mock = await startMock();
     taskQueue = uniqueTaskQueue('worker-process');
-    const metricsPort = await freePort();
-    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    worker = spawnManaged({
-      name: 'worker',
-      command: process.execPath,
-      args: nodeArgs('worker'),
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: testTemporalAddress(),
-        TASK_QUEUE: taskQueue,
-        POSTING_SERVICE_URL: mock.url,
-        WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
-        WORKER_SHUTDOWN_GRACE_MS: '2000',
-        LOG_LEVEL: 'info',
-      },
-    });
-    await worker.waitForLine((line) => line.includes('"msg":"worker running"'), 90_000);
+    ({ process: worker, metricsUrl } = await startWorkerProcess(taskQueue, mock.url, 90_000));
   });
 
   after(async function () {
