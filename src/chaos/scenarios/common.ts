@@ -1,4 +1,7 @@
-import type { Cluster } from '../cluster';
+import type { Cluster, ClusterConfig } from '../cluster';
+import { until, type Load } from '../load';
+import { execute, type Context, type Outcome, type Scenario, type Size } from '../scenario';
+import type { Verification } from '../verify';
 import type { MockStats } from '../../mock/store';
 
 /** POSTs the mock has received and not yet answered: arrived, minus stored, failed before writing, refused. */
@@ -35,4 +38,73 @@ export function attemptsWithin(windowMs: number, initialMs: number, backoff: num
     if (at > windowMs) return attempts;
     attempts++;
   }
+}
+
+/** A scenario's load once it has ended, what the verifier found of it, and what its fault step handed back. */
+export interface Verified<T> {
+  load: Load;
+  verification: Verification;
+  fault: T;
+}
+
+/** A scenario that sends one load, does `fault` to the system meanwhile and then judges what it found. */
+export interface LoadScenario<T> extends Pick<Scenario, 'name' | 'description' | 'inTest'> {
+  sizes: Record<Size, { count: number; rate: number }>;
+  cluster: Omit<ClusterConfig, 'label' | 'log'>;
+  /** Runs while the load goes out; what it resolves is handed to `judge`. */
+  fault(ctx: Context, load: Load): Promise<T>;
+  /** Records the scenario's own details and checks; names the fault and when it ended. */
+  judge(ctx: Context, verified: Verified<T>): Pick<Outcome, 'faults' | 'faultEndedAt'>;
+}
+
+export function loadScenario<T>(spec: LoadScenario<T>): Scenario {
+  return {
+    name: spec.name,
+    description: spec.description,
+    inTest: spec.inTest,
+    run(size, sink = (line) => process.stdout.write(`${line}\n`)) {
+      return execute(this, size, sink, spec.cluster, async (ctx) => {
+        const verified = await loadAndVerify(ctx, spec.sizes[size], (load) => spec.fault(ctx, load));
+        return { load: verified.load, verification: verified.verification, ...spec.judge(ctx, verified) };
+      });
+    },
+  };
+}
+
+/**
+ * Sends `count` transactions at `rate` with progress lines, runs `fault` while they go out, waits for the load
+ * to end and verifies it. Progress stops before the verifier logs its own lines, and when anything throws.
+ */
+async function loadAndVerify<T>(
+  { run, verifier, newLoad }: Context,
+  { count, rate }: { count: number; rate: number },
+  fault: (load: Load) => Promise<T>,
+): Promise<Verified<T>> {
+  const load = newLoad({ count, rate }).start();
+  const stopProgress = run.progress(() => load.status());
+  let faulted: T;
+  try {
+    faulted = await fault(load);
+    await load.done();
+  } finally {
+    stopProgress();
+  }
+  const verification = await verifier.verify(load.records, { deadlineMs: 180_000, log: run.log });
+  return { load, verification, fault: faulted };
+}
+
+/**
+ * Waits until a third of the load is accepted and then for `min` POSTs in flight at the mock: the moment to kill
+ * a worker so that it dies holding running activities. Resolves how many POSTs were in flight.
+ */
+export async function inFlightMidLoad(cluster: Cluster, load: Load, min: number): Promise<number> {
+  await until(() => load.accepted >= load.options.count / 3, 120_000);
+  return waitForInFlightPosts(cluster, min, 15_000);
+}
+
+/** Transactions that took more than 2 downstream calls (check + post): retried, when the mock fails no call. */
+export function retriedTransactions(v: Verification): number {
+  return Object.entries(v.attempts)
+    .filter(([n]) => Number(n) > 2)
+    .reduce((a, [, c]) => a + c, 0);
 }
