@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -12,46 +12,29 @@ import type { ProcessingPolicy, ProcessingState, Transaction } from '../src/doma
 import { TX_STATUS } from '../src/domain/search-attributes';
 import { CANCEL_REFUSED, cancelUpdate, processTransaction, statusQuery } from '../src/workflows';
 import { Worker } from '@temporalio/worker';
-import {
-  fastPolicy,
-  newTransaction,
-  startWorker,
-  testClient,
-  workflowBundle,
-  type RunningWorker,
-} from './support/harness';
-import { startMock, type RunningMock } from './support/mock-server';
+import { fastPolicy, newTransaction, startWorker, workflowBundle } from './support/harness';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
+import { useWorkflowEnv } from './support/workflow-env';
 import { execFile, spawnSync } from 'node:child_process';
 import { obtainTemporalCli } from '../src/stack/temporal-cli';
 import { eventually } from './support/eventually';
 
 describe('processTransaction workflow (real dev server, real worker, mock over HTTP)', function () {
-  let client: Client;
-  let mock: RunningMock;
-  let worker: RunningWorker;
-  let taskQueue: string;
-
-  before(async function () {
-    client = await testClient();
-    mock = await startMock();
-    taskQueue = uniqueTaskQueue('workflow');
-    worker = await startWorker({ taskQueue, postingUrl: mock.url, postingTimeoutMs: 500 });
-  });
-
-  after(async function () {
-    await worker?.stop();
-    await mock?.stop();
-  });
+  const env = useWorkflowEnv({ queuePrefix: 'workflow', postingTimeoutMs: 500 });
 
   beforeEach(function () {
-    mock.store.clear();
-    mock.faults.update({ preWriteFailureRate: 0, postWriteFailureRate: 0, getFailureRate: 0, outage: false });
+    env.mock.store.clear();
+    env.mock.faults.update({
+      preWriteFailureRate: 0,
+      postWriteFailureRate: 0,
+      getFailureRate: 0,
+      outage: false,
+    });
   });
 
   function run(transaction: Transaction, policy: ProcessingPolicy = fastPolicy()) {
-    return client.workflow.start(processTransaction, {
-      taskQueue,
+    return env.client.workflow.start(processTransaction, {
+      taskQueue: env.taskQueue,
       workflowId: transaction.id,
       args: [{ transaction, policy }],
     });
@@ -64,13 +47,13 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     assert.equal(state.outcome, 'posted');
     assert.equal(state.attempts, 2, 'one check and one post');
     assert.ok(state.completedAt);
-    assert.equal(mock.store.copies(tx.id), 1);
-    assert.equal(mock.store.first(tx.id)?.amount, '150.50', 'the exact decimal reached the downstream');
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.first(tx.id)?.amount, '150.50', 'the exact decimal reached the downstream');
   });
 
   it('does not post a transaction the downstream already holds', async function () {
     const tx = newTransaction();
-    mock.store.add({
+    env.mock.store.add({
       id: tx.id,
       amount: tx.amount,
       currency: tx.currency,
@@ -79,41 +62,41 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     });
     const state = await (await run(tx)).result();
     assert.equal(state.outcome, 'already_present');
-    assert.equal(mock.store.copies(tx.id), 1);
-    assert.equal(mock.store.stats().requests.post, 0);
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.stats().requests.post, 0);
   });
 
   it('retries a pre-write failure and posts once', async function () {
-    mock.faults.update({ preWriteFailureRate: 1 });
+    env.mock.faults.update({ preWriteFailureRate: 1 });
     const tx = newTransaction();
     const handle = await run(tx);
-    await eventually(() => assert.ok(mock.store.stats().faults.preWrite >= 2));
-    mock.faults.update({ preWriteFailureRate: 0 });
+    await eventually(() => assert.ok(env.mock.store.stats().faults.preWrite >= 2));
+    env.mock.faults.update({ preWriteFailureRate: 0 });
     const state = await handle.result();
     assert.equal(state.outcome, 'posted');
     assert.ok(state.attempts >= 4, `attempts ${state.attempts}`);
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
   it('after a post-write failure (5xx), the retry finds the transaction by GET and does not post again', async function () {
-    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'error' });
+    env.mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'error' });
     const tx = newTransaction();
     const state = await (await run(tx)).result();
     assert.equal(state.status, 'completed');
     assert.equal(state.outcome, 'already_present');
-    assert.equal(mock.store.stats().faults.postWrite, 1);
-    assert.equal(mock.store.stats().requests.post, 1, 'exactly one POST');
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.stats().faults.postWrite, 1);
+    assert.equal(env.mock.store.stats().requests.post, 1, 'exactly one POST');
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
   it('after a POST that timed out but was written, the retry does not post again', async function () {
-    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
+    env.mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
     const tx = newTransaction();
     const state = await (await run(tx)).result();
     assert.equal(state.outcome, 'already_present');
-    assert.equal(mock.store.stats().faults.postWriteHang, 1);
-    assert.equal(mock.store.stats().requests.post, 1);
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.stats().faults.postWriteHang, 1);
+    assert.equal(env.mock.store.stats().requests.post, 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
   it('fails at once on a rejection, with the cause chain down to the downstream answer', async function () {
@@ -138,11 +121,11 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     const state = failed.details?.[0] as ProcessingState;
     assert.equal(state.status, 'failed');
     assert.match(state.lastError ?? '', /answered 400/);
-    assert.equal(mock.store.stats().requests.post, 1, 'no retry after a rejection');
+    assert.equal(env.mock.store.stats().requests.post, 1, 'no retry after a rejection');
   });
 
   it('answers the status query while it retries, then completes when the downstream recovers', async function () {
-    mock.faults.update({ outage: true });
+    env.mock.faults.update({ outage: true });
     const tx = newTransaction();
     const handle = await run(tx);
     const during = await eventually(async () => {
@@ -157,14 +140,14 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       /\*\*processing\*\*/,
       'the run page in the Web UI shows the status',
     );
-    mock.faults.update({ outage: false });
+    env.mock.faults.update({ outage: false });
     const state = await handle.result();
     assert.equal(state.status, 'completed');
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
   it('fails with its last error when the deadline passes', async function () {
-    mock.faults.update({ outage: true });
+    env.mock.faults.update({ outage: true });
     const tx = newTransaction();
     const policy = fastPolicy({ deadlineMs: 1_500 });
     policy.check.maximumIntervalMs = 200;
@@ -190,23 +173,23 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     const state = err.cause.details?.[0] as ProcessingState;
     assert.equal(state.status, 'failed');
     assert.match(state.lastError ?? '', /503|timeout/i);
-    assert.equal(mock.store.copies(tx.id), 0);
+    assert.equal(env.mock.store.copies(tx.id), 0);
   });
 
   it('when the deadline cuts a POST of unknown outcome short, a final check finds it and completes it', async function () {
     // The POST is written and held past the client timeout; from then on every GET fails until the
     // deadline has passed and the final check is under way.
-    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 5_000 });
+    env.mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 5_000 });
     const tx = newTransaction();
     const handle = await run(tx, fastPolicy({ deadlineMs: 1_500 }));
-    await eventually(() => assert.equal(mock.store.copies(tx.id), 1), 10_000, 5);
-    mock.faults.update({ getFailureRate: 1 });
+    await eventually(() => assert.equal(env.mock.store.copies(tx.id), 1), 10_000, 5);
+    env.mock.faults.update({ getFailureRate: 1 });
     await eventually(async () => {
       const { events } = await handle.fetchHistory();
       const scheduled = (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes);
       assert.equal(scheduled.length, 3, 'check, post, final check');
     });
-    mock.faults.update({ getFailureRate: 0 });
+    env.mock.faults.update({ getFailureRate: 0 });
     const state = await handle.result();
     assert.equal(state.status, 'completed');
     assert.equal(state.outcome, 'already_present');
@@ -215,16 +198,16 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       /timed out|answered 5\d\d/,
       `the POST failure is kept as the last error: ${state.lastError}`,
     );
-    assert.equal(mock.store.stats().requests.post, 1);
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.stats().requests.post, 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
   it('an operator reset of a failed transaction (the README command) runs it again and posts it once', async function () {
-    mock.faults.update({ outage: true });
+    env.mock.faults.update({ outage: true });
     const tx = newTransaction();
     const failed = await run(tx, fastPolicy({ deadlineMs: 1_000 }));
     await assert.rejects(failed.result(), WorkflowFailedError);
-    mock.faults.update({ outage: false });
+    env.mock.faults.update({ outage: false });
     const cli = await obtainTemporalCli();
     const reset = spawnSync(
       cli,
@@ -243,15 +226,15 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       { encoding: 'utf8', timeout: 30_000 },
     );
     assert.equal(reset.status, 0, reset.stderr);
-    const state = await client.workflow.getHandle<typeof processTransaction>(tx.id).result();
+    const state = await env.client.workflow.getHandle<typeof processTransaction>(tx.id).result();
     assert.equal(state.status, 'completed');
     assert.equal(state.outcome, 'posted');
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
   describe('cancellation', function () {
     const scheduled = async (id: string) => {
-      const { events } = await client.workflow.getHandle(id).fetchHistory();
+      const { events } = await env.client.workflow.getHandle(id).fetchHistory();
       return (events ?? [])
         .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
         .filter((name): name is string => Boolean(name));
@@ -273,34 +256,34 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
 
     /** The run's recorded history replays with the current code (patch marker, update and cancel included). */
     const replays = async (id: string) => {
-      const history = await client.workflow.getHandle(id).fetchHistory();
+      const history = await env.client.workflow.getHandle(id).fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
     };
 
     it('a workflow cancel request before the POST ends it cancelled, and nothing is posted', async function () {
-      mock.faults.update({ outage: true }); // every check fails: the workflow stays before its POST
+      env.mock.faults.update({ outage: true }); // every check fails: the workflow stays before its POST
       const tx = newTransaction();
       const handle = await run(tx);
-      await eventually(() => assert.ok(mock.store.stats().faults.outage >= 2));
+      await eventually(() => assert.ok(env.mock.store.stats().faults.outage >= 2));
       await handle.cancel(); // what `temporal workflow cancel` and the Web UI send
       const state = await handle.result();
       assert.equal(state.status, 'cancelled');
       assert.equal(state.outcome, null);
       assert.ok(state.completedAt);
-      mock.faults.update({ outage: false });
+      env.mock.faults.update({ outage: false });
       const description = await handle.describe();
       assert.equal(description.status.name, 'COMPLETED', 'a normal result carrying status cancelled');
       assert.equal(description.typedSearchAttributes.get(TX_STATUS), 'cancelled');
       assert.deepEqual(await scheduled(tx.id), ['checkExists']);
-      assert.equal(mock.store.copies(tx.id), 0);
+      assert.equal(env.mock.store.copies(tx.id), 0);
       await replays(tx.id);
     });
 
     it('the cancel update before the POST (README: temporal workflow update execute) answers cancelled', async function () {
-      mock.faults.update({ outage: true });
+      env.mock.faults.update({ outage: true });
       const tx = newTransaction();
       const handle = await run(tx);
-      await eventually(() => assert.ok(mock.store.stats().faults.outage >= 1));
+      await eventually(() => assert.ok(env.mock.store.stats().faults.outage >= 1));
       const update = await temporalCli([
         'workflow',
         'update',
@@ -314,19 +297,19 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       ]);
       assert.equal(update.status, 0, update.stderr);
       assert.match(update.stdout, /"status":\s*"cancelled"/);
-      mock.faults.update({ outage: false });
+      env.mock.faults.update({ outage: false });
       assert.equal((await handle.result()).status, 'cancelled');
       assert.deepEqual(await scheduled(tx.id), ['checkExists']);
-      assert.equal(mock.store.copies(tx.id), 0);
+      assert.equal(env.mock.store.copies(tx.id), 0);
       await replays(tx.id);
     });
 
     it('once the POST is in flight, the cancel update is refused and a cancel request is ignored: posted once', async function () {
       // Stored, then the answer is held past the worker's 500 ms timeout.
-      mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
+      env.mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
       const tx = newTransaction();
       const handle = await run(tx);
-      await eventually(() => assert.equal(mock.store.copies(tx.id), 1), 10_000, 5);
+      await eventually(() => assert.equal(env.mock.store.copies(tx.id), 1), 10_000, 5);
       const refused = await handle.executeUpdate(cancelUpdate).then(
         () => assert.fail('expected the cancel update to be refused'),
         (e: unknown) => e,
@@ -335,70 +318,57 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       assert.ok(refused.cause instanceof ApplicationFailure);
       assert.equal(refused.cause.type, CANCEL_REFUSED);
       await handle.cancel();
-      mock.faults.update({ postWriteFailureRate: 0 });
+      env.mock.faults.update({ postWriteFailureRate: 0 });
       const state = await handle.result();
       assert.equal(state.status, 'completed');
       assert.equal(state.outcome, 'already_present');
-      assert.equal(mock.store.stats().requests.post, 1);
-      assert.equal(mock.store.copies(tx.id), 1);
+      assert.equal(env.mock.store.stats().requests.post, 1);
+      assert.equal(env.mock.store.copies(tx.id), 1);
       await replays(tx.id);
     });
 
     it('a cancel request (README: temporal workflow cancel) before any worker ran it: cancelled on its first task, nothing checked or posted', async function () {
       const idle = uniqueTaskQueue('workflow-idle');
       const tx = newTransaction();
-      const handle = await client.workflow.start(processTransaction, {
+      const handle = await env.client.workflow.start(processTransaction, {
         taskQueue: idle,
         workflowId: tx.id,
         args: [{ transaction: tx, policy: fastPolicy() }],
       });
       const cancel = await temporalCli(['workflow', 'cancel', '--workflow-id', tx.id]);
       assert.equal(cancel.status, 0, cancel.stderr);
-      const late = await startWorker({ taskQueue: idle, postingUrl: mock.url, postingTimeoutMs: 500 });
+      const late = await startWorker({ taskQueue: idle, postingUrl: env.mock.url, postingTimeoutMs: 500 });
       try {
         assert.equal((await handle.result()).status, 'cancelled');
       } finally {
         await late.stop();
       }
       assert.deepEqual(await scheduled(tx.id), []);
-      assert.equal(mock.store.copies(tx.id), 0);
+      assert.equal(env.mock.store.copies(tx.id), 0);
     });
   });
 });
 
 describe('a POST never outlives its attempt (real dev server, real worker, slow mock)', function () {
-  let client: Client;
-  let mock: RunningMock;
-  let worker: RunningWorker;
-  let taskQueue: string;
-
-  before(async function () {
-    client = await testClient();
-    mock = await startMock();
-    taskQueue = uniqueTaskQueue('attempt-time');
-    // The HTTP limit is longer than the post attempt: only the attempt's own clock can stop a late POST.
-    worker = await startWorker({ taskQueue, postingUrl: mock.url, postingTimeoutMs: 10_000 });
-  });
-
-  after(async function () {
-    await worker?.stop();
-    await mock?.stop();
-  });
+  // The HTTP limit is longer than the post attempt: only the attempt's own clock can stop a late POST.
+  const env = useWorkflowEnv({ queuePrefix: 'attempt-time', postingTimeoutMs: 10_000 });
 
   it('a retry whose look outlasted the attempt does not post; the transaction is stored once', async function () {
     this.timeout(60_000);
     const tx = newTransaction();
     // The first POST fails before writing; from then on every GET and POST takes 1.5 s, longer than an attempt.
-    mock.faults.update({ preWriteFailureRate: 1 });
-    const handle = await client.workflow.start(processTransaction, {
-      taskQueue,
+    env.mock.faults.update({ preWriteFailureRate: 1 });
+    const handle = await env.client.workflow.start(processTransaction, {
+      taskQueue: env.taskQueue,
       workflowId: tx.id,
       args: [
         { transaction: tx, policy: fastPolicy({ post: { ...fastPolicy().post, attemptTimeoutMs: 1_000 } }) },
       ],
     });
-    await eventually(() => assert.ok((mock.store.stats().faults.preWrite ?? 0) >= 1, 'first POST refused'));
-    mock.faults.update({
+    await eventually(() =>
+      assert.ok((env.mock.store.stats().faults.preWrite ?? 0) >= 1, 'first POST refused'),
+    );
+    env.mock.faults.update({
       preWriteFailureRate: 0,
       getLatencyMs: { min: 1_500, max: 1_500 },
       postLatencyMs: { min: 1_500, max: 1_500 },
@@ -411,10 +381,10 @@ describe('a POST never outlives its attempt (real dev server, real worker, slow 
       const pending = (await handle.describe()).raw.pendingActivities?.[0];
       assert.ok((pending?.attempt ?? 0) >= 5, `post attempt ${pending?.attempt}`);
     }, 30_000);
-    assert.equal(mock.store.copies(tx.id), 0, 'nothing posted while every look outlasted the attempt');
-    mock.faults.update({ getLatencyMs: { min: 0, max: 0 }, postLatencyMs: { min: 0, max: 0 } });
+    assert.equal(env.mock.store.copies(tx.id), 0, 'nothing posted while every look outlasted the attempt');
+    env.mock.faults.update({ getLatencyMs: { min: 0, max: 0 }, postLatencyMs: { min: 0, max: 0 } });
     const state = await handle.result();
     assert.equal(state.status, 'completed');
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 });

@@ -1,0 +1,34 @@
+import type { Client } from '@temporalio/client';
+import { startWorker, testClient, type RunningWorker } from './harness';
+import { startMock, type RunningMock } from './mock-server';
+import { uniqueTaskQueue } from './temporal';
+
+export interface WorkflowEnv {
+  client: Client;
+  mock: RunningMock;
+  worker: RunningWorker;
+  taskQueue: string;
+}
+
+/**
+ * Registers before/after hooks in the calling describe(): the test client, a mock and a real worker on a task
+ * queue of its own (named after `queuePrefix`) posting to that mock. The fields are set once before() has run.
+ */
+export function useWorkflowEnv(options: { queuePrefix: string; postingTimeoutMs: number }): WorkflowEnv {
+  const env = {} as WorkflowEnv;
+  before(async function () {
+    env.client = await testClient();
+    env.mock = await startMock();
+    env.taskQueue = uniqueTaskQueue(options.queuePrefix);
+    env.worker = await startWorker({
+      taskQueue: env.taskQueue,
+      postingUrl: env.mock.url,
+      postingTimeoutMs: options.postingTimeoutMs,
+    });
+  });
+  after(async function () {
+    await env.worker?.stop();
+    await env.mock?.stop();
+  });
+  return env;
+}
