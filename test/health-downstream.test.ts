@@ -7,44 +7,18 @@ import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../src/api/app';
 import { DownstreamProbe } from '../src/api/downstream-probe';
-import { HealthService } from '../src/api/health-service';
-import { TransactionsService } from '../src/api/transactions-service';
 import { freePort } from '../src/stack/ports';
+import { testApp } from './support/api';
 import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { uniqueTaskQueue } from './support/temporal';
 
 function appWith(client: Client, taskQueue: string, probe: DownstreamProbe | undefined): Express {
-  const health = new HealthService({
-    client,
-    taskQueue,
-    windowMs: 60_000,
-    rpcTimeoutMs: 2_000,
-    startedAt: Date.now(),
-    probe,
-    stalledAfterMs: 1_000,
-    sampleIntervalMs: 500,
-  });
-  const transactions = new TransactionsService({
-    client,
-    taskQueue,
-    policy: fastPolicy({ deadlineMs: 120_000 }),
-    queryDeadlineMs: 60,
-    rpcTimeoutMs: 2_000,
-  });
-  return createApp({
-    transactions,
-    health,
-    logger: pino({ level: 'silent' }),
-    bodyLimitBytes: 16 * 1024,
-    metadataLimitBytes: 2 * 1024,
-    version: 'test',
-  });
+  const policy = fastPolicy({ deadlineMs: 120_000 });
+  return testApp(client, taskQueue, policy, {}, { probe, stalledAfterMs: 1_000, sampleIntervalMs: 500 });
 }
 
 /** A downstream health endpoint that counts its requests and answers as told (or never). */

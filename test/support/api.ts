@@ -1,20 +1,21 @@
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
 import { createApp, type AppDeps } from '../../src/api/app';
-import { HealthService } from '../../src/api/health-service';
+import { HealthService, type HealthServiceDeps } from '../../src/api/health-service';
 import { TransactionsService } from '../../src/api/transactions-service';
 import type { ProcessingPolicy } from '../../src/domain/transaction';
 import { fastPolicy } from './harness';
 
 /**
  * The real API wired to a real Temporal client, as main.ts wires it, with test-sized limits; no auth and no
- * rate limit unless `overrides` asks for them.
+ * rate limit unless `overrides` asks for them, no downstream probe unless `health` gives one.
  */
 export function testApp(
   client: Client,
   taskQueue: string,
   policy: ProcessingPolicy = fastPolicy(),
   overrides: Partial<Omit<AppDeps, 'transactions' | 'health'>> = {},
+  health: Partial<Omit<HealthServiceDeps, 'client' | 'taskQueue'>> = {},
 ) {
   const transactions = new TransactionsService({
     client,
@@ -23,16 +24,17 @@ export function testApp(
     queryDeadlineMs: 60,
     rpcTimeoutMs: 2_000,
   });
-  const health = new HealthService({
+  const healthService = new HealthService({
     client,
     taskQueue,
     windowMs: 60_000,
     rpcTimeoutMs: 2_000,
     startedAt: Date.now(),
+    ...health,
   });
   return createApp({
     transactions,
-    health,
+    health: healthService,
     logger: pino({ level: 'silent' }),
     bodyLimitBytes: 16 * 1024,
     metadataLimitBytes: 2 * 1024,
