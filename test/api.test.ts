@@ -266,6 +266,66 @@ describe('API (supertest against createApp with a real Temporal client)', functi
     });
   });
 
+  describe('a duplicate of a running transaction', function () {
+    let mock: RunningMock;
+    let worker: RunningWorker;
+    let counted: Express;
+    let queries = 0;
+    const ids: string[] = [];
+
+    before(async function () {
+      // Every POST fails before it writes: the transaction keeps retrying, running and `processing`.
+      mock = await startMock({ preWriteFailureRate: 1 });
+      const queue = uniqueTaskQueue('api-dup');
+      worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
+      const countingClient = new Client({
+        connection: client.connection,
+        namespace: 'default',
+        workflow: { queryRejectCondition: 'NOT_OPEN' },
+        interceptors: {
+          workflow: [
+            {
+              async query(input, next) {
+                queries++;
+                return next(input);
+              },
+            },
+          ],
+        },
+      });
+      counted = testApp(countingClient, queue);
+    });
+
+    after(async function () {
+      for (const id of ids)
+        await client.workflow
+          .getHandle(id)
+          .terminate('test over')
+          .catch(() => undefined);
+      await worker?.stop();
+      await mock?.stop();
+    });
+
+    it('is answered from the server record without asking the worker; a GET asks it', async function () {
+      const b = body();
+      ids.push(b.id as string);
+      assert.equal((await request(counted).post('/api/transactions').send(b)).status, 202);
+      await eventually(async () => {
+        const res = await request(counted).get(`/api/transactions/${b.id}`);
+        assert.equal(res.body.status, 'processing');
+      });
+      const before = queries;
+      const again = await request(counted).post('/api/transactions').send(b);
+      assert.equal(again.status, 200);
+      assert.equal(again.body.status, 'processing'); // the TxStatus search attribute the workflow keeps
+      assert.ok(again.body.attempts >= 1, JSON.stringify(again.body)); // the pending POST's attempt
+      assert.equal(queries, before, 'the duplicate sent a status query to the worker');
+      const read = await request(counted).get(`/api/transactions/${b.id}`);
+      assert.equal(read.body.status, 'processing');
+      assert.equal(queries, before + 1);
+    });
+  });
+
   describe('Temporal unreachable', function () {
     let down: Express;
     let downClient: Client;

@@ -103,8 +103,9 @@ export class TransactionsService {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
     }
     // The ID is taken: by this very submission (a retry), by a different one, or by a workflow that is not a
-    // transaction at all. Only the first is a duplicate.
-    const existing = await this.get(transaction.id);
+    // transaction at all. Only the first is a duplicate. Its answer is what the server holds, without asking a
+    // worker: clients resending under load must not add work for the workers, nor wait on a busy one.
+    const existing = await this.get(transaction.id, { askWorker: false });
     return existing?.fingerprint === fingerprint
       ? { kind: 'duplicate', view: existing.view }
       : { kind: 'conflict' };
@@ -228,19 +229,27 @@ export class TransactionsService {
     return { items, nextPageToken: token && token.length > 0 ? token : null };
   }
 
-  /** The transaction's current view, or null when there is no such transaction. */
-  async get(id: string): Promise<Found | null> {
+  /**
+   * The transaction's current view, or null when there is no such transaction. A running one's view comes from
+   * the worker's status query unless `askWorker` is false: then from the server's record alone (its TxStatus
+   * search attribute and pending activity).
+   */
+  async get(id: string, { askWorker = true } = {}): Promise<Found | null> {
     const cached = this.finalViews.get(id);
     if (cached) return cached;
     const described = await this.describe(id);
     if (!described) return null;
     const { description, memo } = described;
-    return { view: await this.viewOf(description, memo), fingerprint: memo.fingerprint };
+    return { view: await this.viewOf(description, memo, askWorker), fingerprint: memo.fingerprint };
   }
 
-  private viewOf(description: WorkflowExecutionDescription, memo: TransactionMemo): Promise<TransactionView> {
+  private viewOf(
+    description: WorkflowExecutionDescription,
+    memo: TransactionMemo,
+    askWorker = true,
+  ): Promise<TransactionView> {
     return description.status.name === 'RUNNING'
-      ? this.runningView(description, memo)
+      ? this.runningView(description, memo, askWorker)
       : this.closedView(description, memo);
   }
 
@@ -290,6 +299,7 @@ export class TransactionsService {
   private async runningView(
     description: WorkflowExecutionDescription,
     memo: TransactionMemo,
+    askWorker: boolean,
   ): Promise<TransactionView> {
     const pending = description.raw.pendingActivities?.[0];
     const inFlight = {
@@ -297,12 +307,14 @@ export class TransactionsService {
       lastError: pending?.lastFailure?.message ?? null,
     };
     let state: ProcessingState | undefined;
-    try {
-      state = await this.deps.client.connection.withDeadline(Date.now() + this.deps.queryDeadlineMs, () =>
-        this.deps.client.workflow.getHandle(memo.transaction.id).query(statusQuery),
-      );
-    } catch {
-      state = undefined; // No worker answered in time: fall back to what the server knows.
+    if (askWorker) {
+      try {
+        state = await this.deps.client.connection.withDeadline(Date.now() + this.deps.queryDeadlineMs, () =>
+          this.deps.client.workflow.getHandle(memo.transaction.id).query(statusQuery),
+        );
+      } catch {
+        state = undefined; // No worker answered in time: fall back to what the server knows.
+      }
     }
     const status: TransactionStatus =
       state?.status ??
