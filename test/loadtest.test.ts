@@ -38,6 +38,7 @@ import { verifyDownstream } from '../src/loadtest/verify';
 import { buildWorkload, makeTransaction, runIdPrefix } from '../src/loadtest/workload';
 import { mockSettings } from '../src/mock/config';
 import { startWorker, testClient, type RunningWorker } from './support/harness';
+import { listingPage } from './support/listing-page';
 import { startMock, type RunningMock } from './support/mock-server';
 import { uniqueTaskQueue } from './support/temporal';
 import { testApp } from './support/api';
@@ -307,6 +308,8 @@ describe('loadtest: workload and options', function () {
     assert.equal(o.warmupRate, 10);
     assert.equal(o.seed, 42);
     assert.deepEqual(o.faults, {});
+    assert.deepEqual([o.sweepSeconds, o.drainSweepSeconds, o.sweepPollRate], [5, 2, 5]);
+    assert.deepEqual([o.pollRate, o.drainPollRate], [10, 100]);
     const quick = parseFlags(['--quick', '--rate', '8', '--transactions', '16', '--mock', 'none'], () => 1);
     assert.ok(!quick.help);
     assert.equal(quick.options.quick, true);
@@ -367,6 +370,8 @@ describe('loadtest: workload and options', function () {
     bad(['--mock', 'none', '--pre-write', '0.1'], /--pre-write: needs a mock/);
     bad(['--stress-start', '50', '--stress-max', '10'], /--stress-max=10/);
     bad(['extra'], /positional/i);
+    bad(['--sweep-seconds', 'often'], /--sweep-seconds="often": must be a number/);
+    bad(['--sweep-poll-rate', '0'], /--sweep-poll-rate="0": must be greater than 0/);
   });
 
   it('restores exactly the fault knobs it changed', function () {
@@ -534,6 +539,7 @@ describe('loadtest: completion poller', function () {
 type Bug = 'none' | 'post-twice' | 'ack-without-post' | 'never-finish' | 'conflict-on-repeat';
 
 interface FakeTx {
+  id: string;
   fingerprint: string;
   status: 'processing' | 'completed';
   submittedAt: string;
@@ -546,11 +552,15 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** `serviceMs`: submissions are served one at a time, each taking that long (a capacity of 1000/serviceMs per s). */
+/**
+ * `serviceMs`: submissions are served one at a time, each taking that long (a capacity of 1000/serviceMs per
+ * s). `listing: false`: no GET /api/transactions (404), as a target with only per-ID reads.
+ */
 async function startFakeTxflow(
   mockUrl: string,
   bug: Bug,
   serviceMs = 0,
+  listing = true,
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const txs = new Map<string, FakeTx>();
   let queue: Promise<void> = Promise.resolve();
@@ -576,6 +586,9 @@ async function startFakeTxflow(
       const json = (status: number, body: unknown) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (req.method === 'GET' && url === '/api/health') return json(200, { status: 'ok' });
+      if (req.method === 'GET' && listing && url.startsWith('/api/transactions?')) {
+        return json(200, listingPage(txs.values(), new URL(url, 'http://x').searchParams));
+      }
       if (req.method === 'GET' && url.startsWith('/api/transactions/')) {
         const tx = txs.get(decodeURIComponent(url.slice('/api/transactions/'.length)));
         if (tx === undefined) return json(404, { title: 'not found' });
@@ -602,6 +615,7 @@ async function startFakeTxflow(
           return json(url === '/api/transactions' ? 200 : 202, {});
         }
         const tx: FakeTx = {
+          id,
           fingerprint,
           status: 'processing',
           submittedAt: new Date().toISOString(),
@@ -677,6 +691,8 @@ function tinyOptions(api: string, mock: string | null, over: Partial<LoadTestOpt
     deadlineSeconds: 10,
     pollRate: 100,
     drainPollRate: 200,
+    sweepSeconds: 0.5,
+    drainSweepSeconds: 0.2,
     duplicates: 0.2,
     webhookShare: 0.3,
     seed: 77,
@@ -733,6 +749,15 @@ describe('loadtest: runLoadTest against a stand-in txflow and the real mock', fu
     assert.equal(v.rowsForRun, transactions);
     assert.equal(result.completion.completed, transactions);
     assert.ok(result.completion.endToEndMs.count === transactions);
+    // Most statuses came from the listing; per-ID polls only filled in.
+    const c = result.completion;
+    assert.equal(c.sweep.listing, 'used');
+    assert.equal(c.settledBy.sweep + c.settledBy.poll, transactions);
+    assert.ok(c.settledBy.sweep > c.settledBy.poll, JSON.stringify(c.settledBy));
+    assert.match(
+      formatSummary(result),
+      /settled: \d+ by a listing sweep, \d+ by a per-ID poll; \d+ listing sweeps/,
+    );
     assert.ok(result.timeline.length >= 2);
     // The fault knobs were set for the run and put back.
     assert.equal(result.faults.restored, true);
@@ -871,6 +896,28 @@ describe('loadtest: runLoadTest against a stand-in txflow and the real mock', fu
     assert.equal(r.passed, true, formatSummary(r));
   });
 
+  it('follows a target without the listing by per-ID polls only, and says so', async function () {
+    const api = await startFakeTxflow(mock.url, 'none', 0, false);
+    let r: LoadTestResult;
+    try {
+      r = await runLoadTest(
+        tinyOptions(api.url, mock.url, { phases: ['performance'], durationSeconds: 0.5 }),
+      );
+    } finally {
+      await api.stop();
+    }
+    assert.equal(r.passed, true, formatSummary(r));
+    const c = r.completion;
+    assert.equal(c.sweep.listing, 'unsupported');
+    assert.deepEqual(c.settledBy, { sweep: 0, poll: c.completed });
+    assert.ok(c.completed > 0);
+    assert.ok(
+      r.warnings.some((w) => /listing is not available .*answered 404/.test(w)),
+      r.warnings.join('\n'),
+    );
+    assert.match(renderHtml(r), /listing sweep \(unsupported\)/);
+  });
+
   it('runs without a mock, skipping the downstream checks', async function () {
     const api = await startFakeTxflow(mock.url, 'none');
     try {
@@ -969,6 +1016,7 @@ describe('loadtest: charts and tables', function () {
         notTerminal: 0,
         completed: 1,
         failed: 0,
+        cancelled: 0,
         deadlineSeconds: 1,
         notTerminalIds: [],
         failedTransactions: [],
@@ -1025,6 +1073,11 @@ describe('loadtest: quick run against the real txflow stack', function () {
     assert.equal(r.verification?.duplicates.length ?? -1, 0);
     assert.equal(r.verification?.lost.length ?? -1, 0);
     assert.ok(mock.store.stats().faults.preWrite > 0, 'faults were injected');
+    // The real API's listing settled transactions in bulk (visibility), per-ID polls the rest.
+    const c = r.completion;
+    assert.equal(c.sweep.listing, 'used', formatSummary(r));
+    assert.ok(c.settledBy.sweep > 0, formatSummary(r));
+    assert.equal(c.settledBy.sweep + c.settledBy.poll, c.completed);
     const files = await writeReports(r, out);
     const json = JSON.parse(await readFile(files.json, 'utf8')) as { schema: string; passed: boolean };
     assert.equal(json.schema, 'txflow-loadtest/1');

@@ -13,16 +13,17 @@ export function buildChecks(r: Measured): Check[] {
   const c = r.completion;
   const checks: Check[] = [
     {
-      name: 'every accepted transaction finished (completed or failed) within the deadline',
+      name: 'every accepted transaction finished (completed, failed or cancelled) within the deadline',
       ok: c.notTerminal === 0,
       detail:
-        `${c.completed} completed, ${c.failed} failed, ${c.notTerminal} not finished after waiting ` +
+        `${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled, ${c.notTerminal} not finished after waiting ` +
         `${c.drainSeconds} s (deadline ${c.deadlineSeconds} s)${list(c.notTerminalIds, c.notTerminal)}`,
     },
     {
-      name: 'no accepted transaction failed',
-      ok: c.failed === 0,
-      detail: `${c.failed} failed${list(
+      // Nobody cancels in a load test: a cancelled one was not posted, like a failed one.
+      name: 'no accepted transaction failed or was cancelled',
+      ok: c.failed === 0 && c.cancelled === 0,
+      detail: `${c.failed} failed, ${c.cancelled} cancelled${list(
         c.failedTransactions.map((f) => `${f.id} (${f.lastError ?? 'no error'})`),
         c.failed,
       )}`,
@@ -129,6 +130,20 @@ export function collectWarnings(r: Measured): string[] {
   }
   if (r.faults.restored === false)
     warnings.push('could not restore the mock fault settings: check GET /admin/faults');
+  const sweep = r.completion.sweep;
+  if (sweep.listing === 'unsupported' || sweep.listing === 'failing') {
+    warnings.push(
+      `the transaction listing ${sweep.listing === 'unsupported' ? 'is not available' : 'kept failing'} ` +
+        `(${sweep.detail ?? 'no detail'}): statuses came from per-ID polls at --poll-rate/--drain-poll-rate`,
+    );
+  }
+  const adaptive = r.completion.adaptivePolling;
+  if (adaptive.cuts > 0) {
+    warnings.push(
+      `per-ID polls were slowed ${adaptive.cuts} times (down to ${adaptive.lowestRate ?? '?'}/s): the API ` +
+        'answered them with 5xx, 429, timeouts or slowly',
+    );
+  }
   if (r.completion.notFoundPolls > 0) {
     warnings.push(`${r.completion.notFoundPolls} polls answered 404 for an accepted transaction`);
   }

@@ -46,10 +46,19 @@ export interface LoadTestOptions {
   faults: FaultFlags;
   /** After the last send, how long every accepted transaction has to reach completed or failed. */
   deadlineSeconds: number;
-  /** Status polls per second while load is being sent (kept low so polling does not become the load). */
+  /**
+   * Per-ID status polls per second while load is being sent, when they are the only way to learn statuses
+   * (no listing); kept low so polling does not become the load.
+   */
   pollRate: number;
-  /** Status polls per second after the last send, while waiting for the stragglers. */
+  /** The same after the last send, while waiting for the stragglers. */
   drainPollRate: number;
+  /** Seconds between listing sweeps (GET /api/transactions by final status) while load is sent; 0: none. */
+  sweepSeconds: number;
+  /** The same after the last send. */
+  drainSweepSeconds: number;
+  /** Per-ID polls per second at most while the listing sweep works (lookups, attempts, stragglers). */
+  sweepPollRate: number;
   /** Keep-alive connections to the API for submissions. */
   connections: number;
   requestTimeoutMs: number;
@@ -100,8 +109,11 @@ const FLAGS = {
   'get-failure': { type: 'string', help: 'mock: share of GETs failing', note: 'unchanged' },
   'post-latency': { type: 'string', help: 'mock: POST latency range in ms, "min-max"', note: 'unchanged' },
   'deadline-seconds': { type: 'string', help: 'after the last send, time for every accepted one to finish' },
-  'poll-rate': { type: 'string', help: 'status polls/s during the load' },
-  'drain-poll-rate': { type: 'string', help: 'status polls/s after the load' },
+  'poll-rate': { type: 'string', help: 'per-ID status polls/s during the load (without a listing)' },
+  'drain-poll-rate': { type: 'string', help: 'per-ID status polls/s after the load (without a listing)' },
+  'sweep-seconds': { type: 'string', help: 'listing sweep of final statuses every this many s (0: none)' },
+  'drain-sweep-seconds': { type: 'string', help: 'the same after the load' },
+  'sweep-poll-rate': { type: 'string', help: 'per-ID status polls/s at most while the listing sweep works' },
   connections: { type: 'string', help: 'keep-alive connections for submissions' },
   'request-timeout-ms': { type: 'string', help: 'one submission or poll' },
   out: { type: 'string', help: 'folder of the JSON and HTML reports' },
@@ -182,6 +194,9 @@ const flagsSchema = z.object({
   'deadline-seconds': number(0, 86_400),
   'poll-rate': positive(10_000),
   'drain-poll-rate': positive(10_000),
+  'sweep-seconds': number(0, 3_600),
+  'drain-sweep-seconds': number(0, 3_600),
+  'sweep-poll-rate': positive(10_000),
   connections: number(1, 10_000, true),
   'request-timeout-ms': number(1, 600_000, true),
   out: z.string().min(1, { message: 'must be a folder' }),
@@ -210,6 +225,9 @@ const FULL_DEFAULTS: Record<string, string> = {
   'deadline-seconds': '180',
   'poll-rate': '10',
   'drain-poll-rate': '100',
+  'sweep-seconds': '5',
+  'drain-sweep-seconds': '2',
+  'sweep-poll-rate': '5',
   connections: '128',
   'request-timeout-ms': '30000',
   out: 'results',
@@ -316,6 +334,9 @@ export function optionsFromFlags(
     deadlineSeconds: f['deadline-seconds'],
     pollRate: f['poll-rate'],
     drainPollRate: f['drain-poll-rate'],
+    sweepSeconds: f['sweep-seconds'],
+    drainSweepSeconds: f['drain-sweep-seconds'],
+    sweepPollRate: f['sweep-poll-rate'],
     connections: f.connections,
     requestTimeoutMs: f['request-timeout-ms'],
     out: f.out,

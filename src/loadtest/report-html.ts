@@ -251,19 +251,46 @@ ${throughputChart}
 ${backlogChart}
 
 <h2>Completion</h2>
-<p>${c.tracked} transactions followed until completed or failed (${c.foundUnacknowledged} of them found after every
-submission had failed); ${c.completed} completed, ${c.failed} failed, <b>${c.notTerminal} not finished</b> ${c.deadlineSeconds} s
-after the last send (drained in ${c.drainSeconds} s). Polled at ${c.pollRate}/s during the load: ${c.polls} polls
-(${esc(tally(c.pollAnswers))}).</p>
+<p>${c.tracked} transactions followed until completed, failed or cancelled (${c.foundUnacknowledged} of them found after every
+submission had failed); ${c.completed} completed, ${c.failed} failed, ${c.cancelled} cancelled, <b>${c.notTerminal} not finished</b> ${c.deadlineSeconds} s
+after the last send (drained in ${c.drainSeconds} s).</p>
+<p>Final statuses come in bulk from the listing (<code>GET /api/transactions?status=…</code>, swept every ${o.sweepSeconds} s
+during the load and every ${o.drainSweepSeconds} s after it), and from per-ID polls (<code>GET /api/transactions/{id}</code>,
+at most ${o.sweepPollRate}/s while the listing works, else ${o.pollRate}/s during the load and ${o.drainPollRate}/s after it)
+for unacknowledged submissions, for attempts and outcome, and for what the listing has not shown yet.</p>
+${table(
+  ['settled by', 'transactions', 'requests', 'answers'],
+  [
+    [
+      `listing sweep (${c.sweep.listing})`,
+      String(c.settledBy.sweep),
+      `${c.sweep.sweeps} sweeps, ${c.sweep.pages} pages, ${c.sweep.listed} items`,
+      tally(c.sweep.answers),
+    ],
+    ['per-ID poll', String(c.settledBy.poll), `${c.polls} polls`, tally(c.pollAnswers)],
+  ],
+)}
+<p>${esc(
+    [
+      c.sweep.detail === null ? '' : `Listing ${c.sweep.listing}: ${c.sweep.detail}.`,
+      c.sweep.failedSweeps > 0 ? `${c.sweep.failedSweeps} sweeps failed.` : '',
+      c.adaptivePolling.cuts > 0
+        ? `The per-ID poll rate was halved ${c.adaptivePolling.cuts} times (lowest ${c.adaptivePolling.lowestRate ?? '?'}/s): polls failed or were slow.`
+        : 'The per-ID poll rate was never cut (no 5xx, 429, timeout or slow answer).',
+    ]
+      .filter((x) => x !== '')
+      .join(' '),
+  )}</p>
 ${table(
   ['time to finish (ms)', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'],
   [
     ['planned send → completedAt (API clock)', String(c.endToEndMs.count), ...latency(c.endToEndMs)],
     ['API submittedAt → completedAt', String(c.processingMs.count), ...latency(c.processingMs)],
-    ['planned send → seen by a poll', String(c.observedMs.count), ...latency(c.observedMs)],
+    ['planned send → seen by a poll or sweep', String(c.observedMs.count), ...latency(c.observedMs)],
   ],
 )}
-<p>Outcomes: ${esc(tally(c.outcomes))}. Downstream calls per transaction: ${esc(tally(c.attempts))}.</p>
+<p>Of the ${c.settledBy.poll} settled by a per-ID poll (the listing does not carry them): outcomes
+${esc(tally(c.outcomes))}; downstream calls per transaction ${esc(tally(c.attempts))}.</p>
 ${e2eChart}
 
 <h2>Downstream</h2>

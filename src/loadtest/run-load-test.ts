@@ -19,6 +19,9 @@ import { Timeline } from './timeline';
 import { verifyDownstream, type VerificationResult } from './verify';
 import { buildWorkload, runIdPrefix, type Submission } from './workload';
 
+/** The listing sweep reads transactions started this long before the run (clock skew between hosts). */
+const LIST_FROM_MARGIN_MS = 5 * 60_000;
+
 /** The target could not be load-tested (unreachable, not txflow, mock missing): nothing was sent. */
 export class LoadTestAbort extends Error {
   override name = 'LoadTestAbort';
@@ -96,6 +99,10 @@ class Run {
       api: options.api,
       dispatcher: controlAgent,
       rate: options.pollRate,
+      sweepIntervalMs: options.sweepSeconds * 1000,
+      sweepPollRate: options.sweepPollRate,
+      // The API's clock may be behind this one: list from well before the run started.
+      listFrom: new Date(this.#startedAt.getTime() - LIST_FROM_MARGIN_MS),
       timeoutMs: options.requestTimeoutMs,
       clock: this.#clock,
     });
@@ -484,6 +491,7 @@ class Run {
       if (!this.#acknowledged.has(id)) this.#tracker.track(id, planned, false);
     }
     this.#tracker.setRate(o.drainPollRate);
+    this.#tracker.setSweepInterval(o.drainSweepSeconds * 1000);
     const start = this.#clock.now();
     this.#current = undefined;
     await this.#tracker.waitAll(start + o.deadlineSeconds * 1000, this.hooks.stopWaiting);

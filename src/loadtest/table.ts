@@ -47,6 +47,25 @@ function phaseRow(p: PhaseResult, rate: string): string[] {
   ];
 }
 
+/** How the final statuses were learnt: listing sweeps and per-ID polls. */
+function settledLine(c: LoadTestResult['completion']): string {
+  const sw = c.sweep;
+  const listing =
+    sw.listing === 'off'
+      ? 'no listing sweeps'
+      : `${sw.sweeps} listing sweeps (${sw.pages} pages, ${sw.listed} items` +
+        `${sw.failedSweeps > 0 ? `, ${sw.failedSweeps} failed` : ''})` +
+        (sw.listing === 'used' ? '' : `, listing ${sw.listing}: ${sw.detail ?? ''}`);
+  const adapted =
+    c.adaptivePolling.cuts > 0
+      ? `, rate halved ${c.adaptivePolling.cuts}x (lowest ${c.adaptivePolling.lowestRate ?? '?'}/s)`
+      : '';
+  return (
+    `${c.settledBy.sweep} by a listing sweep, ${c.settledBy.poll} by a per-ID poll; ${listing}; ` +
+    `${c.polls} per-ID polls${adapted}`
+  );
+}
+
 /** The end-of-run summary for the terminal. */
 export function formatSummary(r: LoadTestResult): string {
   const out: string[] = [];
@@ -126,16 +145,17 @@ export function formatSummary(r: LoadTestResult): string {
   out.push('');
   out.push(
     `completion: ${c.tracked} transactions followed (${c.foundUnacknowledged} found after a failed submit), ` +
-      `${c.completed} completed, ${c.failed} failed, ${c.notTerminal} not finished; drained in ${c.drainSeconds} s ` +
-      `(deadline ${c.deadlineSeconds} s); ${c.polls} polls`,
+      `${c.completed} completed, ${c.failed} failed${c.cancelled > 0 ? `, ${c.cancelled} cancelled` : ''}, ` +
+      `${c.notTerminal} not finished; drained in ${c.drainSeconds} s (deadline ${c.deadlineSeconds} s)`,
   );
+  out.push(`settled: ${settledLine(c)}`);
   out.push(
     renderTable(
       ['time to finish (ms)', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max'],
       [
         ['planned send → completedAt', String(c.endToEndMs.count), ...latencyCells(c.endToEndMs)],
         ['API submittedAt → completedAt', String(c.processingMs.count), ...latencyCells(c.processingMs)],
-        ['planned send → seen by a poll', String(c.observedMs.count), ...latencyCells(c.observedMs)],
+        ['planned send → seen by a poll or sweep', String(c.observedMs.count), ...latencyCells(c.observedMs)],
       ],
     ),
   );
@@ -144,7 +164,10 @@ export function formatSummary(r: LoadTestResult): string {
       .map(([k, n]) => `${k}: ${n}`)
       .join(', ');
   if (Object.keys(c.outcomes).length > 0)
-    out.push(`outcomes: ${tally(c.outcomes)}; downstream calls per transaction: ${tally(c.attempts)}`);
+    out.push(
+      `outcomes (of the ${c.settledBy.poll} settled by a poll): ${tally(c.outcomes)}; ` +
+        `downstream calls per transaction: ${tally(c.attempts)}`,
+    );
 
   const v = r.verification;
   if (v !== null) {
