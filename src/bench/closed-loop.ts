@@ -1,4 +1,4 @@
-import * as hdr from 'hdr-histogram-js';
+import { newHistogram, recordMs, summarize, type Histogram, type LatencySummary } from '../loadtest/metrics';
 
 export interface LoopResult {
   concurrency: number;
@@ -6,50 +6,99 @@ export interface LoopResult {
   errors: number;
   seconds: number;
   perSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  latencyMs: LatencySummary;
 }
 
-/**
- * Runs `operation` `count` times with `concurrency` callers, each starting its next call when the last
- * answered: the saturation throughput at that concurrency, and the latency each caller saw.
- */
+/** A closed-loop measurement that can be run in several rounds and summed up. */
+export class LoopTally {
+  readonly #histogram: Histogram = newHistogram();
+  #operations = 0;
+  #errors = 0;
+  #seconds = 0;
+
+  constructor(readonly concurrency: number) {}
+
+  /**
+   * Runs `operation` `count` times with this tally's concurrency, each caller starting its next call when its
+   * last one answered: the saturation throughput at that concurrency, and the latency each caller saw.
+   * `firstIndex` numbers the calls on from earlier rounds.
+   */
+  async round(count: number, operation: (i: number) => Promise<void>, firstIndex = 0): Promise<void> {
+    let next = 0;
+    const started = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: this.concurrency }, async () => {
+        while (next < count) {
+          const i = firstIndex + next++;
+          const t0 = process.hrtime.bigint();
+          try {
+            await operation(i);
+          } catch {
+            this.#errors++;
+          }
+          recordMs(this.#histogram, Number(process.hrtime.bigint() - t0) / 1e6);
+        }
+      }),
+    );
+    this.#seconds += Number(process.hrtime.bigint() - started) / 1e9;
+    this.#operations += count;
+  }
+
+  result(): LoopResult {
+    return {
+      concurrency: this.concurrency,
+      operations: this.#operations,
+      errors: this.#errors,
+      seconds: Math.round(this.#seconds * 1000) / 1000,
+      perSecond: this.#seconds > 0 ? (this.#operations - this.#errors) / this.#seconds : 0,
+      latencyMs: summarize(this.#histogram),
+    };
+  }
+
+  destroy(): void {
+    this.#histogram.destroy();
+  }
+}
+
+/** One closed-loop run of `count` calls with `concurrency` callers. */
 export async function closedLoop(
   concurrency: number,
   count: number,
   operation: (i: number) => Promise<void>,
 ): Promise<LoopResult> {
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  let next = 0;
-  let errors = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = process.hrtime.bigint();
-        try {
-          await operation(i);
-        } catch {
-          errors++;
-        }
-        histogram.recordValue(Number((process.hrtime.bigint() - t0) / 1000n)); // microseconds
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const ms = (p: number) => Math.round(histogram.getValueAtPercentile(p) / 10) / 100;
-  const result = {
-    concurrency,
-    operations: count,
-    errors,
-    seconds,
-    perSecond: (count - errors) / seconds,
-    latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: Math.round(histogram.maxValue / 10) / 100 },
-  };
-  histogram.destroy();
-  return result;
+  const tally = new LoopTally(concurrency);
+  try {
+    await tally.round(count, operation);
+    return tally.result();
+  } finally {
+    tally.destroy();
+  }
+}
+
+/**
+ * Measures two ways of doing the same thing at one concurrency, in `rounds` alternating rounds (a, b, b, a,
+ * a, b, ...), so that whatever drifts during a run (the server's database growing, another process waking)
+ * weighs on both alike instead of on whichever ran second.
+ */
+export async function alternate(
+  concurrency: number,
+  count: number,
+  rounds: number,
+  a: (i: number) => Promise<void>,
+  b: (i: number) => Promise<void>,
+): Promise<[LoopResult, LoopResult]> {
+  const tallies = [new LoopTally(concurrency), new LoopTally(concurrency)] as const;
+  const operations = [a, b] as const;
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const size = Math.floor(count / rounds) + (r < count % rounds ? 1 : 0);
+      const first = Math.floor(count / rounds) * r + Math.min(r, count % rounds);
+      const order = r % 2 === 0 ? [0, 1] : [1, 0];
+      for (const k of order) await tallies[k as 0 | 1].round(size, operations[k as 0 | 1], first);
+    }
+    return [tallies[0].result(), tallies[1].result()];
+  } finally {
+    tallies[0].destroy();
+    tallies[1].destroy();
+  }
 }
