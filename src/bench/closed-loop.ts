@@ -7,7 +7,12 @@ export interface LoopResult {
   seconds: number;
   perSecond: number;
   latencyMs: LatencySummary;
+  /** CPU milliseconds per operation, by process, when the loop was metered. */
+  cpuMsPerOperation?: Record<string, number>;
 }
+
+/** Cumulative CPU seconds of the processes an operation keeps busy, by name (e.g. server, api, client). */
+export type CpuMeter = () => Promise<Record<string, number>>;
 
 /** A closed-loop measurement that can be run in several rounds and summed up. */
 export class LoopTally {
@@ -15,8 +20,12 @@ export class LoopTally {
   #operations = 0;
   #errors = 0;
   #seconds = 0;
+  readonly #cpuSeconds = new Map<string, number>();
 
-  constructor(readonly concurrency: number) {}
+  constructor(
+    readonly concurrency: number,
+    readonly meter?: CpuMeter,
+  ) {}
 
   /**
    * Runs `operation` `count` times with this tally's concurrency, each caller starting its next call when its
@@ -25,6 +34,7 @@ export class LoopTally {
    */
   async round(count: number, operation: (i: number) => Promise<void>, firstIndex = 0): Promise<void> {
     let next = 0;
+    const cpuBefore = await this.meter?.();
     const started = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: this.concurrency }, async () => {
@@ -42,6 +52,11 @@ export class LoopTally {
     );
     this.#seconds += Number(process.hrtime.bigint() - started) / 1e9;
     this.#operations += count;
+    const cpuAfter = await this.meter?.();
+    for (const [name, seconds] of Object.entries(cpuAfter ?? {})) {
+      const spent = seconds - (cpuBefore?.[name] ?? seconds);
+      this.#cpuSeconds.set(name, (this.#cpuSeconds.get(name) ?? 0) + spent);
+    }
   }
 
   result(): LoopResult {
@@ -52,6 +67,11 @@ export class LoopTally {
       seconds: Math.round(this.#seconds * 1000) / 1000,
       perSecond: this.#seconds > 0 ? (this.#operations - this.#errors) / this.#seconds : 0,
       latencyMs: summarize(this.#histogram),
+      ...(this.#cpuSeconds.size > 0 && {
+        cpuMsPerOperation: Object.fromEntries(
+          [...this.#cpuSeconds].map(([name, s]) => [name, Math.round((s * 1e5) / this.#operations) / 100]),
+        ),
+      }),
     };
   }
 
@@ -86,8 +106,9 @@ export async function alternate(
   rounds: number,
   a: (i: number) => Promise<void>,
   b: (i: number) => Promise<void>,
+  meters: [CpuMeter?, CpuMeter?] = [],
 ): Promise<[LoopResult, LoopResult]> {
-  const tallies = [new LoopTally(concurrency), new LoopTally(concurrency)] as const;
+  const tallies = [new LoopTally(concurrency, meters[0]), new LoopTally(concurrency, meters[1])] as const;
   const operations = [a, b] as const;
   try {
     for (let r = 0; r < rounds; r++) {

@@ -27,6 +27,8 @@ export interface DevServerOptions {
   onLine?: LineListener;
   /** More `start-dev` flags, e.g. `--dynamic-config-value KEY=VALUE` for a benchmark lever. */
   extraArgs?: string[];
+  /** Only these CPUs (by index) run the server, via taskset: a benchmark keeps its clients off them. */
+  cpus?: readonly number[];
 }
 
 export interface DevServer {
@@ -130,10 +132,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const args = devServerArgs(options);
   const address = `${ip}:${options.port}`;
   options.log.debug({ cli: options.cliPath, args }, 'starting temporal dev server');
+  // taskset execs the CLI, so the process we manage (and signal) is still the server itself.
+  const pinned = options.cpus?.length ? ['-c', options.cpus.join(','), options.cliPath] : [];
   const proc = spawnManaged({
     name: 'temporal',
-    command: options.cliPath,
-    args,
+    command: pinned.length > 0 ? 'taskset' : options.cliPath,
+    args: [...pinned, ...args],
     logFile: options.logFile,
     detached: options.detached,
     onLine: options.onLine,
