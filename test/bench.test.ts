@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { alternate, LoopTally } from '../src/bench/closed-loop';
+import { splitCpus } from '../src/bench/cpu-split';
+import { fixedRate } from '../src/bench/fixed-rate';
+import { judgeTargets } from '../src/bench/targets';
+
+describe('bench building blocks', function () {
+  it('alternate runs both sides in ABBA rounds, each call index exactly once per side', async function () {
+    const order: string[] = [];
+    const seen = { a: [] as number[], b: [] as number[] };
+    const op = (side: 'a' | 'b') => async (i: number) => {
+      if (order.at(-1) !== side) order.push(side);
+      seen[side].push(i);
+    };
+    const [a, b] = await alternate(2, 10, 4, op('a'), op('b'));
+    assert.deepEqual(order, ['a', 'b', 'a', 'b', 'a']); // a b | b a | a b | b a, neighbours merged
+    for (const side of ['a', 'b'] as const) {
+      assert.deepEqual(
+        [...seen[side]].sort((x, y) => x - y),
+        Array.from({ length: 10 }, (_, i) => i),
+      );
+    }
+    assert.equal(a.operations, 10);
+    assert.equal(b.operations, 10);
+    assert.equal(a.errors, 0);
+  });
+
+  it('a metered tally reports CPU per call from the meter, and failures as errors', async function () {
+    let cpu = 0;
+    const tally = new LoopTally(1, async () => ({ server: cpu }));
+    await tally.round(4, async (i) => {
+      cpu += 0.002; // 2 ms of "server CPU" per call
+      if (i === 3) throw new Error('refused');
+    });
+    const result = tally.result();
+    tally.destroy();
+    assert.equal(result.errors, 1);
+    assert.deepEqual(result.cpuMsPerOperation, { server: 2 });
+  });
+
+  it('fixedRate sends one in N as a repeat of an earlier transaction, the rest new', async function () {
+    const calls: { id: number; repeat: boolean }[] = [];
+    const result = await fixedRate(200, 0.5, 5, async (id, repeat) => {
+      calls.push({ id, repeat });
+    });
+    assert.equal(calls.length, 100);
+    const repeats = calls.filter((c) => c.repeat);
+    assert.equal(repeats.length, 20);
+    const fresh = calls.filter((c) => !c.repeat).map((c) => c.id);
+    assert.deepEqual(
+      fresh,
+      Array.from({ length: 80 }, (_, i) => i),
+    );
+    for (const r of repeats) assert.ok(fresh.includes(r.id), `repeat of unknown ${r.id}`);
+    assert.equal(result.fresh.count, 80);
+    assert.equal(result.repeats.count, 20);
+    assert.equal(result.errors, 0);
+  });
+
+  it('judges the targets, with "not measured" where a figure is missing', function () {
+    const verdicts = judgeTargets({
+      acceptRatios: [
+        { concurrency: 1, ratio: 0.95 },
+        { concurrency: 8, ratio: 0.85 },
+      ],
+      endToEndRatio: 0.8,
+      halfRateP99Ms: { fresh: 50, repeats: 51 },
+      peakRssMb: { api: 120, worker: null },
+    });
+    const met = Object.fromEntries(verdicts.map((v) => [v.target, v.met]));
+    assert.equal(met['accept rate ≥ 0.9 × raw starts, 1 caller'], true);
+    assert.equal(met['accept rate ≥ 0.9 × raw starts, 8 callers'], false);
+    assert.equal(met['end to end ≥ 0.8 × raw two-activity workflows'], true);
+    assert.equal(met['submit p99 ≤ 50 ms at half the top accept rate, new transactions'], true);
+    assert.equal(met['submit p99 ≤ 50 ms at half the top accept rate, repeated transactions'], false);
+    assert.equal(met['API peak RSS < 250 MB'], true);
+    assert.equal(met['worker peak RSS < 250 MB'], null);
+  });
+
+  it('splits the CPUs between the server and everything else, and refuses one CPU', function () {
+    assert.deepEqual(splitCpus(2), { server: [0], clients: [1] });
+    assert.deepEqual(splitCpus(5), { server: [0, 1], clients: [2, 3, 4] });
+    assert.throws(() => splitCpus(1), /at least 2 CPUs/);
+  });
+});
