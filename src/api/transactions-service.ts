@@ -28,13 +28,14 @@ import type { ListedView, TransactionMemo, TransactionView } from './transaction
 import { asTemporalUnavailable } from './temporal-errors';
 
 export type SubmitResult =
-  | { kind: 'accepted'; view: TransactionView }
+  /** `eagerlyStarted`: the server handed the run's first task straight to this process's worker. */
+  | { kind: 'accepted'; view: TransactionView; eagerlyStarted: boolean }
   | { kind: 'duplicate'; view: TransactionView }
   | { kind: 'conflict' };
 
 export type RetryResult =
   | { kind: 'not_found' }
-  | { kind: 'started'; view: TransactionView }
+  | { kind: 'started'; view: TransactionView; eagerlyStarted: boolean }
   /** Not failed: still running, completed or cancelled (Temporal refuses the start as well). */
   | { kind: 'conflict'; view: TransactionView };
 
@@ -68,6 +69,11 @@ export interface TransactionsServiceDeps {
   queryDeadlineMs: number;
   /** Limit of one call to Temporal. */
   rpcTimeoutMs: number;
+  /**
+   * Ask the server to hand a new run's first workflow task straight back in the start response, to a worker in
+   * this process on the same NativeConnection (the all-in-one process); it skips the matching service.
+   */
+  eagerStart?: boolean;
 }
 
 export interface Found {
@@ -91,14 +97,14 @@ export class TransactionsService {
     const { transaction, fingerprint, submittedAt } = submission;
     const memo: TransactionMemo = { transaction, fingerprint, submittedAt };
     try {
-      await this.rpc(() =>
+      const handle = await this.rpc(() =>
         this.deps.client.workflow.start(
           processTransaction,
           // A finished transaction is never run again by a resubmission.
           this.startOptions(memo, WorkflowIdReusePolicy.REJECT_DUPLICATE),
         ),
       );
-      return { kind: 'accepted', view: pendingView(memo) };
+      return { kind: 'accepted', view: pendingView(memo), eagerlyStarted: handle.eagerlyStarted };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
     }
@@ -131,13 +137,14 @@ export class TransactionsService {
       fingerprint: described.memo.fingerprint,
       submittedAt: described.memo.submittedAt,
     };
+    let eagerlyStarted: boolean;
     try {
-      await this.rpc(() =>
+      ({ eagerlyStarted } = await this.rpc(() =>
         this.deps.client.workflow.start(
           processTransaction,
           this.startOptions(memo, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY),
         ),
-      );
+      ));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
       // Another retry won the race, or the run is not failed after all.
@@ -145,7 +152,7 @@ export class TransactionsService {
       return current ? { kind: 'conflict', view: current.view } : { kind: 'not_found' };
     }
     this.finalViews.delete(id);
-    return { kind: 'started', view: pendingView(memo) };
+    return { kind: 'started', view: pendingView(memo), eagerlyStarted };
   }
 
   /**
@@ -279,6 +286,7 @@ export class TransactionsService {
       ],
       staticSummary: summary(memo),
       staticDetails: details(memo),
+      ...(this.deps.eagerStart && { requestEagerStart: true }),
     } satisfies WorkflowStartOptions<typeof processTransaction>;
   }
 

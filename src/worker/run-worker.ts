@@ -1,0 +1,103 @@
+import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import type { Logger } from '../config/logger';
+import {
+  describeTemporalConnection,
+  temporalConnectionOptions,
+  type TemporalSettings,
+} from '../config/temporal';
+import type { WorkerSettings } from '../config/worker';
+import { createPostingClient, type PostingClientOptions } from '../posting/posting-client';
+import { createTxWorker } from './create-worker';
+import { assertSearchAttributes } from './search-attributes-check';
+import { workflowBundle } from './workflow-bundle';
+
+export interface WorkerProcessOptions {
+  temporal: TemporalSettings;
+  posting: PostingClientOptions;
+  settings: WorkerSettings;
+  log: Logger;
+  /**
+   * Signals on which the SDK stops the worker by itself (its default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2).
+   * `[]` when the caller stops it with shutdown(), e.g. the all-in-one process, once its API has answered.
+   */
+  shutdownSignals?: NodeJS.Signals[];
+}
+
+export interface TxWorkerProcess {
+  /** The worker's connection; an in-process Client on it can have workflows started eagerly. */
+  connection: NativeConnection;
+  /**
+   * Polls until the worker is shut down, then closes the posting client and the connection. Rejects if the
+   * worker fails.
+   */
+  run(): Promise<void>;
+  /**
+   * Stops polling and lets running activities finish (WORKER_SHUTDOWN_GRACE_MS); run() then resolves. Does
+   * nothing unless the worker is running.
+   */
+  shutdown(): void;
+}
+
+/** The worker process's set-up: SDK runtime, connection, search-attribute check and worker. */
+export async function createWorkerProcess(options: WorkerProcessOptions): Promise<TxWorkerProcess> {
+  const { temporal, posting, settings, log } = options;
+
+  // Must come before any connection or worker exists.
+  Runtime.install({
+    // SDK and Core logs as pino lines too; the bundler's chatter stays at debug.
+    logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
+      const pinoLevel =
+        level === 'TRACE'
+          ? 'trace'
+          : level === 'DEBUG'
+            ? 'debug'
+            : level === 'WARN'
+              ? 'warn'
+              : level === 'ERROR'
+                ? 'error'
+                : 'info';
+      log[pinoLevel]({ sdk: true, ...meta }, message);
+    }),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      // The SDK's worker metrics and txflow's downstream outcomes, for Prometheus to scrape.
+      ...(settings.metricsAddress && { metrics: { prometheus: { bindAddress: settings.metricsAddress } } }),
+    },
+    ...(options.shutdownSignals && { shutdownSignals: options.shutdownSignals }),
+  });
+
+  // TLS, mTLS and the API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY (validated above, files already read).
+  const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
+  await assertSearchAttributes(connection, temporal.namespace);
+  const postingClient = createPostingClient(posting);
+  const worker = await createTxWorker({
+    ...temporal,
+    connection,
+    posting: postingClient,
+    settings,
+    workflowBundle: await workflowBundle(log),
+  });
+
+  return {
+    connection,
+    async run() {
+      // Worker.run() handles the runtime's shutdown signals itself: stops polling, lets activities finish.
+      const running = worker.run();
+      log.info(
+        {
+          taskQueue: temporal.taskQueue,
+          temporal: describeTemporalConnection(temporal),
+          postingServiceUrl: posting.baseUrl,
+        },
+        'worker running',
+      );
+      await running;
+      await postingClient.close();
+      await connection.close();
+      log.info('worker stopped');
+    },
+    shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
+}
