@@ -1,4 +1,4 @@
-# One image for every txflow process; the command picks which: api (default), worker or mock.
+# One image for every txflow process; the command picks which: api (default), worker, all-in-one or mock.
 #   docker build -t txflow .
 #   docker run txflow worker
 # Multi-stage: the build stage has the dev dependencies and the compiler; the runtime stage only the
@@ -23,8 +23,8 @@ COPY --from=build --chown=root:root /app/src/api/test-page ./src/api/test-page
 # Files owned by root, process run as `node`: the app cannot rewrite its own code.
 USER node
 EXPOSE 3000
-# `sh -c` with the command as $0: api, worker or mock; node then replaces the shell (exec), so it gets the
-# stop signal itself (compose runs it under an init, see docker-compose.yml).
-# The API's and the worker's V8 flags are those of src/stack/node-component.ts (NODE_FLAGS).
-ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker) exec node --max-old-space-size=128 --max-semi-space-size=4 \"dist/src/$0/main.js\" ;; mock) exec node dist/src/mock/main.js ;; *) echo \"usage: api | worker | mock (got: $0)\" >&2; exit 64 ;; esac"]
+# `sh -c` with the command as $0: api, worker, all-in-one or mock; node then replaces the shell (exec), so it
+# gets the stop signal itself (compose runs it under an init, see docker-compose.yml).
+# The API's, the worker's and the all-in-one's V8 flags are those of src/stack/node-component.ts (NODE_FLAGS).
+ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker|all-in-one) exec node --max-old-space-size=128 --max-semi-space-size=4 \"dist/src/$0/main.js\" ;; mock) exec node dist/src/mock/main.js ;; *) echo \"usage: api | worker | all-in-one | mock (got: $0)\" >&2; exit 64 ;; esac"]
 CMD ["api"]

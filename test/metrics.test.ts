@@ -103,6 +103,12 @@ describe('metrics', function () {
           );
         }
       }
+      for (const eager of ['true', 'false']) {
+        assert.match(
+          res.text,
+          new RegExp(`^txflow_api_workflow_starts_total\\{eager="${eager}"\\} \\d+$`, 'm'),
+        );
+      }
     });
 
     it('counts accepted, duplicate, conflict and rejected submissions by dialect', async function () {
@@ -178,6 +184,16 @@ describe('metrics', function () {
           rejected: delta('v1', 'rejected'),
         },
         { accepted: 1, duplicate: 1, conflict: 1, rejected: 1 },
+      );
+      // One run started per accepted submission; none eagerly (this client is not on a worker's connection).
+      const starts = (text: string, eager: string) =>
+        sample(text, 'txflow_api_workflow_starts_total', { eager });
+      assert.deepEqual(
+        {
+          eager: starts(after, 'true') - starts(before, 'true'),
+          not: starts(after, 'false') - starts(before, 'false'),
+        },
+        { eager: 0, not: 2 },
       );
       // The same requests, by route and status.
       const requests = (text: string, method: string, route: string, status: string) =>

@@ -275,10 +275,10 @@ describe('stack', () => {
   });
 });
 
-describe("the API's and the worker's V8 flags", () => {
+describe("the API's, the worker's and the all-in-one's V8 flags", () => {
   const repo = join(__dirname, '..', '..');
 
-  for (const component of ['api', 'worker']) {
+  for (const component of ['api', 'worker', 'all-in-one']) {
     it(`${component}: the same in npm start, package.json and the Dockerfile`, async () => {
       const flags = NODE_FLAGS[component] ?? [];
       assert.ok(
@@ -291,7 +291,7 @@ describe("the API's and the worker's V8 flags", () => {
       assert.equal(scripts[component], `node ${flags.join(' ')} dist/src/${component}/main.js`);
       const dockerfile = await readFile(join(repo, 'Dockerfile'), 'utf8');
       assert.ok(
-        dockerfile.includes(`api|worker) exec node ${flags.join(' ')} \\"dist/src/$0/main.js\\"`),
+        dockerfile.includes(`api|worker|all-in-one) exec node ${flags.join(' ')} \\"dist/src/$0/main.js\\"`),
         'the image runs it with the same flags',
       );
     });

@@ -29,13 +29,14 @@ export function collectProcessMetrics(registry: Registry): void {
 
 /**
  * The API's Prometheus metrics, in a registry of its own (never prom-client's global one, so several apps in one
- * process do not clash): requests and latency by method, route pattern and status, and submissions by dialect
- * and outcome.
+ * process do not clash): requests and latency by method, route pattern and status, submissions by dialect and
+ * outcome, and the workflow runs started, by whether they were started eagerly.
  */
 export class ApiMetrics {
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly submissions: Counter<'dialect' | 'outcome'>;
+  private readonly starts: Counter<'eager'>;
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -59,13 +60,31 @@ export class ApiMetrics {
       labelNames: ['dialect', 'outcome'],
       registers,
     });
+    this.starts = new Counter({
+      name: 'txflow_api_workflow_starts_total',
+      help: 'Workflow runs started (new submissions and retries), by eager: true when the server handed the first workflow task straight to the worker in this process (all-in-one with eager start)',
+      labelNames: ['eager'],
+      registers,
+    });
     // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
     for (const dialect of DIALECTS)
       for (const outcome of OUTCOMES) this.submissions.inc({ dialect, outcome }, 0);
+    for (const eager of ['true', 'false']) this.starts.inc({ eager }, 0);
   }
 
   countSubmission(dialect: Dialect, outcome: SubmissionOutcome): void {
     this.submissions.inc({ dialect, outcome });
+  }
+
+  countStart(eagerlyStarted: boolean): void {
+    this.starts.inc({ eager: String(eagerlyStarted) });
+  }
+
+  /** Runs started so far, and how many of them eagerly (for a process's closing log line). */
+  async startCounts(): Promise<{ started: number; eagerlyStarted: number }> {
+    const { values } = await this.starts.get();
+    const count = (eager: string) => values.find((v) => v.labels.eager === eager)?.value ?? 0;
+    return { started: count('true') + count('false'), eagerlyStarted: count('true') };
   }
 
   /** Times every request, including those refused before routing (401, 413, 429…); mount it first. */
@@ -85,18 +104,26 @@ export class ApiMetrics {
   }
 
   /**
-   * `service` for one dialect's router, counting what each submission turned out to be. Only `submit` is
-   * wrapped; every other member is the service's own, called on the service itself.
+   * `service` for one dialect's router, counting what each submission turned out to be and every run started
+   * (by a submission or a retry). Only `submit` and `retry` are wrapped; every other member is the service's
+   * own, called on the service itself.
    */
   countingSubmissions(service: TransactionsService, dialect: Dialect): TransactionsService {
     const submit: TransactionsService['submit'] = async (submission) => {
       const result = await service.submit(submission);
       this.countSubmission(dialect, result.kind);
+      if (result.kind === 'accepted') this.countStart(result.eagerlyStarted);
+      return result;
+    };
+    const retry: TransactionsService['retry'] = async (id) => {
+      const result = await service.retry(id);
+      if (result.kind === 'started') this.countStart(result.eagerlyStarted);
       return result;
     };
     return new Proxy(service, {
       get(target, property) {
         if (property === 'submit') return submit;
+        if (property === 'retry') return retry;
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? value.bind(target) : value;
       },

@@ -35,4 +35,13 @@ export function createLogger(component: string, destination?: DestinationStream)
   return destination ? pino(options, destination) : pino(options);
 }
 
+/**
+ * Loggers of several components in one process (the all-in-one), writing through one stream: separate streams
+ * each buffer and flush on their own, so lines could come out in another order than they were logged.
+ */
+export function createLoggers<C extends string>(...components: C[]): Record<C, Logger> {
+  const stream = pino.destination(1);
+  return Object.fromEntries(components.map((c) => [c, createLogger(c, stream)])) as Record<C, Logger>;
+}
+
 export type { Logger };

@@ -1,6 +1,7 @@
-// `npm start`: the whole local stack — Temporal dev server, mock posting service, worker and API —
-// as child processes with prefixed output. Ctrl-C stops them in order (API first, Temporal last);
-// if one dies on its own, everything stops and we exit non-zero naming it.
+// `npm start`: the whole local stack — Temporal dev server, mock posting service, worker and API (or, with
+// TXFLOW_ALL_IN_ONE=true, one all-in-one process for both) — as child processes with prefixed output.
+// Ctrl-C stops them in order (API first, Temporal last); if one dies on its own, everything stops and we exit
+// non-zero naming it.
 // Ready detection, in start order: Temporal answers gRPC, has the namespace and lists the txflow search
 // attributes; the mock answers GET /health with 200; the worker prints its pino line "worker running"
 // (logged once it polls); the API answers GET /api/health with 200.
@@ -109,26 +110,33 @@ void runMain(async () => {
       TEMPORAL_ADDRESS: temporalAddress,
       POSTING_SERVICE_URL: postingServiceUrl,
     };
-    const worker = spawnNode('worker', shared, settings.workerGraceMs + 10_000);
-    // Worker readiness: its log line "worker running", printed once it polls its task queue.
-    await worker.process.waitForLine(isWorkerRunningLine, 180_000, 'its "worker running" line');
-    log.info('worker ready');
-
     const apiEnv = {
       ...shared,
       PORT: String(settings.apiPort),
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
     };
-    const api = spawnNode('api', apiEnv, settings.apiGraceMs + 5_000);
     const apiUrl = `http://${settings.apiHost}:${settings.apiPort}`;
-    await waitForHttpOk(`${apiUrl}/api/health`, { timeoutMs: 60_000, process: api.process });
-    log.info({ url: apiUrl }, 'api ready');
+    if (settings.allInOne) {
+      // It stops its API, then its worker: it gets both graces. Its API answers only once its worker runs.
+      const app = spawnNode('all-in-one', apiEnv, settings.apiGraceMs + settings.workerGraceMs + 10_000);
+      await waitForHttpOk(`${apiUrl}/api/health`, { timeoutMs: 180_000, process: app.process });
+      log.info({ url: apiUrl }, 'all-in-one ready');
+    } else {
+      const worker = spawnNode('worker', shared, settings.workerGraceMs + 10_000);
+      // Worker readiness: its log line "worker running", printed once it polls its task queue.
+      await worker.process.waitForLine(isWorkerRunningLine, 180_000, 'its "worker running" line');
+      log.info('worker ready');
+
+      const api = spawnNode('api', apiEnv, settings.apiGraceMs + 5_000);
+      await waitForHttpOk(`${apiUrl}/api/health`, { timeoutMs: 60_000, process: api.process });
+      log.info({ url: apiUrl }, 'api ready');
+    }
 
     print(
       [
         '',
         'txflow is running:',
-        `  API            ${apiUrl}`,
+        `  API            ${apiUrl}${settings.allInOne ? ' (all-in-one: API and worker in one process)' : ''}`,
         `  Test page      ${apiUrl}/`,
         `  Temporal UI    ${uiUrl ?? '(not started: using an external Temporal)'}`,
         `  Temporal       ${temporalAddress} (${temporalNote})`,

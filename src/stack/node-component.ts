@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type LineListener, type ManagedProcess, spawnManaged } from './processes';
 
-/** The compiled entry point of a txflow process: dist/src/<component>/main.js (api, worker, mock). */
+/** The compiled entry point of a txflow process: dist/src/<component>/main.js (api, worker, all-in-one, mock). */
 export function distScript(component: string): string {
   // Compiled next to us: dist/src/stack/x.js -> dist/src/<component>/main.js.
   const script = resolve(__dirname, '..', component, 'main.js');
@@ -20,6 +20,8 @@ const CAPPED_HEAP = ['--max-old-space-size=128', '--max-semi-space-size=4'];
 export const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   api: CAPPED_HEAP,
   worker: CAPPED_HEAP,
+  // API and worker share one heap with the same cap (capped, the worker's own used 30-50 MB under load).
+  'all-in-one': CAPPED_HEAP,
 };
 
 /** Node's arguments for one txflow process: its V8 flags, then its entry point. */
@@ -39,7 +41,7 @@ export function isWorkerRunningLine(line: string): boolean {
 export interface NodeComponentOptions {
   /** Names the process in messages and output prefixes, e.g. `worker-2`. */
   name: string;
-  /** Which entry point: api, worker or mock. */
+  /** Which entry point: api, worker, all-in-one or mock. */
   component: string;
   env: NodeJS.ProcessEnv;
   onLine?: LineListener;

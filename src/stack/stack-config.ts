@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { apiSchema } from '../config/api';
-import { integer, name, parseEnv } from '../config/env';
+import { bool, integer, name, parseEnv } from '../config/env';
 import { workerSchema } from '../config/worker';
 
 /** Fixed local ports of the bundled pieces (the API's is PORT). */
@@ -27,6 +27,8 @@ export const stackSchema = {
   TEMPORAL_ADDRESS: optionalHostPort,
   TEMPORAL_NAMESPACE: name('default'),
   TXFLOW_DATA_DIR: z.string().min(1).default('./.data'),
+  /** true: the API and the worker as one all-in-one process (eager workflow start) instead of two. */
+  TXFLOW_ALL_IN_ONE: bool(false),
   /** Host the API binds; we poll it on loopback when it binds every interface. */
   HOST: apiSchema.HOST,
   // Stop graces of the children, so we wait a little longer than each of them does.
@@ -41,6 +43,7 @@ export interface StackSettings {
   temporalAddress: string | undefined;
   namespace: string;
   dataDir: string;
+  allInOne: boolean;
   apiGraceMs: number;
   workerGraceMs: number;
 }
@@ -54,6 +57,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     temporalAddress: e.TEMPORAL_ADDRESS,
     namespace: e.TEMPORAL_NAMESPACE,
     dataDir: e.TXFLOW_DATA_DIR,
+    allInOne: e.TXFLOW_ALL_IN_ONE,
     apiGraceMs: e.SHUTDOWN_GRACE_MS,
     workerGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
   };

@@ -1,0 +1,78 @@
+// `npm run all-in-one`: the API and the worker in one Node process, the API's client on the worker's
+// NativeConnection, so Temporal can hand a new run's first workflow task straight back to this process's
+// worker in the start response (eager workflow start, EAGER_WORKFLOW_START). SIGTERM/SIGINT: the API stops
+// first (in-flight requests answered), then the worker (running activities finish), exit 0. A worker failure
+// ends the process.
+import { allInOneSettings } from '../config/all-in-one';
+import { apiSettings } from '../config/api';
+import { runMain } from '../config/env';
+import { createLoggers } from '../config/logger';
+import { processingPolicy } from '../config/policy';
+import { postingSettings } from '../config/posting';
+import { temporalSettings } from '../config/temporal';
+import { workerSettings } from '../config/worker';
+import { serveApi } from '../api/serve';
+import { clientOn } from '../api/temporal-client';
+import { createWorkerProcess } from '../worker/run-worker';
+
+void runMain(async () => {
+  // Every setting of both halves first: a bad value stops the process before anything starts.
+  const temporal = temporalSettings();
+  const posting = postingSettings();
+  const workerConfig = workerSettings();
+  const api = apiSettings();
+  const policy = processingPolicy();
+  const { eagerStart } = allInOneSettings();
+  const { 'all-in-one': log, api: apiLog, worker: workerLog } = createLoggers('all-in-one', 'api', 'worker');
+
+  // Until the worker runs nothing has been accepted or picked up: a stop signal just ends the process.
+  let onStopSignal: (signal: string) => void = (signal) => {
+    log.info({ signal }, 'stopped during start-up');
+    process.exit(0);
+  };
+  for (const name of ['SIGTERM', 'SIGINT'] as const) process.once(name, (signal) => onStopSignal(signal));
+
+  // No SDK signal handling: the worker must outlive the API's in-flight requests (their queries and starts).
+  const worker = await createWorkerProcess({
+    temporal,
+    posting,
+    settings: workerConfig,
+    log: workerLog,
+    shutdownSignals: [],
+  });
+  const workerDone = worker.run();
+  workerDone.catch(() => undefined); // awaited below; an early failure is reported there
+  const stopSignal = new Promise<string>((resolve) => (onStopSignal = resolve));
+
+  const served = await serveApi({
+    // The API's health probes the downstream this process posts to.
+    settings: { ...api, postingServiceUrl: api.postingServiceUrl ?? posting.baseUrl },
+    temporal,
+    policy,
+    client: clientOn(worker.connection, temporal.namespace),
+    logger: apiLog,
+    eagerStart,
+  });
+  log.info({ url: `http://${api.host}:${api.port}`, eager_start: eagerStart }, 'all-in-one running');
+
+  let stopRequested = false;
+  void stopSignal.then(async (signal) => {
+    stopRequested = true;
+    // Logged once the server no longer accepts: whoever reads the line finds new connections refused.
+    const apiStopped = served.stop();
+    apiLog.info({ signal }, 'api stopping');
+    try {
+      await apiStopped;
+      apiLog.info('api stopped');
+    } finally {
+      worker.shutdown();
+    }
+  });
+
+  // A worker failure rejects here: runMain exits 1 and the API goes with it.
+  await workerDone;
+  if (!stopRequested) throw new Error('the worker stopped without a stop signal');
+  const { started, eagerlyStarted } = await served.metrics.startCounts();
+  log.info({ workflow_starts: started, eagerly_started: eagerlyStarted }, 'all-in-one stopped');
+  process.exit(0);
+});

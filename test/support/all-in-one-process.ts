@@ -1,0 +1,43 @@
+import { nodeArgs } from '../../src/stack/node-component';
+import { freePort } from '../../src/stack/ports';
+import { spawnManaged, type ManagedProcess } from '../../src/stack/processes';
+import { testTemporalAddress } from './temporal';
+
+export interface RunningAllInOne {
+  process: ManagedProcess;
+  /** The API's base URL. */
+  url: string;
+  /** Every output line so far (the process's tail keeps only the last ones). */
+  lines: string[];
+}
+
+/**
+ * The compiled all-in-one process (`npm run all-in-one`, same V8 flags) on a free port, its API listening and
+ * its worker polling once this resolves. `env` adds to (or overrides) the test settings.
+ */
+export async function startAllInOneProcess(
+  env: Record<string, string>,
+  readyTimeoutMs = 90_000,
+): Promise<RunningAllInOne> {
+  const port = await freePort();
+  const lines: string[] = [];
+  const proc = spawnManaged({
+    name: 'all-in-one',
+    command: process.execPath,
+    args: nodeArgs('all-in-one'),
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WORKER_SHUTDOWN_GRACE_MS: '10000',
+      CHECK_RETRY_INITIAL_INTERVAL_MS: '50',
+      POST_RETRY_INITIAL_INTERVAL_MS: '50',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    onLine: (line) => lines.push(line),
+  });
+  await proc.waitForLine((line) => line.includes('"msg":"all-in-one running"'), readyTimeoutMs);
+  return { process: proc, url: `http://127.0.0.1:${port}`, lines };
+}
