@@ -28,6 +28,9 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: 'results' },
     'eager-activities': { type: 'boolean', default: false },
+    // The end-to-end steps with one all-in-one process (API and worker in one, eager workflow start) instead of a
+    // worker process and an API process.
+    'all-in-one': { type: 'boolean', default: false },
     // host:port of a running Temporal (e.g. `npm run cluster`'s 127.0.0.1:7330) instead of a dev server;
     // its namespace `default` must have txflow's search attributes.
     temporal: { type: 'string' },
@@ -138,21 +141,32 @@ void runMain(async () => {
     );
     await rawWorker.stop(10_000);
 
-    step('txflow: end to end, mock with no latency and no faults');
+    step(
+      `txflow: end to end, mock with no latency and no faults${flags['all-in-one'] ? ', one all-in-one process' : ''}`,
+    );
     const txQueue = `tx-${run}`;
-    const worker = await spawnNode('worker', 'worker/main.js', {
-      TASK_QUEUE: txQueue,
-      POSTING_SERVICE_URL: `http://127.0.0.1:${mockPort}`,
-      POSTING_TIMEOUT_MS: '1000',
-      LOG_LEVEL: 'info', // its ready line; it logs nothing per transaction at info
-    });
-    await worker.waitForLine((l) => l.includes('worker running'), 120_000);
-    const api = await startApi(txQueue);
+    const workerEnv = { POSTING_SERVICE_URL: `http://127.0.0.1:${mockPort}`, POSTING_TIMEOUT_MS: '1000' };
+    let api: { url: string; process: ManagedProcess };
+    let worker: ManagedProcess;
+    if (flags['all-in-one']) {
+      api = await startAllInOne(txQueue, workerEnv);
+      worker = api.process; // both figures below are this one process's
+    } else {
+      worker = await spawnNode('worker', 'worker/main.js', {
+        TASK_QUEUE: txQueue,
+        ...workerEnv,
+        LOG_LEVEL: 'info', // its ready line; it logs nothing per transaction at info
+      });
+      await worker.waitForLine((l) => l.includes('worker running'), 120_000);
+      api = await startApi(txQueue);
+    }
     const clean = await completeAll(txQueue, 'processTransaction', SIZE.workflows, (i) =>
       submit(api.url, `e2e-${run}-${i}`, 202),
     );
+    const cleanStarts = await workflowStarts(api.url);
     line(
-      `  ${clean.perSecond.toFixed(1)} transactions/s (${SIZE.workflows} in ${clean.seconds.toFixed(1)} s)`,
+      `  ${clean.perSecond.toFixed(1)} transactions/s (${SIZE.workflows} in ${clean.seconds.toFixed(1)} s), ` +
+        `${cleanStarts.eager} of ${cleanStarts.eager + cleanStarts.notEager} started eagerly`,
     );
 
     step('txflow: end to end, 20% pre-write and 10% post-write failures');
@@ -174,8 +188,14 @@ void runMain(async () => {
       (i) => submit(api.url, `faulty-${run}-${i}`, 202),
       SIZE.workflows,
     );
+    const allStarts = await workflowStarts(api.url);
+    const faultyStarts = {
+      eager: allStarts.eager - cleanStarts.eager,
+      notEager: allStarts.notEager - cleanStarts.notEager,
+    };
     line(
-      `  ${faulty.perSecond.toFixed(1)} transactions/s (${SIZE.workflows} in ${faulty.seconds.toFixed(1)} s)`,
+      `  ${faulty.perSecond.toFixed(1)} transactions/s (${SIZE.workflows} in ${faulty.seconds.toFixed(1)} s), ` +
+        `${faultyStarts.eager} of ${faultyStarts.eager + faultyStarts.notEager} started eagerly`,
     );
     const mockStats = (await (
       await request(`http://127.0.0.1:${mockPort}/admin/stats`, { dispatcher: http })
@@ -211,6 +231,7 @@ void runMain(async () => {
       at: new Date().toISOString(),
       quick: flags.quick,
       eagerActivities: flags['eager-activities'],
+      allInOne: flags['all-in-one'],
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       raw: { starts: rawStarts, twoActivityWorkflows: rawE2e },
       txflow: {
@@ -219,6 +240,7 @@ void runMain(async () => {
         halfRate: half,
         endToEnd: clean,
         endToEndWithFaults: faulty,
+        workflowStarts: { endToEnd: cleanStarts, endToEndWithFaults: faultyStarts },
         downstream: {
           distinctIds: mockStats.distinctIds,
           duplicates: mockStats.duplicates.length,
@@ -229,7 +251,12 @@ void runMain(async () => {
       ratios,
       targets,
     };
-    printSummary(ratios, { api: apiStats, worker: workerStats }, result.txflow.downstream, targets);
+    printSummary(
+      ratios,
+      flags['all-in-one'] ? { 'all-in-one': apiStats } : { api: apiStats, worker: workerStats },
+      result.txflow.downstream,
+      targets,
+    );
     await mkdir(flags.out, { recursive: true });
     const file = path.join(flags.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
@@ -267,6 +294,35 @@ void runMain(async () => {
     const url = `http://127.0.0.1:${port}`;
     await waitForHttpOk(`${url}/api/health`, { timeoutMs: 60_000 });
     return { url, process: proc };
+  }
+
+  /** The end-to-end steps' API and worker as one all-in-one process (eager workflow start on, its default). */
+  async function startAllInOne(taskQueue: string, workerEnv: Record<string, string>) {
+    const port = await freePort();
+    const proc = await spawnNode(`all-in-one-${taskQueue}`, 'all-in-one/main.js', {
+      PORT: String(port),
+      TASK_QUEUE: taskQueue,
+      ...workerEnv,
+      // The policy of startApi's API, so that both modes run the same transactions.
+      CHECK_RETRY_INITIAL_INTERVAL_MS: '100',
+      POST_RETRY_INITIAL_INTERVAL_MS: '100',
+      POST_RETRY_MAX_INTERVAL_MS: '2000',
+    });
+    const url = `http://127.0.0.1:${port}`;
+    // It listens only once its worker runs.
+    await waitForHttpOk(`${url}/api/health`, { timeoutMs: 120_000, process: proc });
+    return { url, process: proc };
+  }
+
+  /** An API's workflow starts so far, by whether the server started them eagerly (its /metrics). */
+  async function workflowStarts(base: string) {
+    const text = await (await request(`${base}/metrics`, { dispatcher: http })).body.text();
+    const count = (eager: string) =>
+      Number(
+        new RegExp(`^txflow_api_workflow_starts_total\\{eager="${eager}"\\} (\\d+)$`, 'm').exec(text)?.[1] ??
+          Number.NaN,
+      );
+    return { eager: count('true'), notEager: count('false') };
   }
 
   async function submit(base: string, id: string, expected: number | number[]) {
