@@ -14,7 +14,8 @@ import { NODE_FLAGS } from '../stack/node-component';
 import { freePort } from '../stack/ports';
 import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../stack/processes';
 import { obtainTemporalCli } from '../stack/temporal-cli';
-import { alternate, closedLoop, type LoopResult } from './closed-loop';
+import { alternate, closedLoop, type CpuMeter, type LoopResult } from './closed-loop';
+import { pinProcess, splitCpus } from './cpu-split';
 import { fixedRate } from './fixed-rate';
 import { processStats, type ProcessStats } from './process-stats';
 import { judgeTargets, type TargetVerdict } from './targets';
@@ -34,6 +35,9 @@ const { values: flags } = parseArgs({
     // host:port of a running Temporal (e.g. `npm run cluster`'s 127.0.0.1:7330) instead of a dev server;
     // its namespace `default` must have txflow's search attributes.
     temporal: { type: 'string' },
+    // The dev server on the first half of the CPUs, this process and everything it starts on the rest: as in
+    // production, where the API and workers do not take the Temporal server's CPU (see cpu-split.ts).
+    pin: { type: 'boolean', default: false },
   },
 });
 const SIZE = flags.quick
@@ -50,6 +54,13 @@ void runMain(async () => {
   const run = Date.now().toString(36);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'txflow-bench-'));
   const cliPath = await obtainTemporalCli({ log });
+  const split = flags.pin ? splitCpus() : undefined;
+  if (split) {
+    pinProcess(process.pid, split.clients); // before any child is spawned: they inherit it
+    line(
+      `pinned: Temporal dev server on CPU ${split.server.join(',')}, API, worker, mock and load on CPU ${split.clients.join(',')}`,
+    );
+  }
   const server = flags.temporal
     ? { address: flags.temporal, stop: async () => undefined }
     : await startDevServer({
@@ -62,6 +73,7 @@ void runMain(async () => {
         extraArgs: flags['eager-activities']
           ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true']
           : undefined,
+        cpus: split?.server,
       });
   const children: ManagedProcess[] = [];
   const connection = await Connection.connect({ address: server.address });
@@ -100,6 +112,7 @@ void runMain(async () => {
         SIZE.rounds,
         rawStart(`raw-${c}`),
         txSubmit(`acc-${c}`),
+        [cpuOf({}), cpuOf({ api: acceptApi.process.pid })],
       );
       rawStarts.push(raw);
       accepts.push(tx);
@@ -115,11 +128,16 @@ void runMain(async () => {
     step(
       `txflow: open loop at half the top accept rate (${halfRate}/s for ${SIZE.halfRateSeconds} s, 1 in 5 a repeat)`,
     );
+    // The raw client at the same rate first: how much of txflow's tail is the server's own.
+    const rawHalf = await fixedRate(halfRate, SIZE.halfRateSeconds, Infinity, (i) => rawStart('raw-half')(i));
+    line(
+      `  raw starts: p50 ${rawHalf.fresh.p50} ms  p99 ${rawHalf.fresh.p99} ms  max ${rawHalf.fresh.max} ms;  errors ${rawHalf.errors}`,
+    );
     const half = await fixedRate(halfRate, SIZE.halfRateSeconds, 5, (i, repeat) =>
       submit(acceptApi.url, `half-${run}-${i}`, repeat ? [200, 202] : 202),
     );
     line(
-      `  new: p50 ${half.fresh.p50} ms  p99 ${half.fresh.p99} ms  max ${half.fresh.max} ms;  ` +
+      `  txflow new: p50 ${half.fresh.p50} ms  p99 ${half.fresh.p99} ms  max ${half.fresh.max} ms;  ` +
         `repeats: p50 ${half.repeats.p50} ms  p99 ${half.repeats.p99} ms;  errors ${half.errors};  ` +
         `sender lag max ${half.scheduleLagMs.max} ms`,
     );
@@ -232,8 +250,9 @@ void runMain(async () => {
       quick: flags.quick,
       eagerActivities: flags['eager-activities'],
       allInOne: flags['all-in-one'],
+      cpus: split ?? 'shared',
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-      raw: { starts: rawStarts, twoActivityWorkflows: rawE2e },
+      raw: { starts: rawStarts, halfRate: rawHalf, twoActivityWorkflows: rawE2e },
       txflow: {
         accepts,
         duplicates,
@@ -325,6 +344,24 @@ void runMain(async () => {
     return { eager: count('true'), notEager: count('false') };
   }
 
+  /**
+   * CPU seconds so far of the dev server, this process (the load: the raw client or the HTTP client) and the
+   * given processes: where each side's CPU per call goes, on a machine where they all share the cores.
+   */
+  function cpuOf(others: Record<string, number | undefined>): CpuMeter {
+    const pids = { server: 'process' in server ? server.process.pid : undefined, ...others };
+    return async () => {
+      const out: Record<string, number> = {};
+      for (const [name, pid] of Object.entries(pids)) {
+        const stats = pid === undefined ? undefined : await processStats(pid);
+        if (stats) out[name] = stats.cpuSeconds;
+      }
+      const own = process.cpuUsage();
+      out.load = (own.user + own.system) / 1e6;
+      return out;
+    };
+  }
+
   async function submit(base: string, id: string, expected: number | number[]) {
     const res = await request(`${base}/api/transactions`, {
       method: 'POST',
@@ -375,9 +412,13 @@ function line(text: string) {
 }
 
 function report(label: string, r: LoopResult) {
+  const cpu = Object.entries(r.cpuMsPerOperation ?? {})
+    .map(([name, ms]) => `${name} ${ms}`)
+    .join(', ');
   line(
     `${label.padEnd(24)} ${r.perSecond.toFixed(1).padStart(7)}/s  p50 ${r.latencyMs.p50} ms  p90 ${r.latencyMs.p90} ms  p99 ${r.latencyMs.p99} ms  max ${r.latencyMs.max} ms${r.errors ? `  errors ${r.errors}` : ''}`,
   );
+  if (cpu) line(`${''.padEnd(26)}CPU ms per call: ${cpu}`);
 }
 
 function printSummary(
