@@ -5,24 +5,34 @@ import { fixedRate } from '../src/bench/fixed-rate';
 import { judgeTargets } from '../src/bench/targets';
 
 describe('bench building blocks', function () {
-  it('alternate runs both sides in ABBA rounds, each call index exactly once per side', async function () {
+  it('alternate runs the sides forwards then backwards, each call index exactly once per side', async function () {
     const order: string[] = [];
-    const seen = { a: [] as number[], b: [] as number[] };
-    const op = (side: 'a' | 'b') => async (i: number) => {
+    const seen = { a: [] as number[], b: [] as number[], c: [] as number[] };
+    const op = (side: 'a' | 'b' | 'c') => async (i: number) => {
       if (order.at(-1) !== side) order.push(side);
       seen[side].push(i);
     };
-    const [a, b] = await alternate(2, 10, 4, op('a'), op('b'));
-    assert.deepEqual(order, ['a', 'b', 'a', 'b', 'a']); // a b | b a | a b | b a, neighbours merged
-    for (const side of ['a', 'b'] as const) {
+    const results = await alternate(2, 10, 4, [
+      { operation: op('a') },
+      { operation: op('b') },
+      { operation: op('c') },
+    ]);
+    // a b c | c b a | a b c | c b a, with neighbours merged
+    assert.deepEqual(order, ['a', 'b', 'c', 'b', 'a', 'b', 'c', 'b', 'a']);
+    for (const side of ['a', 'b', 'c'] as const) {
       assert.deepEqual(
         [...seen[side]].sort((x, y) => x - y),
         Array.from({ length: 10 }, (_, i) => i),
       );
     }
-    assert.equal(a.operations, 10);
-    assert.equal(b.operations, 10);
-    assert.equal(a.errors, 0);
+    assert.deepEqual(
+      results.map((r) => [r.operations, r.errors]),
+      [
+        [10, 0],
+        [10, 0],
+        [10, 0],
+      ],
+    );
   });
 
   it('a metered tally reports CPU per call from the meter, and failures as errors', async function () {

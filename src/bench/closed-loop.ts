@@ -96,30 +96,27 @@ export async function closedLoop(
 }
 
 /**
- * Measures two ways of doing the same thing at one concurrency, in `rounds` alternating rounds (a, b, b, a,
- * a, b, ...), so that whatever drifts during a run (the server's database growing, another process waking)
- * weighs on both alike instead of on whichever ran second.
+ * Measures several ways of doing the same thing at one concurrency, in `rounds` rounds that run them in turn,
+ * forwards then backwards (a, b, c, c, b, a, a, b, c, ...), so that whatever drifts during a run (the server's
+ * database growing, another process waking) weighs on all of them alike instead of on whichever ran last.
  */
 export async function alternate(
   concurrency: number,
   count: number,
   rounds: number,
-  a: (i: number) => Promise<void>,
-  b: (i: number) => Promise<void>,
-  meters: [CpuMeter?, CpuMeter?] = [],
-): Promise<[LoopResult, LoopResult]> {
-  const tallies = [new LoopTally(concurrency, meters[0]), new LoopTally(concurrency, meters[1])] as const;
-  const operations = [a, b] as const;
+  sides: { operation: (i: number) => Promise<void>; meter?: CpuMeter }[],
+): Promise<LoopResult[]> {
+  const tallies = sides.map((side) => new LoopTally(concurrency, side.meter));
   try {
     for (let r = 0; r < rounds; r++) {
       const size = Math.floor(count / rounds) + (r < count % rounds ? 1 : 0);
       const first = Math.floor(count / rounds) * r + Math.min(r, count % rounds);
-      const order = r % 2 === 0 ? [0, 1] : [1, 0];
-      for (const k of order) await tallies[k as 0 | 1].round(size, operations[k as 0 | 1], first);
+      const order = sides.map((_, k) => k);
+      if (r % 2 === 1) order.reverse();
+      for (const k of order) await tallies[k]!.round(size, sides[k]!.operation, first);
     }
-    return [tallies[0].result(), tallies[1].result()];
+    return tallies.map((t) => t.result());
   } finally {
-    tallies[0].destroy();
-    tallies[1].destroy();
+    for (const t of tallies) t.destroy();
   }
 }

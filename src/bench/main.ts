@@ -7,7 +7,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { fromApiBody } from '../api/submission';
+import { TransactionsService } from '../api/transactions-service';
 import { runMain } from '../config/env';
+import { processingPolicy } from '../config/policy';
 import { createLogger } from '../config/logger';
 import { startDevServer } from '../stack/dev-server';
 import { NODE_FLAGS } from '../stack/node-component';
@@ -23,6 +26,12 @@ import { judgeTargets, type TargetVerdict } from './targets';
 const log = createLogger('bench');
 const DIST = path.resolve(__dirname, '..');
 const CONCURRENCIES = [1, 8, 64];
+// Short retry intervals for the bench's transactions (the API's and the all-in-one's policy).
+const API_POLICY_ENV = {
+  CHECK_RETRY_INITIAL_INTERVAL_MS: '100',
+  POST_RETRY_INITIAL_INTERVAL_MS: '100',
+  POST_RETRY_MAX_INTERVAL_MS: '2000',
+};
 
 const { values: flags } = parseArgs({
   options: {
@@ -96,28 +105,45 @@ void runMain(async () => {
       });
     };
     const txSubmit = (prefix: string) => (i: number) => submit(acceptApi.url, `${prefix}-${run}-${i}`, 202);
+    // txflow's own start (memo, search attributes, summary, details; the same policy as the API's) from this
+    // process, on the raw client: what the start costs the server, without the hop through the API.
+    const service = new TransactionsService({
+      client,
+      taskQueue: `accept-${run}`,
+      policy: processingPolicy({ ...process.env, ...API_POLICY_ENV }),
+      queryDeadlineMs: 60,
+      rpcTimeoutMs: 10_000,
+    });
+    const serviceSubmit = (prefix: string) => async (i: number) => {
+      const id = `${prefix}-${run}-${i}`;
+      const result = await service.submit(fromApiBody(transactionBody(id), id, new Date()));
+      if (result.kind !== 'accepted') throw new Error(`${id}: ${result.kind}`);
+    };
 
     step('warm-up: raw starts and txflow submits, not counted');
     // A fresh process runs its first few hundred requests through V8's interpreter: measure neither side cold.
     await closedLoop(8, SIZE.warmup, rawStart('raw-warm'));
     await closedLoop(8, SIZE.warmup, txSubmit('acc-warm'));
+    await closedLoop(8, SIZE.warmup, serviceSubmit('svc-warm'));
 
-    step(`starts: raw client and txflow API in ${SIZE.rounds} alternating rounds (no worker)`);
+    step(
+      `starts: raw client, txflow's start from this process, txflow API; ${SIZE.rounds} alternating rounds (no worker)`,
+    );
     const rawStarts: LoopResult[] = [];
+    const serviceStarts: LoopResult[] = [];
     const accepts: LoopResult[] = [];
     for (const c of CONCURRENCIES) {
-      const [raw, tx] = await alternate(
-        c,
-        SIZE.starts(c),
-        SIZE.rounds,
-        rawStart(`raw-${c}`),
-        txSubmit(`acc-${c}`),
-        [cpuOf({}), cpuOf({ api: acceptApi.process.pid })],
-      );
-      rawStarts.push(raw);
-      accepts.push(tx);
-      report(`  raw, ${c} clients`, raw);
-      report(`  txflow, ${c} clients`, tx);
+      const [raw, inProcess, tx] = await alternate(c, SIZE.starts(c), SIZE.rounds, [
+        { operation: rawStart(`raw-${c}`), meter: cpuOf({}) },
+        { operation: serviceSubmit(`svc-${c}`), meter: cpuOf({}) },
+        { operation: txSubmit(`acc-${c}`), meter: cpuOf({ api: acceptApi.process.pid }) },
+      ]);
+      rawStarts.push(raw!);
+      serviceStarts.push(inProcess!);
+      accepts.push(tx!);
+      report(`  raw, ${c} clients`, raw!);
+      report(`  txflow start, no API, ${c}`, inProcess!);
+      report(`  txflow API, ${c} clients`, tx!);
     }
     const duplicates = await closedLoop(8, SIZE.starts(8), (i) =>
       submit(acceptApi.url, `acc-8-${run}-${i}`, 200),
@@ -144,24 +170,16 @@ void runMain(async () => {
     const acceptStats = await processStats(acceptApi.process.pid ?? -1);
     await acceptApi.process.stop(10_000);
 
-    step('raw: no-op workflow with two no-op activities, one worker');
+    step(
+      `end to end: raw two-activity workflows and txflow transactions in ${SIZE.rounds} alternating rounds, ` +
+        `mock with no latency and no faults${flags['all-in-one'] ? ', txflow as one all-in-one process' : ''}`,
+    );
     const rawQueue = `raw-e2e-${run}`;
     const rawWorker = await spawnNode('raw-worker', 'bench/raw-worker-main.js', {
       TASK_QUEUE: rawQueue,
       LOG_LEVEL: 'info',
     });
     await rawWorker.waitForLine((l) => l.includes('worker running'), 120_000);
-    const rawE2e = await completeAll(rawQueue, 'twoActivities', SIZE.workflows, async (i) => {
-      await client.workflow.start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${run}-${i}` });
-    });
-    line(
-      `  ${rawE2e.perSecond.toFixed(1)} workflows/s (${SIZE.workflows} in ${rawE2e.seconds.toFixed(1)} s)`,
-    );
-    await rawWorker.stop(10_000);
-
-    step(
-      `txflow: end to end, mock with no latency and no faults${flags['all-in-one'] ? ', one all-in-one process' : ''}`,
-    );
     const txQueue = `tx-${run}`;
     const workerEnv = { POSTING_SERVICE_URL: `http://127.0.0.1:${mockPort}`, POSTING_TIMEOUT_MS: '1000' };
     let api: { url: string; process: ManagedProcess };
@@ -178,12 +196,40 @@ void runMain(async () => {
       await worker.waitForLine((l) => l.includes('worker running'), 120_000);
       api = await startApi(txQueue);
     }
-    const clean = await completeAll(txQueue, 'processTransaction', SIZE.workflows, (i) =>
-      submit(api.url, `e2e-${run}-${i}`, 202),
-    );
+    // Both workers poll throughout; each round gives one side the server while the other's worker idles.
+    const sides = {
+      raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0 },
+      tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0 },
+    };
+    const startOf = {
+      raw: (i: number) =>
+        client.workflow
+          .start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${run}-${i}` })
+          .then(() => undefined),
+      tx: (i: number) => submit(api.url, `e2e-${run}-${i}`, 202),
+    };
+    for (let r = 0; r < SIZE.rounds; r++) {
+      const size = Math.floor(SIZE.workflows / SIZE.rounds) + (r < SIZE.workflows % SIZE.rounds ? 1 : 0);
+      for (const name of r % 2 === 0 ? (['raw', 'tx'] as const) : (['tx', 'raw'] as const)) {
+        const side = sides[name];
+        const first = side.done;
+        const round = await completeAll(side.queue, side.type, size, (i) => startOf[name](first + i), first);
+        side.done += size;
+        side.seconds += round.seconds;
+      }
+    }
+    const e2eOf = (side: { done: number; seconds: number }) => ({
+      workflows: side.done,
+      seconds: Math.round(side.seconds * 100) / 100,
+      perSecond: side.done / side.seconds,
+    });
+    const rawE2e = e2eOf(sides.raw);
+    const clean = e2eOf(sides.tx);
+    await rawWorker.stop(10_000);
     const cleanStarts = await workflowStarts(api.url);
+    line(`  raw: ${rawE2e.perSecond.toFixed(1)} workflows/s (${rawE2e.workflows} in ${rawE2e.seconds} s)`);
     line(
-      `  ${clean.perSecond.toFixed(1)} transactions/s (${SIZE.workflows} in ${clean.seconds.toFixed(1)} s), ` +
+      `  txflow: ${clean.perSecond.toFixed(1)} transactions/s (${clean.workflows} in ${clean.seconds} s), ` +
         `${cleanStarts.eager} of ${cleanStarts.eager + cleanStarts.notEager} started eagerly`,
     );
 
@@ -253,6 +299,8 @@ void runMain(async () => {
       cpus: split ?? 'shared',
       machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
       raw: { starts: rawStarts, halfRate: rawHalf, twoActivityWorkflows: rawE2e },
+      // txflow's start request sent by the raw client from this process: the server's share of the gap.
+      txflowStartWithoutApi: serviceStarts,
       txflow: {
         accepts,
         duplicates,
@@ -306,9 +354,7 @@ void runMain(async () => {
     const proc = await spawnNode(`api-${taskQueue}`, 'api/main.js', {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
-      CHECK_RETRY_INITIAL_INTERVAL_MS: '100',
-      POST_RETRY_INITIAL_INTERVAL_MS: '100',
-      POST_RETRY_MAX_INTERVAL_MS: '2000',
+      ...API_POLICY_ENV,
     });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttpOk(`${url}/api/health`, { timeoutMs: 60_000 });
@@ -322,10 +368,7 @@ void runMain(async () => {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
       ...workerEnv,
-      // The policy of startApi's API, so that both modes run the same transactions.
-      CHECK_RETRY_INITIAL_INTERVAL_MS: '100',
-      POST_RETRY_INITIAL_INTERVAL_MS: '100',
-      POST_RETRY_MAX_INTERVAL_MS: '2000',
+      ...API_POLICY_ENV, // so that both modes run the same transactions
     });
     const url = `http://127.0.0.1:${port}`;
     // It listens only once its worker runs.
@@ -366,13 +409,7 @@ void runMain(async () => {
     const res = await request(`${base}/api/transactions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id,
-        amount: '10.00',
-        currency: 'EUR',
-        source_account: 'acc_a',
-        destination_account: 'acc_b',
-      }),
+      body: JSON.stringify(transactionBody(id)),
       dispatcher: http,
     });
     await res.body.dump();
@@ -402,6 +439,11 @@ void runMain(async () => {
     return { workflows: count, seconds, perSecond: count / seconds };
   }
 });
+
+/** The bench's transaction, as a client of /api/transactions sends it. */
+function transactionBody(id: string) {
+  return { id, amount: '10.00', currency: 'EUR', source_account: 'acc_a', destination_account: 'acc_b' };
+}
 
 function step(title: string) {
   line(`\n${title}`);
