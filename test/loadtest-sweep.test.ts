@@ -240,6 +240,17 @@ describe('loadtest: completion by listing sweep', function () {
     assert.deepEqual(r.outcomes, { posted: 1 }, 'detail from the one polled');
   });
 
+  it('looks up unacknowledged submissions at the full rate, not the capped one the listing allows', async function () {
+    // At the cap (0.5/s) 40 lookups would take over a minute; at the full rate (200/s) well under the deadline.
+    const t = tracker({ sweepPollRate: 0.5 });
+    for (let i = 0; i < 40; i++) t.track(`absent-${i}`, planned - 10_000, false);
+    t.start();
+    await t.waitAll(performance.now() + 5_000);
+    assert.equal(t.pending, 0);
+    assert.equal(t.result().absentUnacknowledged, 40);
+    assert.equal(api.gets.length, 40);
+  });
+
   it('halves the per-ID poll rate when polls fail, and still finishes', async function () {
     api.failGets = 3;
     for (let i = 0; i < 5; i++) addTx(api, `tx-${i}`, i);

@@ -127,8 +127,8 @@ export interface CompletionResult {
 
 const TERMINAL = new Set<string>(FINAL_STATUSES);
 const LIST_LIMIT = 100;
-/** Listed only if started after this long before the tracker was made (clock skew between the hosts). */
-const LIST_FROM_MARGIN_MS = 5 * 60_000;
+/** Listed only if started after this long before the run (clock skew between the hosts). */
+export const LIST_FROM_MARGIN_MS = 5 * 60_000;
 /** Failed sweeps in a row after which per-ID polls go back to their full rate. */
 const SWEEP_FAILURES_FALLBACK = 3;
 /** A failed sweep waits twice as long as the one before, up to this. */
@@ -285,9 +285,14 @@ export class CompletionTracker {
     );
   }
 
-  /** Per-ID polls per second now. */
-  #currentRate(now: number): number {
-    const asked = this.#sweeping ? Math.min(this.#rate, this.#opts.sweepPollRate) : this.#rate;
+  /**
+   * Per-ID polls per second now. Lookups of unacknowledged submissions keep the full rate even while the
+   * listing works: the listing can never settle one that was not started (only its 404 can), and each costs
+   * the server a describe and no query.
+   */
+  #currentRate(now: number, lookup = false): number {
+    const capped = this.#sweeping && !lookup;
+    const asked = capped ? Math.min(this.#rate, this.#opts.sweepPollRate) : this.#rate;
     return asked * (this.#adaptive?.share(now) ?? 1);
   }
 
@@ -318,7 +323,7 @@ export class CompletionTracker {
         await clock.sleep(Math.min(next.t.nextAt - now, 50));
         continue;
       }
-      const rate = this.#currentRate(now);
+      const rate = this.#currentRate(now, next.heap === this.#lookups);
       this.#tokens = Math.min(
         Math.max(1, rate / 10),
         this.#tokens + ((now - this.#refilledAt) * rate) / 1000,

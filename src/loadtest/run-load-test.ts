@@ -4,7 +4,7 @@ import type { FaultSettings } from '../mock/config';
 import { mulberry32 } from '../mock/random';
 import type { MockStats } from '../mock/store';
 import { buildChecks, collectWarnings } from './checks';
-import { CompletionTracker } from './completion';
+import { CompletionTracker, LIST_FROM_MARGIN_MS } from './completion';
 import { findKnee, judgeStep, stressRates, type StepMeasure, type StepVerdict } from './knee';
 import { logBins } from './metrics';
 import { ms } from './table';
@@ -20,7 +20,6 @@ import { verifyDownstream, type VerificationResult } from './verify';
 import { buildWorkload, runIdPrefix, type Submission } from './workload';
 
 /** The listing sweep reads transactions started this long before the run (clock skew between hosts). */
-const LIST_FROM_MARGIN_MS = 5 * 60_000;
 
 /** The target could not be load-tested (unreachable, not txflow, mock missing): nothing was sent. */
 export class LoadTestAbort extends Error {
