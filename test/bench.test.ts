@@ -74,7 +74,7 @@ describe('bench building blocks', function () {
         { concurrency: 8, ratio: 0.85 },
       ],
       endToEndRatio: 0.8,
-      halfRateP99Ms: { fresh: 50, repeats: 51 },
+      halfRate: { fresh: { p99: 50, count: 80 }, repeats: { p99: 51, count: 20 }, errors: 0 },
       peakRssMb: { api: 120, worker: null },
     });
     const met = Object.fromEntries(verdicts.map((v) => [v.target, v.met]));
@@ -85,6 +85,41 @@ describe('bench building blocks', function () {
     assert.equal(met['submit p99 ≤ 50 ms at half the top accept rate, repeated transactions'], false);
     assert.equal(met['API peak RSS < 250 MB'], true);
     assert.equal(met['worker peak RSS < 250 MB'], null);
+  });
+
+  it('a half-rate p99 with failed submits, or with none answered, is no pass', function () {
+    const verdict = (halfRate: Parameters<typeof judgeTargets>[0]['halfRate']) =>
+      judgeTargets({ acceptRatios: [], endToEndRatio: 1, halfRate, peakRssMb: { 'all-in-one': 300 } });
+    const failing = verdict({ fresh: { p99: 10, count: 70 }, repeats: { p99: 10, count: 20 }, errors: 10 });
+    assert.deepEqual(
+      failing.filter((v) => v.target.startsWith('submit p99')).map((v) => [v.met, v.value]),
+      [
+        [false, '10 ms, 10 failed'],
+        [false, '10 ms, 10 failed'],
+      ],
+    );
+    const empty = verdict({ fresh: { p99: 0, count: 0 }, repeats: { p99: 0, count: 0 }, errors: 100 });
+    assert.deepEqual(
+      empty.filter((v) => v.target.startsWith('submit p99')).map((v) => v.met),
+      [null, null],
+    );
+    assert.deepEqual(
+      failing.filter((v) => v.target.includes('RSS')).map((v) => [v.target, v.met]),
+      [['all-in-one peak RSS < 250 MB', false]],
+    );
+  });
+
+  it('fixedRate with 0 sends no repeats, and refuses a repeat of every call', async function () {
+    const repeats: boolean[] = [];
+    await fixedRate(200, 0.1, 0, async (_id, repeat) => {
+      repeats.push(repeat);
+    });
+    assert.equal(repeats.length, 20);
+    assert.ok(repeats.every((r) => !r));
+    await assert.rejects(
+      fixedRate(200, 0.1, 1, async () => undefined),
+      /repeatEvery must be 0/,
+    );
   });
 
   it('splits the CPUs between the server and everything else, and refuses one CPU', function () {

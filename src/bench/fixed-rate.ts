@@ -14,8 +14,8 @@ export interface FixedRateResult {
 }
 
 /**
- * Open loop at a fixed rate: every `repeatEvery`-th submission repeats an earlier transaction (a client
- * resending it), the others are new. Each call leaves at its planned time
+ * Open loop at a fixed rate: every `repeatEvery`-th submission (0: none) repeats an earlier transaction (a
+ * client resending it), the others are new. Each call leaves at its planned time
  * whether or not earlier ones answered.
  */
 export async function fixedRate(
@@ -24,6 +24,9 @@ export async function fixedRate(
   repeatEvery: number,
   send: (i: number, repeat: boolean) => Promise<void>,
 ): Promise<FixedRateResult> {
+  if (repeatEvery !== 0 && !(Number.isInteger(repeatEvery) && repeatEvery >= 2)) {
+    throw new Error(`repeatEvery must be 0 (no repeats) or a whole number from 2, not ${repeatEvery}`);
+  }
   const offsets = uniformArrivals(rate, Math.max(1, Math.round(rate * seconds)));
   const items: Scheduled<number>[] = offsets.map((atMs, i) => ({ atMs, item: i }));
   const fresh = newHistogram();
@@ -35,7 +38,7 @@ export async function fixedRate(
     const schedule = await runOpenLoop(
       items,
       (i, planned) => {
-        const repeat = i % repeatEvery === repeatEvery - 1 && newIds > 0;
+        const repeat = repeatEvery > 0 && i % repeatEvery === repeatEvery - 1 && newIds > 0;
         // New transactions are numbered 0, 1, ...; a repeat names one sent about `repeatEvery` calls earlier.
         const id = repeat ? Math.max(0, newIds - repeatEvery) : newIds++;
         pending.push(
