@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { request } from 'undici';
 import { nodeArgs } from '../src/stack/node-component';
-import { spawnManaged } from '../src/stack/processes';
+import { spawnManaged, type ManagedProcess } from '../src/stack/processes';
 import { startAllInOneProcess, type RunningAllInOne } from './support/all-in-one-process';
 import { eventually } from './support/eventually';
 import { testClient } from './support/harness';
@@ -98,6 +98,8 @@ describe('the all-in-one process (npm run all-in-one)', function () {
   let mock: RunningMock;
   let proxy: PausableProxy | undefined;
   let running: RunningAllInOne | undefined;
+  /** A process expected to exit by itself: stopped after the test if it did not. */
+  let exiting: ManagedProcess | undefined;
 
   before(async function () {
     mock = await startMock();
@@ -106,8 +108,10 @@ describe('the all-in-one process (npm run all-in-one)', function () {
   afterEach(async function () {
     proxy?.resume();
     await running?.process.stop(10_000);
+    await exiting?.stop(10_000);
     await proxy?.close();
     running = undefined;
+    exiting = undefined;
     proxy = undefined;
     mock.faults.update({ postLatencyMs: { min: 0, max: 0 } });
   });
@@ -155,7 +159,7 @@ describe('the all-in-one process (npm run all-in-one)', function () {
     ['WORKER_MAX_CONCURRENT_ACTIVITIES', '0', 'must be at least 1'],
   ] as const) {
     it(`stops at start-up with exit code 2 naming ${variable} for a bad value`, async function () {
-      const proc = spawnManaged({
+      const proc = (exiting = spawnManaged({
         name: 'all-in-one',
         command: process.execPath,
         args: nodeArgs('all-in-one'),
@@ -165,7 +169,7 @@ describe('the all-in-one process (npm run all-in-one)', function () {
           TASK_QUEUE: uniqueTaskQueue('aio-bad'),
           [variable]: value,
         },
-      });
+      }));
       const exit = await proc.exited;
       assert.equal(exit.code, 2, proc.tail());
       assert.ok(proc.tail().includes(`${variable}="${value}": ${rule}`), proc.tail());
