@@ -2,14 +2,17 @@
 // start) as a real process against the test dev server and the mock over HTTP.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { request } from 'undici';
-import { nodeArgs } from '../src/stack/node-component';
-import { spawnManaged, type ManagedProcess } from '../src/stack/processes';
-import { startAllInOneProcess, type RunningAllInOne } from './support/all-in-one-process';
+import type { ManagedProcess } from '../src/stack/processes';
+import {
+  spawnAllInOneProcess,
+  startAllInOneProcess,
+  type RunningAllInOne,
+} from './support/all-in-one-process';
 import { eventually } from './support/eventually';
 import { testClient } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
+import { connectError } from './support/connect';
 import { startPausableProxy, type PausableProxy } from './support/tcp-proxy';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 
@@ -82,17 +85,6 @@ async function allCompleted(url: string, ids: string[]): Promise<void> {
   );
 }
 
-function connectError(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
-}
-
 describe('the all-in-one process (npm run all-in-one)', function () {
   this.timeout(120_000);
   let mock: RunningMock;
@@ -159,17 +151,9 @@ describe('the all-in-one process (npm run all-in-one)', function () {
     ['WORKER_MAX_CONCURRENT_ACTIVITIES', '0', 'must be at least 1'],
   ] as const) {
     it(`stops at start-up with exit code 2 naming ${variable} for a bad value`, async function () {
-      const proc = (exiting = spawnManaged({
-        name: 'all-in-one',
-        command: process.execPath,
-        args: nodeArgs('all-in-one'),
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: testTemporalAddress(),
-          TASK_QUEUE: uniqueTaskQueue('aio-bad'),
-          [variable]: value,
-        },
-      }));
+      const proc = (exiting = (
+        await spawnAllInOneProcess({ TASK_QUEUE: uniqueTaskQueue('aio-bad'), [variable]: value })
+      ).process);
       const exit = await proc.exited;
       assert.equal(exit.code, 2, proc.tail());
       assert.ok(proc.tail().includes(`${variable}="${value}": ${rule}`), proc.tail());

@@ -11,6 +11,7 @@ import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../src/stack/p
 import { startPausableProxy, type PausableProxy } from './support/tcp-proxy';
 import { eventually } from './support/eventually';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
+import { connectError } from './support/connect';
 
 const API_MAIN = path.join(__dirname, '..', 'src', 'api', 'main.js');
 
@@ -40,17 +41,6 @@ function rawExchange(port: number, text: string) {
   );
   socket.write(text);
   return { socket, answer, closed };
-}
-
-function connectError(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
 }
 
 describe('API graceful shutdown (a real API process)', function () {

@@ -19,6 +19,13 @@ export async function startAllInOneProcess(
   env: Record<string, string>,
   readyTimeoutMs = 90_000,
 ): Promise<RunningAllInOne> {
+  const running = await spawnAllInOneProcess(env);
+  await running.process.waitForLine((line) => line.includes('"msg":"all-in-one running"'), readyTimeoutMs);
+  return running;
+}
+
+/** The same process, spawned and not waited for (a test of a start-up that must fail). */
+export async function spawnAllInOneProcess(env: Record<string, string>): Promise<RunningAllInOne> {
   const port = await freePort();
   const lines: string[] = [];
   const proc = spawnManaged({
@@ -38,6 +45,5 @@ export async function startAllInOneProcess(
     },
     onLine: (line) => lines.push(line),
   });
-  await proc.waitForLine((line) => line.includes('"msg":"all-in-one running"'), readyTimeoutMs);
   return { process: proc, url: `http://127.0.0.1:${port}`, lines };
 }
