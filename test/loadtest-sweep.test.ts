@@ -187,15 +187,20 @@ describe('loadtest: completion by listing sweep', function () {
     assert.equal(r.polls, 0);
   });
 
-  it('falls back to per-ID polls at the full rate when the listing answers 404', async function () {
-    api.listStatus = 404;
+  /** Ten listed transactions while the listing answers `status`; the result once they settled (or 4 s). */
+  async function withListingAnswering(status: number) {
+    api.listStatus = status;
     for (let i = 0; i < 10; i++) addTx(api, `tx-${i}`, i);
-    // At the sweep's 0.5 polls/s, ten polls would take about 18 s.
     const t = tracker({ firstDelayMs: 20 });
     for (let i = 0; i < 10; i++) t.track(`tx-${i}`, planned, true);
     t.start();
     await t.waitAll(performance.now() + 4_000);
-    const r = t.result();
+    return t.result();
+  }
+
+  it('falls back to per-ID polls at the full rate when the listing answers 404', async function () {
+    // At the sweep's 0.5 polls/s, ten polls would take about 18 s.
+    const r = await withListingAnswering(404);
     assert.equal(r.completed, 10, JSON.stringify(r.sweep));
     assert.deepEqual(r.settledBy, { sweep: 0, poll: 10 });
     assert.equal(r.sweep.listing, 'unsupported');
@@ -205,13 +210,7 @@ describe('loadtest: completion by listing sweep', function () {
   });
 
   it('falls back to per-ID polls when the listing keeps failing (5xx)', async function () {
-    api.listStatus = 503;
-    for (let i = 0; i < 10; i++) addTx(api, `tx-${i}`, i);
-    const t = tracker({ firstDelayMs: 20 });
-    for (let i = 0; i < 10; i++) t.track(`tx-${i}`, planned, true);
-    t.start();
-    await t.waitAll(performance.now() + 4_000);
-    const r = t.result();
+    const r = await withListingAnswering(503);
     assert.equal(r.completed, 10);
     assert.equal(r.settledBy.poll, 10);
     assert.equal(r.sweep.listing, 'failing');
