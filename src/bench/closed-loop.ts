@@ -108,15 +108,32 @@ export async function alternate(
 ): Promise<LoopResult[]> {
   const tallies = sides.map((side) => new LoopTally(concurrency, side.meter));
   try {
-    for (let r = 0; r < rounds; r++) {
-      const size = Math.floor(count / rounds) + (r < count % rounds ? 1 : 0);
-      const first = Math.floor(count / rounds) * r + Math.min(r, count % rounds);
-      const order = sides.map((_, k) => k);
-      if (r % 2 === 1) order.reverse();
+    for (const { size, first, order } of takingTurns(count, rounds, sides.length)) {
       for (const k of order) await tallies[k]!.round(size, sides[k]!.operation, first);
     }
     return tallies.map((t) => t.result());
   } finally {
     for (const t of tallies) t.destroy();
   }
+}
+
+/**
+ * `count` calls per side split into `rounds` rounds: each round's size, the index of its first call, and the
+ * order the sides take it in (forwards in even rounds, backwards in odd ones).
+ */
+export function takingTurns(
+  count: number,
+  rounds: number,
+  sides: number,
+): { size: number; first: number; order: number[] }[] {
+  const base = Math.floor(count / rounds);
+  return Array.from({ length: rounds }, (_, r) => {
+    const order = Array.from({ length: sides }, (_, k) => k);
+    if (r % 2 === 1) order.reverse();
+    return {
+      size: base + (r < count % rounds ? 1 : 0),
+      first: base * r + Math.min(r, count % rounds),
+      order,
+    };
+  });
 }

@@ -17,7 +17,7 @@ import { NODE_FLAGS } from '../stack/node-component';
 import { freePort } from '../stack/ports';
 import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../stack/processes';
 import { obtainTemporalCli } from '../stack/temporal-cli';
-import { alternate, closedLoop, type CpuMeter, type LoopResult } from './closed-loop';
+import { alternate, closedLoop, takingTurns, type CpuMeter, type LoopResult } from './closed-loop';
 import { pinProcess, splitCpus } from './cpu-split';
 import { fixedRate } from './fixed-rate';
 import { processStats, type ProcessStats } from './process-stats';
@@ -208,11 +208,10 @@ void runMain(async () => {
           .then(() => undefined),
       tx: (i: number) => submit(api.url, `e2e-${run}-${i}`, 202),
     };
-    for (let r = 0; r < SIZE.rounds; r++) {
-      const size = Math.floor(SIZE.workflows / SIZE.rounds) + (r < SIZE.workflows % SIZE.rounds ? 1 : 0);
-      for (const name of r % 2 === 0 ? (['raw', 'tx'] as const) : (['tx', 'raw'] as const)) {
+    const names = ['raw', 'tx'] as const;
+    for (const { size, first, order } of takingTurns(SIZE.workflows, SIZE.rounds, names.length)) {
+      for (const name of order.map((k) => names[k]!)) {
         const side = sides[name];
-        const first = side.done;
         const round = await completeAll(side.queue, side.type, size, (i) => startOf[name](first + i), first);
         side.done += size;
         side.seconds += round.seconds;
