@@ -310,9 +310,12 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       const b = body();
       ids.push(b.id as string);
       assert.equal((await request(counted).post('/api/transactions').send(b)).status, 202);
+      // Wait until the POST is retrying: from then on an activity is always pending. Before it, the
+      // duplicate may fall between the check and the POST, when nothing is in flight (attempts 0).
       await eventually(async () => {
         const res = await request(counted).get(`/api/transactions/${b.id}`);
         assert.equal(res.body.status, 'processing');
+        assert.notEqual(res.body.lastError, null);
       });
       const before = queries;
       const again = await request(counted).post('/api/transactions').send(b);
