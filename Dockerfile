@@ -13,7 +13,8 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.20.2-bookworm-slim AS runtime
-ENV NODE_ENV=production HOST=0.0.0.0
+# MALLOC_ARENA_MAX: the environment defaults of src/stack/node-component.ts (NODE_ENV_DEFAULTS).
+ENV NODE_ENV=production HOST=0.0.0.0 MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules

@@ -11,7 +11,7 @@ import { cliVersionProblem } from '../src/stack/cli-version';
 import { startDevServer } from '../src/stack/dev-server';
 import { buildTemporalCliWithGo } from '../src/stack/go-build';
 import { formatLogLine } from '../src/stack/log-format';
-import { NODE_FLAGS } from '../src/stack/node-component';
+import { NODE_ENV_DEFAULTS, NODE_FLAGS, nodeEnv } from '../src/stack/node-component';
 import { freePort } from '../src/stack/ports';
 import type { CliProgress } from '../src/stack/progress';
 import { spawnManaged, waitForHttpOk } from '../src/stack/processes';
@@ -275,7 +275,7 @@ describe('stack', () => {
   });
 });
 
-describe("the API's, the worker's and the all-in-one's V8 flags", () => {
+describe("the API's, the worker's and the all-in-one's V8 flags and environment defaults", () => {
   const repo = join(__dirname, '..', '..');
 
   for (const component of ['api', 'worker', 'all-in-one']) {
@@ -288,12 +288,23 @@ describe("the API's, the worker's and the all-in-one's V8 flags", () => {
       const { scripts } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
         scripts: Record<string, string>;
       };
-      assert.equal(scripts[component], `node ${flags.join(' ')} dist/src/${component}/main.js`);
+      const env = Object.entries(NODE_ENV_DEFAULTS[component] ?? {});
+      const assignments = env.map(([name, value]) => `${name}=\${${name}:-${value}} `).join('');
+      assert.equal(scripts[component], `${assignments}node ${flags.join(' ')} dist/src/${component}/main.js`);
       const dockerfile = await readFile(join(repo, 'Dockerfile'), 'utf8');
+      const dockerEnv = dockerfile.match(/^ENV (.+)$/m)?.[1]?.split(' ') ?? [];
+      for (const [name, value] of env)
+        assert.ok(dockerEnv.includes(`${name}=${value}`), `the image sets ${name}=${value}`);
       assert.ok(
         dockerfile.includes(`api|worker|all-in-one) exec node ${flags.join(' ')} \\"dist/src/$0/main.js\\"`),
         'the image runs it with the same flags',
       );
     });
   }
+
+  it('a value already in the environment wins over a default', () => {
+    assert.equal(nodeEnv('worker', { PATH: '/bin' }).MALLOC_ARENA_MAX, '2');
+    assert.equal(nodeEnv('worker', { MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX, '4');
+    assert.equal(nodeEnv('mock', { PATH: '/bin' }).MALLOC_ARENA_MAX, undefined);
+  });
 });

@@ -13,7 +13,7 @@ import { runMain } from '../config/env';
 import { processingPolicy } from '../config/policy';
 import { createLogger } from '../config/logger';
 import { startDevServer } from '../stack/dev-server';
-import { NODE_FLAGS } from '../stack/node-component';
+import { NODE_FLAGS, nodeEnv } from '../stack/node-component';
 import { freePort } from '../stack/ports';
 import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../stack/processes';
 import { obtainTemporalCli } from '../stack/temporal-cli';
@@ -344,7 +344,12 @@ void runMain(async () => {
       command: process.execPath,
       args: [...(NODE_FLAGS[path.dirname(script)] ?? []), path.join(DIST, script)],
       // warn: request logs of the API would cost this process (reading its pipe) as much as the API.
-      env: { ...process.env, TEMPORAL_ADDRESS: server.address, LOG_LEVEL: 'warn', ...env },
+      env: nodeEnv(path.dirname(script), {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        LOG_LEVEL: 'warn',
+        ...env,
+      }),
     });
     children.push(child);
     return Promise.resolve(child);

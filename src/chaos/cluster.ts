@@ -10,7 +10,7 @@ import { request } from 'undici';
 import type { FaultPatch, FaultSettings } from '../mock/config';
 import type { StoredTransaction, MockStats } from '../mock/store';
 import { startDevServer } from '../stack/dev-server';
-import { NODE_FLAGS, isWorkerRunningLine } from '../stack/node-component';
+import { NODE_FLAGS, nodeEnv, isWorkerRunningLine } from '../stack/node-component';
 import { freePort, isPortFree } from '../stack/ports';
 import {
   describeExit,
@@ -349,7 +349,7 @@ export class Cluster {
       name,
       command: process.execPath,
       args: [...(NODE_FLAGS[path.dirname(script)] ?? []), path.join(DIST_SRC, script)],
-      env: { ...baseEnv(), ...env },
+      env: nodeEnv(path.dirname(script), { ...baseEnv(), ...env }),
       logFile: this.logFile(name),
     });
   }

@@ -1,4 +1,4 @@
-import { nodeArgs } from '../../src/stack/node-component';
+import { nodeArgs, nodeEnv } from '../../src/stack/node-component';
 import { freePort } from '../../src/stack/ports';
 import { spawnManaged, type ManagedProcess } from '../../src/stack/processes';
 import { testTemporalAddress } from './temporal';
@@ -32,7 +32,7 @@ export async function spawnAllInOneProcess(env: Record<string, string>): Promise
     name: 'all-in-one',
     command: process.execPath,
     args: nodeArgs('all-in-one'),
-    env: {
+    env: nodeEnv('all-in-one', {
       ...process.env,
       TEMPORAL_ADDRESS: testTemporalAddress(),
       PORT: String(port),
@@ -42,7 +42,7 @@ export async function spawnAllInOneProcess(env: Record<string, string>): Promise
       POST_RETRY_INITIAL_INTERVAL_MS: '50',
       LOG_LEVEL: 'info',
       ...env,
-    },
+    }),
     onLine: (line) => lines.push(line),
   });
   return { process: proc, url: `http://127.0.0.1:${port}`, lines };

@@ -1,4 +1,4 @@
-import { nodeArgs } from '../../src/stack/node-component';
+import { nodeArgs, nodeEnv } from '../../src/stack/node-component';
 import { freePort } from '../../src/stack/ports';
 import { spawnManaged, type ManagedProcess } from '../../src/stack/processes';
 import { testTemporalAddress } from './temporal';
@@ -20,7 +20,7 @@ export async function startWorkerProcess(
     name: 'worker',
     command: process.execPath,
     args: nodeArgs('worker'),
-    env: {
+    env: nodeEnv('worker', {
       ...process.env,
       TEMPORAL_ADDRESS: testTemporalAddress(),
       TASK_QUEUE: taskQueue,
@@ -28,7 +28,7 @@ export async function startWorkerProcess(
       WORKER_METRICS_ADDRESS: `127.0.0.1:${port}`,
       WORKER_SHUTDOWN_GRACE_MS: '2000',
       LOG_LEVEL: 'info',
-    },
+    }),
   });
   await worker.waitForLine((line) => line.includes('"msg":"worker running"'), readyTimeoutMs);
   return { process: worker, metricsUrl: `http://127.0.0.1:${port}/metrics` };
