@@ -26,6 +26,7 @@ import { listedStatus, visibilityQuery } from './list-query';
 import type { Submission } from './submission';
 import type { ListedView, TransactionMemo, TransactionView } from './transaction-view';
 import { asTemporalUnavailable } from './temporal-errors';
+import { BoundedMap } from './bounded-map';
 
 export type SubmitResult =
   /** `eagerlyStarted`: the server handed the run's first task straight to this process's worker. */
@@ -83,18 +84,28 @@ export interface Found {
 }
 
 const FINAL_VIEW_CACHE = 10_000;
+const RECENTLY_ACCEPTED = 10_000;
 
 /** The API's side of Temporal: one workflow per transaction, the transaction ID as its workflow ID. */
 export class TransactionsService {
   // Completed runs never change (Temporal refuses to start a completed transaction again), so their view is
   // kept instead of fetching their result again. Failed ones are not kept: a retry or reset re-runs them.
-  private readonly finalViews = new Map<string, Found>();
+  private readonly finalViews = new BoundedMap<string, Found>(FINAL_VIEW_CACHE);
+  // IDs this process started lately, oldest first: a submission of one of them is most likely a client's
+  // resend, best answered by one describe() instead of a refused start and then a describe().
+  private readonly recentlyAccepted = new BoundedMap<string, true>(RECENTLY_ACCEPTED);
 
   constructor(private readonly deps: TransactionsServiceDeps) {}
 
   /** Starts the transaction's workflow; answers once Temporal has durably recorded the start. */
   async submit(submission: Submission): Promise<SubmitResult> {
     const { transaction, fingerprint, submittedAt } = submission;
+    // Whatever holds the ID already, the start below would be refused (REJECT_DUPLICATE, conflict policy
+    // FAIL), so looking first answers the same; it only saves a call when the ID is likely taken.
+    if (this.finalViews.has(transaction.id) || this.recentlyAccepted.has(transaction.id)) {
+      const existing = await this.get(transaction.id, { askWorker: false });
+      if (existing) return this.existingResult(existing, fingerprint);
+    }
     const memo: TransactionMemo = { transaction, fingerprint, submittedAt };
     try {
       const handle = await this.rpc(() =>
@@ -104,15 +115,23 @@ export class TransactionsService {
           this.startOptions(memo, WorkflowIdReusePolicy.REJECT_DUPLICATE),
         ),
       );
+      this.recentlyAccepted.set(transaction.id, true);
       return { kind: 'accepted', view: pendingView(memo), eagerlyStarted: handle.eagerlyStarted };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
     }
-    // The ID is taken: by this very submission (a retry), by a different one, or by a workflow that is not a
-    // transaction at all. Only the first is a duplicate. Its answer is what the server holds, without asking a
-    // worker: clients resending under load must not add work for the workers, nor wait on a busy one.
     const existing = await this.get(transaction.id, { askWorker: false });
-    return existing?.fingerprint === fingerprint
+    return existing ? this.existingResult(existing, fingerprint) : { kind: 'conflict' };
+  }
+
+  /**
+   * The ID is taken: by this very submission (a retry), by a different one, or by a workflow that is not a
+   * transaction at all (get() finds none). Only the first is a duplicate. Its answer is what the server holds,
+   * without asking a worker: clients resending under load must not add work for the workers, nor wait on a
+   * busy one.
+   */
+  private existingResult(existing: Found, fingerprint: string): SubmitResult {
+    return existing.fingerprint === fingerprint
       ? { kind: 'duplicate', view: existing.view }
       : { kind: 'conflict' };
   }
@@ -357,16 +376,9 @@ export class TransactionsService {
       ...state,
       completedAt: state.completedAt ?? description.closeTime?.toISOString() ?? null,
     };
-    if (description.status.name === 'COMPLETED') this.remember(id, { view, fingerprint: memo.fingerprint });
+    if (description.status.name === 'COMPLETED')
+      this.finalViews.set(id, { view, fingerprint: memo.fingerprint });
     return view;
-  }
-
-  private remember(id: string, found: Found): void {
-    if (this.finalViews.size >= FINAL_VIEW_CACHE) {
-      const oldest = this.finalViews.keys().next().value;
-      if (oldest !== undefined) this.finalViews.delete(oldest);
-    }
-    this.finalViews.set(id, found);
   }
 
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
