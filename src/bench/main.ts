@@ -159,6 +159,11 @@ void runMain(async () => {
     line(
       `  raw starts: p50 ${rawHalf.fresh.p50} ms  p99 ${rawHalf.fresh.p99} ms  max ${rawHalf.fresh.max} ms;  errors ${rawHalf.errors}`,
     );
+    // txflow's start from this process at the same rate: how much of the rest is the start's content.
+    const serviceHalf = await fixedRate(halfRate, SIZE.halfRateSeconds, 0, serviceSubmit('svc-half'));
+    line(
+      `  txflow start, no API: p50 ${serviceHalf.fresh.p50} ms  p99 ${serviceHalf.fresh.p99} ms  max ${serviceHalf.fresh.max} ms;  errors ${serviceHalf.errors}`,
+    );
     const half = await fixedRate(halfRate, SIZE.halfRateSeconds, 5, (i, repeat) =>
       submit(acceptApi.url, `half-${run}-${i}`, repeat ? [200, 202] : 202),
     );
@@ -302,6 +307,7 @@ void runMain(async () => {
       raw: { starts: rawStarts, halfRate: rawHalf, twoActivityWorkflows: rawE2e },
       // txflow's start request sent by the raw client from this process: the server's share of the gap.
       txflowStartWithoutApi: serviceStarts,
+      txflowStartWithoutApiHalfRate: serviceHalf,
       txflow: {
         accepts,
         duplicates,
