@@ -12,6 +12,7 @@ import { listingPage, type ListedTx } from './support/listing-page';
 
 interface FakeTx extends ListedTx {
   visible: boolean;
+  lastError?: string;
 }
 
 interface FakeApi {
@@ -61,7 +62,7 @@ async function startFakeApi(): Promise<FakeApi> {
       status: tx.status,
       attempts: 1,
       outcome: tx.status === 'completed' ? 'posted' : null,
-      lastError: null,
+      lastError: tx.lastError ?? null,
       submittedAt: tx.submittedAt,
       completedAt: final ? tx.completedAt : null,
     });
@@ -166,6 +167,25 @@ describe('loadtest: completion by listing sweep', function () {
     assert.equal(r.endToEndMs.count, 25);
     assert.equal(r.endToEndMs.max, 24_400); // the last one: submitted 24 s after the first, took 300 ms
     assert.deepEqual(r.outcomes, {}, 'the listing carries no outcome');
+  });
+
+  it('reads the failures a sweep settled one by one at the end, for the lastError the listing lacks', async function () {
+    addTx(api, 'ok-1', 0);
+    addTx(api, 'bad-1', 1, { status: 'failed', lastError: 'PostingRejected: insufficient funds' });
+    const t = tracker({ firstDelayMs: 60_000 });
+    t.track('ok-1', planned, true);
+    t.track('bad-1', planned, true);
+    t.start();
+    await t.waitAll(performance.now() + 1_500);
+    assert.deepEqual(api.gets, [], 'no per-ID read while the sweep settles them');
+    await t.stop();
+    const r = t.result();
+    assert.deepEqual(r.settledBy, { sweep: 2, poll: 0 });
+    assert.deepEqual(r.failedTransactions, [
+      { id: 'bad-1', lastError: 'PostingRejected: insufficient funds' },
+    ]);
+    assert.deepEqual(api.gets, ['bad-1']);
+    assert.equal(r.polls, 0, 'not counted as a completion poll');
   });
 
   it('leaves what is not listed yet pending, and settles it on a later sweep', async function () {

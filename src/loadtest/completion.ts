@@ -276,6 +276,37 @@ export class CompletionTracker {
     await Promise.all([this.#loop, this.#sweepLoop]);
     // Let polls in flight finish so the figures do not change after result().
     while (this.#inFlight > 0) await this.#opts.clock.sleep(10);
+    await this.#explainFailures();
+  }
+
+  /** The listing carries no lastError: the reported failures that a sweep settled are read one by one. */
+  async #explainFailures(): Promise<void> {
+    const reported = [...this.#byId.values()]
+      .filter((t) => !t.absent && t.terminal && t.status === 'failed')
+      .slice(0, LIST_LIMIT);
+    for (const t of reported) {
+      if (t.settledBy !== 'sweep') continue;
+      const { view } = await this.#read(t.id);
+      if (typeof view?.lastError === 'string') t.lastError = view.lastError;
+    }
+  }
+
+  /** One transaction's GET: the answer's key (status code or network error) and its view when 200. */
+  async #read(id: string): Promise<{ key: string; view?: TransactionView }> {
+    const { api, dispatcher, timeoutMs } = this.#opts;
+    try {
+      const res = await request(`${api}/api/transactions/${encodeURIComponent(id)}`, {
+        dispatcher,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const key = String(res.statusCode);
+      if (res.statusCode === 200) return { key, view: (await res.body.json()) as TransactionView };
+      await res.body.dump();
+      return { key };
+    } catch (err) {
+      return { key: answerKey({ status: null, error: errorCode(err) }) };
+    }
   }
 
   /** The listing sweep works (or has not been tried yet): per-ID polls are only the backstop. */
@@ -344,24 +375,11 @@ export class CompletionTracker {
   }
 
   async #poll(t: Tracked): Promise<void> {
-    const { api, dispatcher, timeoutMs, clock } = this.#opts;
+    const clock = this.#opts.clock;
     this.#polls++;
     t.polls++;
-    let key: string;
-    let view: TransactionView | undefined;
     const sentAt = clock.now();
-    try {
-      const res = await request(`${api}/api/transactions/${encodeURIComponent(t.id)}`, {
-        dispatcher,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      key = String(res.statusCode);
-      if (res.statusCode === 200) view = (await res.body.json()) as TransactionView;
-      else await res.body.dump();
-    } catch (err) {
-      key = answerKey({ status: null, error: errorCode(err) });
-    }
+    const { key, view } = await this.#read(t.id);
     this.#pollAnswers.set(key, (this.#pollAnswers.get(key) ?? 0) + 1);
     const now = clock.now();
     this.#adapt(key, now - sentAt, now);
