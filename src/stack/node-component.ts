@@ -43,7 +43,7 @@ export function nodeArgs(component: string): string[] {
 }
 
 /** One txflow process's environment: its defaults (NODE_ENV_DEFAULTS) under `env`. */
-export function nodeEnv<E extends NodeJS.ProcessEnv>(component: string, env: E): NodeJS.ProcessEnv {
+export function nodeEnv(component: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...NODE_ENV_DEFAULTS[component], ...env };
 }
 
