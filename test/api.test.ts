@@ -266,6 +266,64 @@ describe('API (supertest against createApp with a real Temporal client)', functi
     });
   });
 
+  describe('a read racing the end of the run', function () {
+    let mock: RunningMock;
+    let worker: RunningWorker;
+    let queue: string;
+
+    before(async function () {
+      mock = await startMock({ postLatencyMs: { min: 300, max: 300 } });
+      queue = uniqueTaskQueue('api-race');
+      worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
+    });
+
+    after(async function () {
+      await worker?.stop();
+      await mock?.stop();
+    });
+
+    it('does not count twice the call describe() saw in flight when the query answers a final state', async function () {
+      let hold = false;
+      // describe() answers while the POST is in flight; the query goes out only once the run has completed.
+      const racing = new Client({
+        connection: client.connection,
+        namespace: 'default',
+        interceptors: {
+          workflow: [
+            {
+              async describe(input, next) {
+                const answer = await next(input);
+                if (hold && (answer.pendingActivities?.length ?? 0) > 0) {
+                  await eventually(async () => {
+                    const now = await client.workflow
+                      .getHandle(input.workflowExecution.workflowId ?? '')
+                      .describe();
+                    assert.equal(now.status.name, 'COMPLETED');
+                  });
+                }
+                return answer;
+              },
+            },
+          ],
+        },
+      });
+      // The query of a closed run replays its history on the worker: allow it more than the usual 60 ms.
+      const app = testApp(racing, queue, undefined, {}, {}, { queryDeadlineMs: 5_000 });
+      const b = body();
+      assert.equal((await request(app).post('/api/transactions').send(b)).status, 202);
+      await eventually(async () => {
+        const pending =
+          (await client.workflow.getHandle(b.id as string).describe()).raw.pendingActivities ?? [];
+        assert.equal(pending[0]?.activityType?.name, 'postTransaction');
+      });
+      hold = true;
+      const read = await request(app).get(`/api/transactions/${b.id}`);
+      assert.equal(read.body.status, 'completed');
+      assert.equal(read.body.attempts, 2, 'one check and one POST');
+      assert.equal(read.body.lastError, null);
+    });
+  });
+
   describe('a resend to the API that accepted the transaction', function () {
     const calls = { start: 0, describe: 0, query: 0 };
     let counting: Client;
@@ -347,10 +405,11 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       const app = testApp(counting, queue);
       const b = body();
       assert.equal((await request(app).post('/api/transactions').send(b)).status, 202);
+      // Closed, not only completed in the worker's answer: the GET then reads (and keeps) the run's result.
       await eventually(async () => {
-        const res = await request(app).get(`/api/transactions/${b.id}`);
-        assert.equal(res.body.status, 'completed');
+        assert.equal((await client.workflow.getHandle(b.id as string).describe()).status.name, 'COMPLETED');
       });
+      assert.equal((await request(app).get(`/api/transactions/${b.id}`)).body.status, 'completed');
       const before = { ...calls };
       const again = await request(app).post('/api/transactions').send(b);
       assert.deepEqual(since(before), { start: 0, describe: 0, query: 0 });

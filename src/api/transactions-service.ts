@@ -24,7 +24,7 @@ import { cancelUpdate, processTransaction, statusQuery } from '../workflows';
 import type { ListFilters } from './list-cursor';
 import { listedStatus, visibilityQuery } from './list-query';
 import type { Submission } from './submission';
-import type { ListedView, TransactionMemo, TransactionView } from './transaction-view';
+import { isTerminal, type ListedView, type TransactionMemo, type TransactionView } from './transaction-view';
 import { asTemporalUnavailable } from './temporal-errors';
 import { BoundedMap } from './bounded-map';
 
@@ -347,11 +347,13 @@ export class TransactionsService {
       state?.status ??
       (description.typedSearchAttributes.get(TX_STATUS) as TransactionStatus | undefined) ??
       'pending';
+    // The query answers after describe(): a final state has counted the call describe() saw in flight.
+    const stillInFlight = state && isTerminal(state.status) ? { attempts: 0, lastError: null } : inFlight;
     return {
       ...pendingView(memo),
       status,
-      attempts: (state?.attempts ?? 0) + inFlight.attempts,
-      lastError: inFlight.lastError ?? state?.lastError ?? null,
+      attempts: (state?.attempts ?? 0) + stillInFlight.attempts,
+      lastError: stillInFlight.lastError ?? state?.lastError ?? null,
       outcome: state?.outcome ?? null,
       completedAt: state?.completedAt ?? null,
     };

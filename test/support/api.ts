@@ -2,13 +2,14 @@ import type { Client } from '@temporalio/client';
 import pino from 'pino';
 import { createApp, type AppDeps } from '../../src/api/app';
 import { HealthService, type HealthServiceDeps } from '../../src/api/health-service';
-import { TransactionsService } from '../../src/api/transactions-service';
+import { TransactionsService, type TransactionsServiceDeps } from '../../src/api/transactions-service';
 import type { ProcessingPolicy } from '../../src/domain/transaction';
 import { fastPolicy } from './harness';
 
 /**
  * The real API wired to a real Temporal client, as main.ts wires it, with test-sized limits; no auth and no
- * rate limit unless `overrides` asks for them, no downstream probe unless `health` gives one.
+ * rate limit unless `overrides` asks for them, no downstream probe unless `health` gives one; `service` overrides the
+ * transactions service's limits.
  */
 export function testApp(
   client: Client,
@@ -16,6 +17,7 @@ export function testApp(
   policy: ProcessingPolicy = fastPolicy(),
   overrides: Partial<Omit<AppDeps, 'transactions' | 'health'>> = {},
   health: Partial<Omit<HealthServiceDeps, 'client' | 'taskQueue'>> = {},
+  service: Partial<Omit<TransactionsServiceDeps, 'client' | 'taskQueue' | 'policy'>> = {},
 ) {
   const transactions = new TransactionsService({
     client,
@@ -23,6 +25,7 @@ export function testApp(
     policy,
     queryDeadlineMs: 60,
     rpcTimeoutMs: 2_000,
+    ...service,
   });
   const healthService = new HealthService({
     client,
