@@ -13,8 +13,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.20.2-bookworm-slim AS runtime
-# MALLOC_ARENA_MAX: the environment defaults of src/stack/node-component.ts (NODE_ENV_DEFAULTS).
-ENV NODE_ENV=production HOST=0.0.0.0 MALLOC_ARENA_MAX=2
+ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
@@ -26,6 +25,7 @@ USER node
 EXPOSE 3000
 # `sh -c` with the command as $0: api, worker, all-in-one or mock; node then replaces the shell (exec), so it
 # gets the stop signal itself (compose runs it under an init, see docker-compose.yml).
-# The API's, the worker's and the all-in-one's V8 flags are those of src/stack/node-component.ts (NODE_FLAGS).
-ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker|all-in-one) exec node --max-old-space-size=128 --max-semi-space-size=4 \"dist/src/$0/main.js\" ;; mock) exec node dist/src/mock/main.js ;; *) echo \"usage: api | worker | all-in-one | mock (got: $0)\" >&2; exit 64 ;; esac"]
+# The API's, the worker's and the all-in-one's V8 flags and environment defaults are those of
+# src/stack/node-component.ts (NODE_FLAGS, NODE_ENV_DEFAULTS); a value given with `docker run -e` wins.
+ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker|all-in-one) MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} exec node --max-old-space-size=128 --max-semi-space-size=4 \"dist/src/$0/main.js\" ;; mock) exec node dist/src/mock/main.js ;; *) echo \"usage: api | worker | all-in-one | mock (got: $0)\" >&2; exit 64 ;; esac"]
 CMD ["api"]

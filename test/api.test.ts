@@ -272,7 +272,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
     let queue: string;
 
     before(async function () {
-      mock = await startMock({ postLatencyMs: { min: 300, max: 300 } });
+      mock = await startMock({ postLatencyMs: { min: 1_500, max: 1_500 } });
       queue = uniqueTaskQueue('api-race');
       worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
     });
@@ -284,6 +284,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
 
     it('does not count twice the call describe() saw in flight when the query answers a final state', async function () {
       let hold = false;
+      let held = false;
       // describe() answers while the POST is in flight; the query goes out only once the run has completed.
       const racing = new Client({
         connection: client.connection,
@@ -294,6 +295,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
               async describe(input, next) {
                 const answer = await next(input);
                 if (hold && (answer.pendingActivities?.length ?? 0) > 0) {
+                  held = true;
                   await eventually(async () => {
                     const now = await client.workflow
                       .getHandle(input.workflowExecution.workflowId ?? '')
@@ -318,6 +320,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       });
       hold = true;
       const read = await request(app).get(`/api/transactions/${b.id}`);
+      assert.ok(held, 'the read described the run while its POST was in flight');
       assert.equal(read.body.status, 'completed');
       assert.equal(read.body.attempts, 2, 'one check and one POST');
       assert.equal(read.body.lastError, null);

@@ -26,7 +26,7 @@ import { listedStatus, visibilityQuery } from './list-query';
 import type { Submission } from './submission';
 import { isTerminal, type ListedView, type TransactionMemo, type TransactionView } from './transaction-view';
 import { asTemporalUnavailable } from './temporal-errors';
-import { BoundedMap } from './bounded-map';
+import { RecentCache } from './recent-cache';
 
 export type SubmitResult =
   /** `eagerlyStarted`: the server handed the run's first task straight to this process's worker. */
@@ -83,17 +83,18 @@ export interface Found {
   fingerprint: string;
 }
 
-const FINAL_VIEW_CACHE = 10_000;
-const RECENTLY_ACCEPTED = 10_000;
+const CACHE_ENTRIES = 10_000;
+// Far below any namespace retention (a day at least): a cached ID never outlives its run on the server.
+const CACHE_MAX_AGE_MS = 60 * 60_000;
 
 /** The API's side of Temporal: one workflow per transaction, the transaction ID as its workflow ID. */
 export class TransactionsService {
   // Completed runs never change (Temporal refuses to start a completed transaction again), so their view is
   // kept instead of fetching their result again. Failed ones are not kept: a retry or reset re-runs them.
-  private readonly finalViews = new BoundedMap<string, Found>(FINAL_VIEW_CACHE);
-  // IDs this process started lately, oldest first: a submission of one of them is most likely a client's
-  // resend, best answered by one describe() instead of a refused start and then a describe().
-  private readonly recentlyAccepted = new BoundedMap<string, true>(RECENTLY_ACCEPTED);
+  private readonly finalViews = new RecentCache<string, Found>(CACHE_ENTRIES, CACHE_MAX_AGE_MS);
+  // IDs this process lately found taken (it started them, or answered a duplicate): a submission of one of them
+  // is most likely a client's resend, best answered without the start Temporal would refuse.
+  private readonly takenIds = new RecentCache<string, true>(CACHE_ENTRIES, CACHE_MAX_AGE_MS);
 
   constructor(private readonly deps: TransactionsServiceDeps) {}
 
@@ -102,7 +103,7 @@ export class TransactionsService {
     const { transaction, fingerprint, submittedAt } = submission;
     // Whatever holds the ID already, the start below would be refused (REJECT_DUPLICATE, conflict policy
     // FAIL), so looking first answers the same; it only saves a call when the ID is likely taken.
-    if (this.finalViews.has(transaction.id) || this.recentlyAccepted.has(transaction.id)) {
+    if (this.finalViews.has(transaction.id) || this.takenIds.has(transaction.id)) {
       const existing = await this.get(transaction.id, { askWorker: false });
       if (existing) return this.existingResult(existing, fingerprint);
     }
@@ -115,13 +116,15 @@ export class TransactionsService {
           this.startOptions(memo, WorkflowIdReusePolicy.REJECT_DUPLICATE),
         ),
       );
-      this.recentlyAccepted.set(transaction.id, true);
+      this.takenIds.set(transaction.id, true);
       return { kind: 'accepted', view: pendingView(memo), eagerlyStarted: handle.eagerlyStarted };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
     }
     const existing = await this.get(transaction.id, { askWorker: false });
-    return existing ? this.existingResult(existing, fingerprint) : { kind: 'conflict' };
+    if (!existing) return { kind: 'conflict' };
+    this.takenIds.set(transaction.id, true);
+    return this.existingResult(existing, fingerprint);
   }
 
   /**
@@ -347,7 +350,8 @@ export class TransactionsService {
       state?.status ??
       (description.typedSearchAttributes.get(TX_STATUS) as TransactionStatus | undefined) ??
       'pending';
-    // The query answers after describe(): a final state has counted the call describe() saw in flight.
+    // The query answers after describe(): a final state has counted the call describe() saw in flight. While
+    // the run goes on, a call that ended between the two is still counted twice; the final count is exact.
     const stillInFlight = state && isTerminal(state.status) ? { attempts: 0, lastError: null } : inFlight;
     return {
       ...pendingView(memo),

@@ -127,6 +127,8 @@ export interface CompletionResult {
 
 const TERMINAL = new Set<string>(FINAL_STATUSES);
 const LIST_LIMIT = 100;
+const EXPLAIN_BUDGET_MS = 10_000;
+const EXPLAIN_READERS = 4;
 /** Listed only if started after this long before the run (clock skew between the hosts). */
 export const LIST_FROM_MARGIN_MS = 5 * 60_000;
 /** Failed sweeps in a row after which per-ID polls go back to their full rate. */
@@ -271,29 +273,43 @@ export class CompletionTracker {
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops following. `explainFailures` (unless the run was aborted): read the reported failures a sweep
+   * settled one by one, for the lastError the listing does not carry.
+   */
+  async stop({ explainFailures = true } = {}): Promise<void> {
     this.#running = false;
     await Promise.all([this.#loop, this.#sweepLoop]);
     // Let polls in flight finish so the figures do not change after result().
     while (this.#inFlight > 0) await this.#opts.clock.sleep(10);
-    await this.#explainFailures();
+    if (explainFailures) await this.#explainFailures();
   }
 
-  /** The listing carries no lastError: the reported failures that a sweep settled are read one by one. */
+  /** A few reads at a time, within EXPLAIN_BUDGET_MS in all: a hung API must not hold up the report. */
   async #explainFailures(): Promise<void> {
-    const reported = [...this.#byId.values()]
+    const { clock, timeoutMs } = this.#opts;
+    const until = clock.now() + EXPLAIN_BUDGET_MS;
+    const unexplained = [...this.#byId.values()]
       .filter((t) => !t.absent && t.terminal && t.status === 'failed')
-      .slice(0, LIST_LIMIT);
-    for (const t of reported) {
-      if (t.settledBy !== 'sweep') continue;
-      const { view } = await this.#read(t.id);
-      if (typeof view?.lastError === 'string') t.lastError = view.lastError;
-    }
+      .slice(0, LIST_LIMIT)
+      .filter((t) => t.settledBy === 'sweep');
+    const reader = async () => {
+      for (let t = unexplained.shift(); t !== undefined; t = unexplained.shift()) {
+        const left = until - clock.now();
+        if (left <= 0) return;
+        const { view } = await this.#read(t.id, Math.min(timeoutMs, left));
+        if (typeof view?.lastError === 'string') t.lastError = view.lastError;
+      }
+    };
+    await Promise.all(Array.from({ length: EXPLAIN_READERS }, reader));
   }
 
   /** One transaction's GET: the answer's key (status code or network error) and its view when 200. */
-  async #read(id: string): Promise<{ key: string; view?: TransactionView }> {
-    const { api, dispatcher, timeoutMs } = this.#opts;
+  async #read(
+    id: string,
+    timeoutMs = this.#opts.timeoutMs,
+  ): Promise<{ key: string; view?: TransactionView }> {
+    const { api, dispatcher } = this.#opts;
     try {
       const res = await request(`${api}/api/transactions/${encodeURIComponent(id)}`, {
         dispatcher,

@@ -150,7 +150,7 @@ class Run {
       drainSeconds = await this.#drain();
     } finally {
       clearInterval(ticker);
-      await this.#tracker.stop();
+      await this.#tracker.stop({ explainFailures: !this.#aborted });
       this.#progress.stop();
       if (mock !== null && faults.previous !== null) {
         try {

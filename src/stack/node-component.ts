@@ -26,9 +26,10 @@ export const NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Environment defaults per txflow process. glibc gives each thread that allocates its own malloc arena (up to
- * 8 per core); the worker's Rust core runs a dozen threads, and their arenas held 20-40 MB that were freed but
- * never returned. Two arenas cut the worker's peak RSS (README, Performance) at no measurable cost in
- * throughput. A value already in the environment wins. package.json's scripts and the Dockerfile set the same.
+ * 8 per core); the worker runs a dozen threads or more (Node's, V8's, the Rust core's), and their arenas held
+ * 20-40 MB that were freed but never returned. Two arenas cut the worker's peak RSS (README, Performance) at
+ * no measurable cost in throughput. A value already in the environment wins (empty counts as unset).
+ * package.json's scripts and the Dockerfile's entry point set the same.
  */
 const FEW_ARENAS = { MALLOC_ARENA_MAX: '2' };
 export const NODE_ENV_DEFAULTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -42,9 +43,13 @@ export function nodeArgs(component: string): string[] {
   return [...(NODE_FLAGS[component] ?? []), distScript(component)];
 }
 
-/** One txflow process's environment: its defaults (NODE_ENV_DEFAULTS) under `env`. */
+/** One txflow process's environment: `env`, with its defaults (NODE_ENV_DEFAULTS) where unset or empty. */
 export function nodeEnv(component: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...NODE_ENV_DEFAULTS[component], ...env };
+  const merged = { ...env };
+  for (const [name, value] of Object.entries(NODE_ENV_DEFAULTS[component] ?? {})) {
+    if (!merged[name]) merged[name] = value;
+  }
+  return merged;
 }
 
 /** True for the worker's pino line `{"msg":"worker running",...}` (or a plain line saying so). */

@@ -8,8 +8,8 @@ import { fastPolicy } from './harness';
 
 /**
  * The real API wired to a real Temporal client, as main.ts wires it, with test-sized limits; no auth and no
- * rate limit unless `overrides` asks for them, no downstream probe unless `health` gives one; `service` overrides the
- * transactions service's limits.
+ * rate limit unless `overrides` asks for them, no downstream probe unless `health` gives one; `service`
+ * overrides the transactions service's limits.
  */
 export function testApp(
   client: Client,
