@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientOptions } from '@temporalio/client';
 import request from 'supertest';
 import type { Express } from 'express';
 import { startWorker, testClient, type RunningWorker } from './support/harness';
@@ -26,6 +26,37 @@ function assertProblem(res: request.Response, status: number) {
   assert.ok(res.body.title);
   assert.ok(res.body.request_id);
   assert.equal(JSON.stringify(res.body).includes('    at '), false, 'no stack trace');
+}
+
+interface Calls {
+  start: number;
+  describe: number;
+  query: number;
+}
+
+/** A client on `client`'s connection that counts its workflow start, describe and query calls in `calls`. */
+function countingClient(client: Client, calls: Calls, workflow: ClientOptions['workflow'] = {}): Client {
+  const counting =
+    (call: keyof Calls) =>
+    <I, O>(input: I, next: (input: I) => Promise<O>): Promise<O> => {
+      calls[call]++;
+      return next(input);
+    };
+  return new Client({
+    connection: client.connection,
+    namespace: 'default',
+    workflow,
+    interceptors: {
+      workflow: [
+        {
+          start: counting('start'),
+          startWithDetails: counting('start'),
+          describe: counting('describe'),
+          query: counting('query'),
+        },
+      ],
+    },
+  });
 }
 
 describe('API (supertest against createApp with a real Temporal client)', function () {
@@ -338,32 +369,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       mock = await startMock();
       queue = uniqueTaskQueue('api-resend');
       worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
-      counting = new Client({
-        connection: client.connection,
-        namespace: 'default',
-        interceptors: {
-          workflow: [
-            {
-              async start(input, next) {
-                calls.start++;
-                return next(input);
-              },
-              async startWithDetails(input, next) {
-                calls.start++;
-                return next(input);
-              },
-              async describe(input, next) {
-                calls.describe++;
-                return next(input);
-              },
-              async query(input, next) {
-                calls.query++;
-                return next(input);
-              },
-            },
-          ],
-        },
-      });
+      counting = countingClient(client, calls);
     });
 
     after(async function () {
@@ -433,7 +439,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
     let mock: RunningMock;
     let worker: RunningWorker;
     let counted: Express;
-    let queries = 0;
+    const calls = { start: 0, describe: 0, query: 0 };
     const ids: string[] = [];
 
     before(async function () {
@@ -441,22 +447,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       mock = await startMock({ preWriteFailureRate: 1 });
       const queue = uniqueTaskQueue('api-dup');
       worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
-      const countingClient = new Client({
-        connection: client.connection,
-        namespace: 'default',
-        workflow: { queryRejectCondition: 'NOT_OPEN' },
-        interceptors: {
-          workflow: [
-            {
-              async query(input, next) {
-                queries++;
-                return next(input);
-              },
-            },
-          ],
-        },
-      });
-      counted = testApp(countingClient, queue);
+      counted = testApp(countingClient(client, calls, { queryRejectCondition: 'NOT_OPEN' }), queue);
     });
 
     after(async function () {
@@ -480,15 +471,15 @@ describe('API (supertest against createApp with a real Temporal client)', functi
         assert.equal(res.body.status, 'processing');
         assert.notEqual(res.body.lastError, null);
       });
-      const before = queries;
+      const before = calls.query;
       const again = await request(counted).post('/api/transactions').send(b);
       assert.equal(again.status, 200);
       assert.equal(again.body.status, 'processing'); // the TxStatus search attribute the workflow keeps
       assert.ok(again.body.attempts >= 1, JSON.stringify(again.body)); // the pending POST's attempt
-      assert.equal(queries, before, 'the duplicate sent a status query to the worker');
+      assert.equal(calls.query, before, 'the duplicate sent a status query to the worker');
       const read = await request(counted).get(`/api/transactions/${b.id}`);
       assert.equal(read.body.status, 'processing');
-      assert.equal(queries, before + 1);
+      assert.equal(calls.query, before + 1);
     });
   });
 
