@@ -260,11 +260,12 @@ describe('API (supertest against createApp with a real Temporal client)', functi
   describe('with a worker and the mock', function () {
     let mock: RunningMock;
     let worker: RunningWorker;
+    let queue: string;
     let withWorker: Express;
 
     before(async function () {
       mock = await startMock();
-      const queue = uniqueTaskQueue('api-worker');
+      queue = uniqueTaskQueue('api-worker');
       worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
       withWorker = testApp(client, queue);
     });
@@ -294,6 +295,72 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       const description = await handle.describe();
       assert.equal(await description.staticSummary(), '150.50 INR acc_a → acc_b');
       assert.match((await description.staticDetails()) ?? '', /invoice 42/);
+    });
+
+    describe('a resend to the API that accepted the transaction', function () {
+      const calls = { start: 0, describe: 0, query: 0 };
+      let counting: Client;
+
+      before(function () {
+        counting = countingClient(client, calls);
+      });
+
+      const since = (before: typeof calls) => ({
+        start: calls.start - before.start,
+        describe: calls.describe - before.describe,
+        query: calls.query - before.query,
+      });
+
+      it('costs one describe and no start, and answers as an API that did not accept it', async function () {
+        const accepting = testApp(counting, taskQueue); // no worker: the transaction stays pending
+        const other = testApp(counting, taskQueue);
+        const b = body();
+        let before = { ...calls };
+        assert.equal((await request(accepting).post('/api/transactions').send(b)).status, 202);
+        assert.deepEqual(since(before), { start: 1, describe: 0, query: 0 });
+
+        before = { ...calls };
+        const again = await request(accepting).post('/api/transactions').send(b);
+        assert.deepEqual(since(before), { start: 0, describe: 1, query: 0 });
+        before = { ...calls };
+        const elsewhere = await request(other).post('/api/transactions').send(b);
+        assert.deepEqual(since(before), { start: 1, describe: 1, query: 0 }); // refused, then described
+        assert.equal(again.status, 200);
+        assert.equal(again.body.status, 'pending');
+        assert.deepEqual(again.body, elsewhere.body);
+
+        before = { ...calls };
+        const changed = await request(accepting)
+          .post('/api/transactions')
+          .send({ ...b, amount: '1.00' });
+        assertProblem(changed, 409);
+        assert.equal(since(before).start, 0);
+        assert.equal((await request(accepting).get(`/api/transactions/${b.id}`)).body.amount, '150.50');
+      });
+
+      it('of a completed transaction, once the API has seen it completed, costs no call at all', async function () {
+        const app = testApp(counting, queue);
+        const b = body();
+        assert.equal((await request(app).post('/api/transactions').send(b)).status, 202);
+        // Closed, not only completed in the worker's answer: the GET then reads (and keeps) the run's result.
+        await eventually(async () => {
+          assert.equal((await client.workflow.getHandle(b.id as string).describe()).status.name, 'COMPLETED');
+        });
+        assert.equal((await request(app).get(`/api/transactions/${b.id}`)).body.status, 'completed');
+        const before = { ...calls };
+        const again = await request(app).post('/api/transactions').send(b);
+        assert.deepEqual(since(before), { start: 0, describe: 0, query: 0 });
+        assert.equal(again.status, 200);
+        assert.equal(again.body.status, 'completed');
+        assert.equal(again.body.outcome, 'posted');
+        assertProblem(
+          await request(app)
+            .post('/api/transactions')
+            .send({ ...b, amount: '1.00' }),
+          409,
+        );
+        assert.equal(mock.store.copies(b.id as string), 1);
+      });
     });
   });
 
@@ -355,83 +422,6 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       assert.equal(read.body.status, 'completed');
       assert.equal(read.body.attempts, 2, 'one check and one POST');
       assert.equal(read.body.lastError, null);
-    });
-  });
-
-  describe('a resend to the API that accepted the transaction', function () {
-    const calls = { start: 0, describe: 0, query: 0 };
-    let counting: Client;
-    let mock: RunningMock;
-    let worker: RunningWorker;
-    let queue: string;
-
-    before(async function () {
-      mock = await startMock();
-      queue = uniqueTaskQueue('api-resend');
-      worker = await startWorker({ taskQueue: queue, postingUrl: mock.url });
-      counting = countingClient(client, calls);
-    });
-
-    after(async function () {
-      await worker?.stop();
-      await mock?.stop();
-    });
-
-    const since = (before: typeof calls) => ({
-      start: calls.start - before.start,
-      describe: calls.describe - before.describe,
-      query: calls.query - before.query,
-    });
-
-    it('costs one describe and no start, and answers as an API that did not accept it', async function () {
-      const accepting = testApp(counting, taskQueue); // no worker: the transaction stays pending
-      const other = testApp(counting, taskQueue);
-      const b = body();
-      let before = { ...calls };
-      assert.equal((await request(accepting).post('/api/transactions').send(b)).status, 202);
-      assert.deepEqual(since(before), { start: 1, describe: 0, query: 0 });
-
-      before = { ...calls };
-      const again = await request(accepting).post('/api/transactions').send(b);
-      assert.deepEqual(since(before), { start: 0, describe: 1, query: 0 });
-      before = { ...calls };
-      const elsewhere = await request(other).post('/api/transactions').send(b);
-      assert.deepEqual(since(before), { start: 1, describe: 1, query: 0 }); // refused, then described
-      assert.equal(again.status, 200);
-      assert.equal(again.body.status, 'pending');
-      assert.deepEqual(again.body, elsewhere.body);
-
-      before = { ...calls };
-      const changed = await request(accepting)
-        .post('/api/transactions')
-        .send({ ...b, amount: '1.00' });
-      assertProblem(changed, 409);
-      assert.equal(since(before).start, 0);
-      assert.equal((await request(accepting).get(`/api/transactions/${b.id}`)).body.amount, '150.50');
-    });
-
-    it('of a completed transaction, once the API has seen it completed, costs no call at all', async function () {
-      const app = testApp(counting, queue);
-      const b = body();
-      assert.equal((await request(app).post('/api/transactions').send(b)).status, 202);
-      // Closed, not only completed in the worker's answer: the GET then reads (and keeps) the run's result.
-      await eventually(async () => {
-        assert.equal((await client.workflow.getHandle(b.id as string).describe()).status.name, 'COMPLETED');
-      });
-      assert.equal((await request(app).get(`/api/transactions/${b.id}`)).body.status, 'completed');
-      const before = { ...calls };
-      const again = await request(app).post('/api/transactions').send(b);
-      assert.deepEqual(since(before), { start: 0, describe: 0, query: 0 });
-      assert.equal(again.status, 200);
-      assert.equal(again.body.status, 'completed');
-      assert.equal(again.body.outcome, 'posted');
-      assertProblem(
-        await request(app)
-          .post('/api/transactions')
-          .send({ ...b, amount: '1.00' }),
-        409,
-      );
-      assert.equal(mock.store.copies(b.id as string), 1);
     });
   });
 
