@@ -345,12 +345,13 @@ void runMain(async () => {
   }
 
   function spawnNode(name: string, script: string, env: Record<string, string>) {
+    const component = path.dirname(script); // api/main.js -> api: its flags and environment defaults
     const child = spawnManaged({
       name,
       command: process.execPath,
-      args: [...(NODE_FLAGS[path.dirname(script)] ?? []), path.join(DIST, script)],
+      args: [...(NODE_FLAGS[component] ?? []), path.join(DIST, script)],
       // warn: request logs of the API would cost this process (reading its pipe) as much as the API.
-      env: nodeEnv(path.dirname(script), {
+      env: nodeEnv(component, {
         ...process.env,
         TEMPORAL_ADDRESS: server.address,
         LOG_LEVEL: 'warn',

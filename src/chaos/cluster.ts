@@ -345,11 +345,12 @@ export class Cluster {
   }
 
   private spawnNode(name: string, script: string, env: Env): ManagedProcess {
+    const component = path.dirname(script); // api/main.js -> api: its flags and environment defaults
     return spawnManaged({
       name,
       command: process.execPath,
-      args: [...(NODE_FLAGS[path.dirname(script)] ?? []), path.join(DIST_SRC, script)],
-      env: nodeEnv(path.dirname(script), { ...baseEnv(), ...env }),
+      args: [...(NODE_FLAGS[component] ?? []), path.join(DIST_SRC, script)],
+      env: nodeEnv(component, { ...baseEnv(), ...env }),
       logFile: this.logFile(name),
     });
   }

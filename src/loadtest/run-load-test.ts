@@ -19,8 +19,6 @@ import { Timeline } from './timeline';
 import { verifyDownstream, type VerificationResult } from './verify';
 import { buildWorkload, runIdPrefix, type Submission } from './workload';
 
-/** The listing sweep reads transactions started this long before the run (clock skew between hosts). */
-
 /** The target could not be load-tested (unreachable, not txflow, mock missing): nothing was sent. */
 export class LoadTestAbort extends Error {
   override name = 'LoadTestAbort';
