@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { isCurrency, parseAmount } from '../domain/money';
 import { TRANSACTION_ID } from '../domain/transaction';
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Metadata keys refused at any depth: they could reach an object's prototype. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_METADATA_DEPTH = 5;
 
 export const transactionId = z
