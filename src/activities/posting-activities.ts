@@ -3,9 +3,15 @@ import type { AttemptReport, PostingOutcome, Transaction } from '../domain/trans
 import { PostingError } from '../posting/posting-error';
 import type { PostingClient } from '../posting/posting-client';
 
-/** Failure types the workflow and operators see; PostingRejected is the only final one. */
+/**
+ * Failure types the workflow and operators see. The post activity's retry policy retries only what surely wrote
+ * nothing (PostingNotProcessed) and what was only read (GET failures); PostingRejected and PostingOutcomeUnknown
+ * end the activity and the workflow decides (see posting-protocol.ts).
+ */
 export const FAILURE_TYPES = {
   rejected: 'PostingRejected',
+  not_written: 'PostingNotProcessed',
+  unknown: 'PostingOutcomeUnknown',
   unavailable: 'PostingUnavailable',
   timeout: 'PostingTimeout',
 } as const;
@@ -30,6 +36,8 @@ type DownstreamOutcome =
   | 'pre_write_failure'
   | 'post_write_recovery'
   | 'rejected'
+  | 'not_written'
+  | 'unknown'
   | 'unavailable'
   | 'timeout';
 
@@ -50,8 +58,9 @@ export function createPostingActivities(posting: PostingClient) {
     },
 
     /**
-     * Posts the transaction. A retry looks first: the previous attempt may have been written even
-     * though it failed or timed out (post-write failure), and a payment must never be posted twice.
+     * Posts the transaction. Its retries follow answers that wrote nothing (503, 429, connection refused), and
+     * still look first: a payment must never be posted twice. An answer that leaves the outcome unknown ends the
+     * activity; the workflow waits the write-settle window before it looks and posts again.
      */
     async postTransaction(transaction: Transaction): Promise<PostResult> {
       const startedAt = Date.now();
@@ -71,7 +80,7 @@ export function createPostingActivities(posting: PostingClient) {
         const timeLeft = attemptTimeLeft(startedAt, info);
         if (timeLeft <= 0) {
           throw new PostingError(
-            'timeout',
+            'not_written',
             'POST not sent: this attempt ran out of time (the next one looks first)',
           );
         }

@@ -1,4 +1,5 @@
 import { decimal, integer, parseEnv } from './env';
+import { writeSettleMs } from './posting';
 import type { ProcessingPolicy, RetrySettings } from '../domain/transaction';
 
 const MINUTE = 60_000;
@@ -46,5 +47,6 @@ export function processingPolicy(env = process.env): ProcessingPolicy {
     check: retrySettings('CHECK_RETRY', e),
     post: retrySettings('POST_RETRY', e),
     deadlineMs: e.PROCESSING_DEADLINE_MS as number,
+    writeSettleMs: writeSettleMs(env),
   };
 }

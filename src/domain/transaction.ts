@@ -38,6 +38,11 @@ export interface ProcessingPolicy {
   post: RetrySettings;
   /** Total time from start after which no new attempt is made and the transaction fails. */
   deadlineMs: number;
+  /**
+   * How long after a POST whose outcome is unknown its write may still land at the posting service. Until it has
+   * passed nothing is posted again and nothing is declared failed. Absent in runs started before it existed.
+   */
+  writeSettleMs?: number;
 }
 
 export interface ProcessTransactionInput {

@@ -21,6 +21,10 @@ export interface PostingClientOptions {
   amountFormat: 'number' | 'string';
   /** Connections kept open to the posting service. */
   connections?: number;
+  /** Header that carries the transaction ID on every POST (e.g. Idempotency-Key); null sends none. */
+  idempotencyHeader?: string | null;
+  /** Statuses the service documents as "nothing was written" on a POST (e.g. 429, 503); safe to retry soon. */
+  notProcessedStatuses?: readonly number[];
 }
 
 export interface PostingClient {
@@ -36,10 +40,14 @@ export interface PostingClient {
   close(): Promise<void>;
 }
 
-// Statuses that say "try again later" rather than "no": the write did not happen or may have.
-const RETRYABLE_4XX = new Set([404, 408, 409, 429]);
+// 4xx answers to a POST that do not say "no": the route or the record is in an odd state, or the request timed out
+// on the service's side. The POST may have been written, so they count as unknown, like a 5xx.
+const UNCLEAR_4XX = new Set([404, 408, 409]);
+// Errors raised before the request could leave: nothing reached the service.
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export function createPostingClient(options: PostingClientOptions): PostingClient {
+  const notProcessed = new Set(options.notProcessedStatuses ?? []);
   const dispatcher: Dispatcher = new Agent({
     connections: options.connections ?? 64,
     keepAliveTimeout: 30_000,
@@ -52,6 +60,7 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
     body: string | undefined,
     signal?: AbortSignal,
     timeoutMs = options.timeoutMs,
+    extraHeaders: Record<string, string> = {},
   ) {
     const limit = Math.max(1, Math.min(timeoutMs, options.timeoutMs));
     const timeout = AbortSignal.timeout(limit);
@@ -60,7 +69,10 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
       const response = await request(`${options.baseUrl}${path}`, {
         method,
         body,
-        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json' },
+        headers:
+          body === undefined
+            ? { accept: 'application/json' }
+            : { 'content-type': 'application/json', ...extraHeaders },
         signal: combined,
         dispatcher,
       });
@@ -68,17 +80,22 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
       return { status: response.statusCode, text };
     } catch (err) {
       if (timeout.aborted) {
-        throw new PostingError('timeout', `${method} ${path}: no answer within ${Math.round(limit)} ms`);
+        const what = method === 'POST' ? ': outcome unknown, it may still be written' : '';
+        throw new PostingError(
+          method === 'POST' ? 'unknown' : 'timeout',
+          `${method} ${path}: no answer within ${Math.round(limit)} ms${what}`,
+        );
       }
       if (signal?.aborted) throw err;
       const code = (err as { code?: string }).code ?? (err as Error).name;
-      throw new PostingError('unavailable', `${method} ${path}: ${code}: ${(err as Error).message}`);
+      const kind = method === 'GET' ? 'unavailable' : NOT_SENT_CODES.has(code) ? 'not_written' : 'unknown';
+      throw new PostingError(kind, `${method} ${path}: ${code}: ${(err as Error).message}`);
     }
   }
 
   return {
     async find(id, signal) {
-      const path = `/transactions/${encodeURIComponent(id)}`;
+      const path = recordPath(id);
       const { status, text } = await call('GET', path, undefined, signal);
       if (status === 404) return null;
       if (status !== 200) throw new PostingError('unavailable', `GET ${path}: answered ${status}`, status);
@@ -91,13 +108,15 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
 
     async post(transaction, signal, timeoutMs) {
       const body = encodeBody(transaction, options);
-      const { status, text } = await call('POST', '/transactions', body, signal, timeoutMs);
+      const key = options.idempotencyHeader ? { [options.idempotencyHeader]: transaction.id } : undefined;
+      const { status, text } = await call('POST', '/transactions', body, signal, timeoutMs, key);
       if (status === 200 || status === 201) return;
       const detail = `POST /transactions: answered ${status}${errorDetail(text)}`;
-      if (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status)) {
+      if (notProcessed.has(status)) throw new PostingError('not_written', detail, status);
+      if (status >= 400 && status < 500 && !UNCLEAR_4XX.has(status)) {
         throw new PostingError('rejected', detail, status);
       }
-      throw new PostingError('unavailable', detail, status);
+      throw new PostingError('unknown', `${detail} (outcome unknown)`, status);
     },
 
     async list(signal) {
@@ -112,7 +131,21 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
   };
 }
 
-/** The body the posting service takes. Accounts travel in metadata: its API has no fields for them. */
+/**
+ * The record's path. A dot segment would be normalised away by any URL parser (`/transactions/..` is `/`), so
+ * such an ID never reaches the wire; the API refuses it at intake.
+ */
+export function recordPath(id: string): string {
+  if (id === '.' || id === '..' || id === '') {
+    throw new PostingError('rejected', `transaction ID ${JSON.stringify(id)} cannot be put in a URL path`);
+  }
+  return `/transactions/${encodeURIComponent(id)}`;
+}
+
+/**
+ * The body the posting service takes. Accounts travel in metadata (its API has no fields for them), written last
+ * so that client metadata can never override them.
+ */
 export function encodeBody(
   transaction: Transaction,
   options: Pick<PostingClientOptions, 'amountFormat'>,
@@ -124,7 +157,13 @@ export function encodeBody(
   const metadata =
     transaction.metadata === null && Object.keys(accounts).length === 0
       ? undefined
-      : { ...accounts, ...transaction.metadata };
+      : { ...transaction.metadata, ...accounts };
+  if (options.amountFormat === 'number' && !exactAsDouble(transaction.amount)) {
+    throw new PostingError(
+      'rejected',
+      `amount ${transaction.amount} cannot be sent as an exact JSON number: set POSTING_AMOUNT_FORMAT=string`,
+    );
+  }
   const json = JSON.stringify({
     amount: transaction.amount,
     id: transaction.id,
@@ -138,6 +177,22 @@ export function encodeBody(
   return options.amountFormat === 'number'
     ? json.replace(`"amount":"${transaction.amount}"`, `"amount":${transaction.amount}`)
     : json;
+}
+
+/** Whether a JSON-number reader (an IEEE double) reads the decimal back as the same value. */
+export function exactAsDouble(decimal: string): boolean {
+  const value = Number(decimal);
+  return Number.isFinite(value) && sameDecimal(String(value), decimal);
+}
+
+/** Compares two plain decimals (no exponent, as String() writes doubles below 1e21) by value. */
+function sameDecimal(a: string, b: string): boolean {
+  if (/e/i.test(a)) return false;
+  const norm = (d: string) => {
+    const [int = '', frac = ''] = d.replace(/^-/, '').split('.');
+    return `${d.startsWith('-') ? '-' : ''}${int.replace(/^0+(?=\d)/, '')}.${frac.replace(/0+$/, '')}`;
+  };
+  return norm(a) === norm(b);
 }
 
 function parseRecord(text: string): PostingRecord | undefined {

@@ -6,6 +6,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -16,10 +17,18 @@ import type {
   ProcessTransactionInput,
   ProcessingState,
   RetrySettings,
+  Transaction,
   TransactionStatus,
 } from '../domain/transaction';
 import { TX_STATUS } from '../domain/search-attributes';
 import { CANCEL_BEFORE_POST_PATCH, PostGuard } from './post-guard';
+import {
+  POST_NON_RETRYABLE_TYPES,
+  classifyPostFailure,
+  postExactlyOnce,
+  type PostResult,
+  type PostingSteps,
+} from './posting-protocol';
 import { statusQuery } from './queries';
 
 // One proxy per retry policy. The values come from each transaction's policy (see executeWithOptions),
@@ -27,21 +36,25 @@ import { statusQuery } from './queries';
 const { checkExists } = proxyActivities<PostingActivities>({ startToCloseTimeout: '10s' });
 const { postTransaction } = proxyActivities<PostingActivities>({ startToCloseTimeout: '10s' });
 
-// After the deadline, one last look decides between "completed" and "failed" when a POST's outcome is unknown.
-const FINAL_CHECK: RetrySettings = {
+// A look after the deadline (the last POST's outcome still unknown) retries this long before giving up.
+const FINAL_LOOK: RetrySettings = {
   initialIntervalMs: 1_000,
   backoffCoefficient: 2,
-  maximumIntervalMs: 5_000,
-  maximumAttempts: 3,
+  maximumIntervalMs: 30_000,
+  maximumAttempts: 0,
   attemptTimeoutMs: 10_000,
 };
+const FINAL_LOOK_BUDGET_MS = 10 * 60_000;
+// Runs started before the window existed have none in their policy.
+const DEFAULT_WRITE_SETTLE_MS = 30_000;
 
 /**
  * Business rule: a transaction is posted to the downstream exactly once.
  * 1. Ask the downstream whether it already holds the transaction; if so, it is completed.
- * 2. Otherwise post it. The post activity retries under its policy and checks again before every re-POST.
- * 3. A rejection fails the transaction at once. When the deadline passes with the POST's outcome
- *    unknown, a last check decides: found means completed, anything else means failed.
+ * 2. Otherwise post it (posting-protocol.ts): answers that wrote nothing are retried after a look; after a POST
+ *    whose outcome is unknown, wait the write-settle window, look, and post again only if it is not there.
+ * 3. A rejection fails the transaction, after a last look if an earlier POST's outcome was unknown; so does the
+ *    deadline, never before the window after the last unknown POST has passed.
  * 4. A cancellation before the POST is scheduled ends it cancelled; from then on it is ignored.
  */
 export async function processTransaction({
@@ -75,30 +88,59 @@ export async function processTransaction({
     if (check.found) return await settle(complete(state, 'already_present'));
     if (guard?.cancelRequested) return await settle(cancel(state));
 
-    const post = await pastPost(() =>
-      postTransaction.executeWithOptions(options(policy.post, deadline, 'post'), [transaction]),
-    );
-    state.attempts += post.attempt;
-    return await settle(complete(state, post.outcome));
+    const steps = postingSteps(state, transaction, policy, deadline);
+    const verdict = await pastPost(() => postExactlyOnce(steps));
+    if (verdict.status === 'completed') return await settle(complete(state, verdict.outcome));
+    await guard?.settled();
+    return fail(state, steps.lastFailure);
   } catch (err) {
     // Cancelled before the POST was scheduled: nothing was sent.
     if (guard?.cancelRequested && isCancellation(err)) return await settle(cancel(state));
     // Anything but an activity failure is a bug here: let the workflow task fail and retry once it is fixed.
     if (!(err instanceof ActivityFailure)) throw err;
     recordFailure(state, err);
-    if (outcomeUnknown(err) && (await pastPost(() => postedAfterAll(state, transaction.id)))) {
-      return await settle(complete(state, 'already_present'));
-    }
-    setStatus(state, 'failed');
     await guard?.settled();
-    throw ApplicationFailure.create({
-      type: 'TransactionFailed',
-      message: state.lastError ?? 'transaction failed',
-      nonRetryable: true,
-      details: [state],
-      cause: err,
-    });
+    return fail(state, err);
   }
+}
+
+/** The protocol's steps as activities and a durable timer, recording each failure in the status view. */
+function postingSteps(
+  state: ProcessingState,
+  transaction: Transaction,
+  policy: ProcessTransactionInput['policy'],
+  deadline: number,
+): PostingSteps & { lastFailure?: ActivityFailure } {
+  const settleMs = policy.writeSettleMs ?? DEFAULT_WRITE_SETTLE_MS;
+  return {
+    lastFailure: undefined,
+    async post(): Promise<PostResult> {
+      try {
+        const post = await postTransaction.executeWithOptions(postOptions(policy.post, deadline), [transaction]);
+        state.attempts += post.attempt;
+        return { kind: post.outcome === 'posted' ? 'posted' : 'found' };
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        recordFailure(state, err);
+        this.lastFailure = err;
+        return { kind: classifyPostFailure(err) };
+      }
+    },
+    async settle() {
+      showDetails(state, `waiting ${settleMs / 1000} s for a POST of unknown outcome to settle`);
+      await sleep(settleMs, { summary: 'write settle: the last POST may still land' });
+    },
+    async look() {
+      const budget = Math.max(deadline, Date.now() + FINAL_LOOK_BUDGET_MS);
+      const check = await checkExists.executeWithOptions(options(FINAL_LOOK, budget, 'look after an unknown POST'), [
+        transaction.id,
+      ]);
+      state.attempts += check.attempt;
+      return check.found;
+    },
+    // Date.now() is the workflow task's time: deterministic on replay.
+    pastDeadline: () => Date.now() >= deadline,
+  };
 }
 
 function options(retry: RetrySettings, deadline: number, summary: string): ActivityOptions {
@@ -118,21 +160,30 @@ function options(retry: RetrySettings, deadline: number, summary: string): Activ
   };
 }
 
-/** A POST may have been written before the deadline cut it short: look once more before saying "failed". */
-async function postedAfterAll(state: ProcessingState, id: string): Promise<boolean> {
-  try {
-    const check = await checkExists.executeWithOptions(
-      { ...options(FINAL_CHECK, Date.now() + 60_000, 'final check'), scheduleToCloseTimeout: 60_000 },
-      [id],
-    );
-    state.attempts += check.attempt;
-    return check.found;
-  } catch (err) {
-    // Anything but an activity failure is a bug here: let the workflow task fail and retry once it is fixed.
-    if (!(err instanceof ActivityFailure)) throw err;
-    recordFailure(state, err);
-    return false;
-  }
+/**
+ * The post's retry policy retries only answers that wrote nothing. An unknown outcome, and an attempt that timed
+ * out with its POST possibly sent, go back to the workflow, which waits the write-settle window on a timer.
+ */
+function postOptions(retry: RetrySettings, deadline: number): ActivityOptions {
+  const base = options(retry, deadline, 'post');
+  return {
+    ...base,
+    retry: {
+      ...base.retry,
+      nonRetryableErrorTypes: [...POST_NON_RETRYABLE_TYPES],
+    },
+  };
+}
+
+function fail(state: ProcessingState, cause?: ActivityFailure): never {
+  setStatus(state, 'failed');
+  throw ApplicationFailure.create({
+    type: 'TransactionFailed',
+    message: state.lastError ?? 'transaction failed',
+    nonRetryable: true,
+    details: [state],
+    cause,
+  });
 }
 
 function complete(state: ProcessingState, outcome: PostingOutcome): ProcessingState {
@@ -152,6 +203,12 @@ function cancel(state: ProcessingState): ProcessingState {
 function setStatus(state: ProcessingState, status: TransactionStatus): void {
   state.status = status;
   upsertSearchAttributes([{ key: TX_STATUS, value: status }]);
+  showDetails(state);
+}
+
+/** What an operator reads on the run's page in the Web UI (no history event: read through a query). */
+function showDetails(state: ProcessingState, note?: string): void {
+  const { status } = state;
   // What an operator reads on the run's page in the Web UI.
   const outcome = state.outcome === 'already_present' ? 'found already posted' : (state.outcome ?? '');
   setCurrentDetails(
@@ -159,16 +216,11 @@ function setStatus(state: ProcessingState, status: TransactionStatus): void {
       `**${status}**${outcome ? ` (${outcome})` : ''}`,
       `attempts: ${state.attempts}`,
       state.lastError && `last error: ${state.lastError}`,
+      note,
     ]
       .filter(Boolean)
       .join('\n\n'),
   );
-}
-
-/** A POST that gave up without a rejection may have been written; a failed check posted nothing. */
-function outcomeUnknown(err: ActivityFailure): boolean {
-  const rejected = err.cause instanceof ApplicationFailure && err.cause.nonRetryable === true;
-  return err.activityType === 'postTransaction' && !rejected;
 }
 
 /** Keeps the deepest cause's message (e.g. "POST /transactions: answered 503") and its attempt number. */

@@ -1,0 +1,77 @@
+/**
+ * The posting protocol, apart from Temporal so that it can be run against thousands of simulated downstreams
+ * (test/posting-protocol.model.test.ts). The workflow supplies the steps as activities and a durable timer.
+ *
+ * The rule: a POST whose outcome is unknown (no answer in time, a connection lost, a 5xx not documented as
+ * "not processed") may still be written, now or later. So after one, nothing is posted again and nothing is
+ * declared failed until the write-settle window has passed and a look has found nothing.
+ */
+import { ApplicationFailure, type ActivityFailure } from '@temporalio/common';
+
+/**
+ * What ends the post activity instead of being retried: a rejection, an unknown outcome, and an attempt that timed
+ * out (its POST may have been sent). Its retry policy retries only answers that wrote nothing, and reads.
+ */
+export const POST_NON_RETRYABLE_TYPES = [
+  'PostingRejected',
+  'PostingOutcomeUnknown',
+  'TemporalTimeout:StartToClose',
+] as const;
+
+/** How one post activity ended. */
+export type PostResult =
+  /** This POST was written, or a retry's look found an earlier one. */
+  | { kind: 'posted' }
+  | { kind: 'found' }
+  /** Refused: nothing written by this POST. */
+  | { kind: 'rejected' }
+  /** Only POSTs that surely wrote nothing, until the deadline stopped the retries. */
+  | { kind: 'not_written' }
+  /** The last POST may have been written (also: its attempt timed out, or the deadline cut it short). */
+  | { kind: 'unknown' };
+
+export interface PostingSteps {
+  /** Sends the POST (retrying only what surely wrote nothing, looking before each re-POST). */
+  post(): Promise<PostResult>;
+  /** Waits the write-settle window (a durable timer). */
+  settle(): Promise<void>;
+  /** Asks the downstream whether it holds the transaction. */
+  look(): Promise<boolean>;
+  /** Whether the deadline for new POSTs has passed. */
+  pastDeadline(): boolean;
+}
+
+export type Verdict =
+  | { status: 'completed'; outcome: 'posted' | 'already_present' }
+  | { status: 'failed'; result: PostResult['kind'] };
+
+/** Posts a transaction the downstream did not hold at the first look, exactly once. */
+export async function postExactlyOnce(steps: PostingSteps): Promise<Verdict> {
+  let uncertain = false;
+  for (;;) {
+    const result = await steps.post();
+    if (result.kind === 'posted') return { status: 'completed', outcome: 'posted' };
+    if (result.kind === 'found') return { status: 'completed', outcome: 'already_present' };
+    if (result.kind === 'unknown') {
+      uncertain = true;
+      await steps.settle();
+      if (await steps.look()) return { status: 'completed', outcome: 'already_present' };
+      if (steps.pastDeadline()) return { status: 'failed', result: result.kind };
+      continue;
+    }
+    // This POST wrote nothing, but an earlier one may have: the window has passed since it, so one look decides.
+    if (uncertain && (await steps.look())) return { status: 'completed', outcome: 'already_present' };
+    return { status: 'failed', result: result.kind };
+  }
+}
+
+/** What a failed post activity means for the protocol: only failures that surely wrote nothing are not "unknown". */
+export function classifyPostFailure(err: ActivityFailure): PostResult['kind'] {
+  const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
+  if (type === 'PostingRejected') return 'rejected';
+  // The activity's retries follow only these, so no attempt before the last one can have had an unknown outcome.
+  if (type === 'PostingNotProcessed' || type === 'PostingUnavailable' || type === 'PostingTimeout') {
+    return 'not_written';
+  }
+  return 'unknown';
+}
