@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createPostingActivities } from '../src/activities';
 import { attemptTimeLeft } from '../src/activities/posting-activities';
-import { createPostingClient, encodeBody, type PostingClient } from '../src/posting/posting-client';
+import {
+  createPostingClient,
+  encodeBody,
+  exactAsDouble,
+  recordPath,
+  type PostingClient,
+} from '../src/posting/posting-client';
 import { newTransaction } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 
@@ -63,11 +71,10 @@ describe('posting activities against the mock over HTTP', function () {
     const failure = await failureOf(attempt(2).run(activities.checkExists, 'any'));
     assert.equal(failure.type, 'PostingUnavailable');
     assert.equal(failure.nonRetryable, false);
-    assert.deepEqual(failure.details?.[0], {
-      attempt: 2,
-      status: (failure.details?.[0] as { status: number }).status,
-    });
-    assert.ok([500, 502, 503].includes((failure.details?.[0] as { status: number }).status));
+    const details = failure.details?.[0] as { attempt: number; status: number };
+    assert.equal(details.attempt, 2);
+    assert.ok([500, 502, 503].includes(details.status), `status ${details.status}`);
+    assert.match(failure.message, new RegExp(`answered ${details.status}`));
   });
 
   it('postTransaction: the first attempt posts the exact decimal amount and the accounts in metadata', async function () {
@@ -109,13 +116,12 @@ describe('posting activities against the mock over HTTP', function () {
     assert.match(failure.message, /answered 400/);
   });
 
-  it('postTransaction: a POST held past the client timeout is a retryable PostingTimeout, though it was written', async function () {
+  it('postTransaction: a POST held past the client timeout is PostingOutcomeUnknown, though it was written', async function () {
     mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 2_000 });
     const tx = newTransaction();
     const failure = await failureOf(attempt(1).run(activities.postTransaction, tx));
-    assert.equal(failure.type, 'PostingTimeout');
-    assert.equal(failure.nonRetryable, false);
-    assert.match(failure.message, /no answer within 300 ms/);
+    assert.equal(failure.type, 'PostingOutcomeUnknown');
+    assert.match(failure.message, /no answer within 300 ms: outcome unknown/);
     assert.equal(mock.store.copies(tx.id), 1, 'the write happened: only a GET may decide what comes next');
     mock.faults.update({ postWriteFailureRate: 0 });
     assert.deepEqual(await attempt(2).run(activities.postTransaction, tx), {
@@ -125,7 +131,7 @@ describe('posting activities against the mock over HTTP', function () {
     assert.equal(mock.store.copies(tx.id), 1);
   });
 
-  it('a refused connection is a retryable PostingUnavailable failure', async function () {
+  it('a refused connection is PostingNotProcessed: nothing reached the service', async function () {
     const nowhere = createPostingClient({
       baseUrl: 'http://127.0.0.1:1',
       timeoutMs: 300,
@@ -134,9 +140,84 @@ describe('posting activities against the mock over HTTP', function () {
     const failure = await failureOf(
       attempt(1).run(createPostingActivities(nowhere).postTransaction, newTransaction()),
     );
-    assert.equal(failure.type, 'PostingUnavailable');
+    assert.equal(failure.type, 'PostingNotProcessed');
     assert.match(failure.message, /ECONNREFUSED/);
     await nowhere.close();
+  });
+
+  it('postTransaction: a 500 is PostingOutcomeUnknown, a 503 (documented "not processed") PostingNotProcessed', async function () {
+    const client = createPostingClient({
+      baseUrl: mock.url,
+      timeoutMs: 300,
+      amountFormat: 'number',
+      notProcessedStatuses: [503],
+    });
+    const post = createPostingActivities(client).postTransaction;
+    const types: Record<number, string> = {};
+    for (let i = 0; i < 40 && Object.keys(types).length < 3; i += 1) {
+      mock.faults.update({ preWriteFailureRate: 1, seed: i });
+      const failure = await failureOf(attempt(1).run(post, newTransaction()));
+      types[(failure.details?.[0] as { status: number }).status] = String(failure.type);
+    }
+    assert.deepEqual(types, {
+      500: 'PostingOutcomeUnknown',
+      502: 'PostingOutcomeUnknown',
+      503: 'PostingNotProcessed',
+    });
+    await client.close();
+  });
+
+  it('encodeBody: the accounts are the submitted ones, whatever the metadata says', function () {
+    const tx = newTransaction({ metadata: { destination_account: 'acc_evil', note: 'x' } });
+    const body = JSON.parse(encodeBody(tx, { amountFormat: 'string' })) as {
+      metadata: Record<string, unknown>;
+    };
+    assert.deepEqual(body.metadata, { destination_account: 'acc_b', note: 'x', source_account: 'acc_a' });
+  });
+
+  it('encodeBody refuses an amount a JSON double cannot carry exactly, unless it travels as a string', function () {
+    const tx = newTransaction({ amount: '99999999999999.99' });
+    assert.throws(() => encodeBody(tx, { amountFormat: 'number' }), /POSTING_AMOUNT_FORMAT=string/);
+    assert.match(encodeBody(tx, { amountFormat: 'string' }), /"amount":"99999999999999.99"/);
+    assert.match(
+      encodeBody(newTransaction({ amount: '0.10' }), { amountFormat: 'number' }),
+      /"amount":0\.10,/,
+    );
+    assert.equal(exactAsDouble('9007199254740993'), false);
+    assert.equal(exactAsDouble('9007199254740992'), true);
+    assert.equal(exactAsDouble('150.50'), true);
+  });
+
+  it('every POST carries the transaction ID in the configured idempotency header, or none when switched off', async function () {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(
+        req.headers['idempotency-key'] as string | undefined,
+        req.headers['x-request-key'] as string | undefined,
+      );
+      req.resume();
+      res.writeHead(201).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tx = newTransaction();
+    for (const idempotencyHeader of ['Idempotency-Key', 'X-Request-Key', null]) {
+      const client = createPostingClient({
+        baseUrl,
+        timeoutMs: 1_000,
+        amountFormat: 'number',
+        idempotencyHeader,
+      });
+      await client.post(tx);
+      await client.close();
+    }
+    server.close();
+    assert.deepEqual(seen, [tx.id, undefined, undefined, tx.id, undefined, undefined]);
+  });
+
+  it('a dot-segment ID never reaches a URL path', function () {
+    for (const id of ['.', '..']) assert.throws(() => recordPath(id), /cannot be put in a URL path/);
+    assert.equal(recordPath('a.b'), '/transactions/a.b');
   });
 
   it('encodeBody writes the amount as a JSON number with its exact digits, or as a string', function () {

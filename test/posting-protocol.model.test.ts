@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { ActivityFailure, ApplicationFailure, RetryState, TimeoutFailure, TimeoutType } from '@temporalio/common';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  RetryState,
+  TimeoutFailure,
+  TimeoutType,
+} from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import fc from 'fast-check';
@@ -118,7 +124,8 @@ class Downstream {
         if (b.write === 'before') this.rows.push(sent + TIMEOUT_MS / 2);
         if (b.write === 'late') this.rows.push(sent + TIMEOUT_MS + b.writeAfterMs);
         this.now += TIMEOUT_MS;
-        if (b.kind === 'attemptTimedOut') throw new TimeoutFailure('activity attempt timed out', undefined, TimeoutType.START_TO_CLOSE);
+        if (b.kind === 'attemptTimedOut')
+          throw new TimeoutFailure('activity attempt timed out', undefined, TimeoutType.START_TO_CLOSE);
         throw new PostingError('unknown', `POST: no answer within ${TIMEOUT_MS} ms`);
     }
   }
@@ -150,7 +157,11 @@ async function postActivity(d: Downstream, deadline: number): Promise<PostResult
     const next = d.now + interval(attempt);
     if (final || next >= deadline) {
       const retryState = final ? RetryState.NON_RETRYABLE_FAILURE : RetryState.TIMEOUT;
-      return { kind: classifyPostFailure(new ActivityFailure('failed', 'postTransaction', '1', retryState, 'w', cause)) };
+      return {
+        kind: classifyPostFailure(
+          new ActivityFailure('failed', 'postTransaction', '1', retryState, 'w', cause),
+        ),
+      };
     }
     d.now = next;
   }
@@ -215,7 +226,11 @@ describe('the posting protocol, model-based (real activity and protocol code, si
       fc.asyncProperty(caseArb(within, fc.boolean()), async (c) => {
         const { verdict, rows } = await run(c);
         assert.ok(rows <= 1, `stored ${rows} times`);
-        assert.equal(verdict.status === 'completed', rows === 1, `${JSON.stringify(verdict)} with ${rows} rows`);
+        assert.equal(
+          verdict.status === 'completed',
+          rows === 1,
+          `${JSON.stringify(verdict)} with ${rows} rows`,
+        );
       }),
       { numRuns: 3_000 },
     );

@@ -53,6 +53,9 @@ export const FAST_API_ENV: Env = {
   POST_RETRY_INITIAL_INTERVAL_MS: '200',
   POST_RETRY_MAX_INTERVAL_MS: '2000',
   POST_RETRY_ATTEMPT_TIMEOUT_MS: '2000',
+  // The window after a POST of unknown outcome, in the transactions' policy; at least the worker's POST timeout.
+  POSTING_TIMEOUT_MS: '1500',
+  POSTING_WRITE_SETTLE_MS: '3000',
   SHUTDOWN_GRACE_MS: '5000',
   TEMPORAL_RPC_TIMEOUT_MS: '3000',
   // /api/health: probe the mock every second, call a transaction stalled after 2 s in `processing`.
@@ -61,6 +64,7 @@ export const FAST_API_ENV: Env = {
 };
 export const FAST_WORKER_ENV: Env = {
   POSTING_TIMEOUT_MS: '1500',
+  POSTING_WRITE_SETTLE_MS: '3000',
   WORKER_SHUTDOWN_GRACE_MS: '5000',
 };
 

@@ -14,7 +14,10 @@ const statusList = (defaultValue: string) =>
       const items = raw.split(',').map((item) => item.trim());
       for (const item of items) {
         if (!/^[45]\d\d$/.test(item)) {
-          ctx.addIssue({ code: 'custom', message: `must be HTTP statuses 400-599, comma separated ("${item}")` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be HTTP statuses 400-599, comma separated ("${item}")`,
+          });
         }
       }
       return items.map(Number);

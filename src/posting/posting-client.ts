@@ -44,7 +44,14 @@ export interface PostingClient {
 // on the service's side. The POST may have been written, so they count as unknown, like a 5xx.
 const UNCLEAR_4XX = new Set([404, 408, 409]);
 // Errors raised before the request could leave: nothing reached the service.
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 export function createPostingClient(options: PostingClientOptions): PostingClient {
   const notProcessed = new Set(options.notProcessedStatuses ?? []);

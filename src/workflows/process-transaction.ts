@@ -116,7 +116,9 @@ function postingSteps(
     lastFailure: undefined,
     async post(): Promise<PostResult> {
       try {
-        const post = await postTransaction.executeWithOptions(postOptions(policy.post, deadline), [transaction]);
+        const post = await postTransaction.executeWithOptions(postOptions(policy.post, deadline), [
+          transaction,
+        ]);
         state.attempts += post.attempt;
         return { kind: post.outcome === 'posted' ? 'posted' : 'found' };
       } catch (err) {
@@ -132,9 +134,10 @@ function postingSteps(
     },
     async look() {
       const budget = Math.max(deadline, Date.now() + FINAL_LOOK_BUDGET_MS);
-      const check = await checkExists.executeWithOptions(options(FINAL_LOOK, budget, 'look after an unknown POST'), [
-        transaction.id,
-      ]);
+      const check = await checkExists.executeWithOptions(
+        options(FINAL_LOOK, budget, 'look after an unknown POST'),
+        [transaction.id],
+      );
       state.attempts += check.attempt;
       return check.found;
     },

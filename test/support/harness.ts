@@ -52,9 +52,9 @@ const fast = (overrides: Partial<RetrySettings> = {}): RetrySettings => ({
   ...overrides,
 });
 
-/** Retries in tens of milliseconds so fault scenarios finish quickly. */
+/** Retries in tens of milliseconds and a 1 s write-settle window, so fault scenarios finish quickly. */
 export function fastPolicy(overrides: Partial<ProcessingPolicy> = {}): ProcessingPolicy {
-  return { check: fast(), post: fast(), deadlineMs: 60_000, ...overrides };
+  return { check: fast(), post: fast(), deadlineMs: 60_000, writeSettleMs: 1_000, ...overrides };
 }
 
 export function newTransaction(overrides: Partial<Transaction> = {}): Transaction {
@@ -82,12 +82,16 @@ export async function startWorker(opts: {
   taskQueue: string;
   postingUrl: string;
   postingTimeoutMs?: number;
+  /** Default Idempotency-Key; null sends no key. */
+  idempotencyHeader?: string | null;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
   const posting = createPostingClient({
     baseUrl: opts.postingUrl,
     timeoutMs: opts.postingTimeoutMs ?? 2_000,
     amountFormat: 'number',
+    idempotencyHeader: opts.idempotencyHeader === undefined ? 'Idempotency-Key' : opts.idempotencyHeader,
+    notProcessedStatuses: [429, 503],
   });
   const worker = await createTxWorker({
     connection,

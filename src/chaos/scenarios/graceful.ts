@@ -32,7 +32,11 @@ export const graceful: Scenario = {
       sink,
       {
         faults: { postLatencyMs: { min: 1_000, max: 2_000 } },
-        workerEnv: { WORKER_SHUTDOWN_GRACE_MS: String(WORKER_GRACE_MS), POSTING_TIMEOUT_MS: '5000' },
+        workerEnv: {
+          WORKER_SHUTDOWN_GRACE_MS: String(WORKER_GRACE_MS),
+          POSTING_TIMEOUT_MS: '5000',
+          POSTING_WRITE_SETTLE_MS: '5000',
+        },
         // An attempt must outlast the slow POST (and the POST its latency), or the grace proves nothing.
         apiEnv: {
           SHUTDOWN_GRACE_MS: String(API_GRACE_MS),
