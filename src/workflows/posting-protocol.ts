@@ -6,7 +6,7 @@
  * "not processed") may still be written, now or later. So after one, nothing is posted again and nothing is
  * declared failed until the write-settle window has passed and a look has found nothing.
  */
-import { ApplicationFailure, type ActivityFailure } from '@temporalio/common';
+import { ApplicationFailure, type ActivityFailure } from '@temporalio/workflow';
 
 /**
  * What ends the post activity instead of being retried: a rejection, an unknown outcome, and an attempt that timed
