@@ -336,7 +336,12 @@ describe('metrics', function () {
     before(async function () {
       mock = await startMock();
       taskQueue = uniqueTaskQueue('metrics-worker');
-      ({ process: worker, metricsUrl } = await startWorkerProcess(taskQueue, mock.url, 120_000));
+      // The mock answers a pre-write failure with 500, 502 or 503 at random; this worker is told they all mean
+      // "not processed", so that the counts below do not depend on the draw (the look before each re-POST still
+      // catches the mock's post-write errors, which are written).
+      ({ process: worker, metricsUrl } = await startWorkerProcess(taskQueue, mock.url, 120_000, {
+        POSTING_NOT_PROCESSED_STATUSES: '500,502,503',
+      }));
     });
 
     after(async function () {
@@ -388,6 +393,8 @@ describe('metrics', function () {
             'pre_write_failure',
             'post_write_recovery',
             'rejected',
+            'not_written',
+            'unknown',
             'unavailable',
             'timeout',
           ].map((outcome) => [outcome, sample(text, 'txflow_downstream_outcomes', { outcome })]),
@@ -401,7 +408,9 @@ describe('metrics', function () {
           pre_write_failure: preWriteFaults,
           post_write_recovery: 1,
           rejected: 1,
-          unavailable: preWriteFaults + 1,
+          not_written: preWriteFaults + 1,
+          unknown: 0,
+          unavailable: 0,
           timeout: 0,
         });
         assert.match(text, /^temporal_activity_execution_latency/m, "and the Temporal SDK's own metrics");

@@ -14,6 +14,7 @@ export async function startWorkerProcess(
   taskQueue: string,
   postingUrl: string,
   readyTimeoutMs: number,
+  env: Record<string, string> = {},
 ): Promise<RunningWorkerProcess> {
   const port = await freePort();
   const worker = spawnManaged({
@@ -28,6 +29,7 @@ export async function startWorkerProcess(
       WORKER_METRICS_ADDRESS: `127.0.0.1:${port}`,
       WORKER_SHUTDOWN_GRACE_MS: '2000',
       LOG_LEVEL: 'info',
+      ...env,
     }),
   });
   await worker.waitForLine((line) => line.includes('"msg":"worker running"'), readyTimeoutMs);
