@@ -20,6 +20,10 @@ export const problemSchema = z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
       .describe('each failing field, e.g. "body.amount"'),
+    transaction_id: z
+      .string()
+      .optional()
+      .describe('503 "Outcome unknown": the transaction that may have been started; resend under this ID'),
     instance: z.string(),
     request_id: z.string(),
   })
