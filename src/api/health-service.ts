@@ -28,21 +28,31 @@ export interface DownstreamHealth {
   };
 }
 
+/**
+ * GET /api/health. The first four keys are the original spec's, with its types (a client written for it reads
+ * them as they are); the detail is beside them. While Temporal is unreachable, queue_depth and error_rate are
+ * the last figures measured (0 before any), as of `figures_measured_at`.
+ */
 export interface HealthReport {
-  /** `degraded`: Temporal is fine, the downstream is not (still HTTP 200); `unavailable`: Temporal is not (503). */
-  status: 'ok' | 'degraded' | 'unavailable';
-  uptime_seconds: number;
-  temporal: { reachable: boolean; latency_ms: number | null; error?: string };
+  /** `DEGRADED`: Temporal is fine, the downstream is not (still HTTP 200); `UNAVAILABLE`: Temporal is not (503). */
+  status: 'OK' | 'DEGRADED' | 'UNAVAILABLE';
   /** Transactions accepted and not yet completed or failed (visibility count). */
-  queue_depth: number | null;
+  queue_depth: number;
+  /** Share of transactions that failed among those that finished in the window (0 when none finished). */
+  error_rate: number;
+  /** Seconds since this API process started. */
+  uptime: number;
+  /** When queue_depth and error_rate were measured; null: never (Temporal unreachable since start-up). */
+  figures_measured_at: string | null;
+  temporal: { reachable: boolean; latency_ms: number | null; error?: string };
   task_queue: {
     name: string;
     workflow_backlog: number | null;
     activity_backlog: number | null;
     workers_polling: number | null;
   };
-  /** Share of transactions that failed among those that finished in the window. */
-  error_rate: { window_seconds: number; finished: number | null; failed: number | null; rate: number | null };
+  /** The counts behind error_rate (null: Temporal unreachable). */
+  errors: { window_seconds: number; finished: number | null; failed: number | null };
   downstream: DownstreamHealth;
   checked_at: string;
 }
@@ -70,6 +80,11 @@ const ACTIVITY = 2;
 export class HealthService {
   private cached?: { at: number; report: Promise<HealthReport> };
   private sampled?: { at: number; sample: StalledSample[] };
+  private figures: { queue_depth: number; error_rate: number; figures_measured_at: string | null } = {
+    queue_depth: 0,
+    error_rate: 0,
+    figures_measured_at: null,
+  };
 
   constructor(private readonly deps: HealthServiceDeps) {}
 
@@ -91,12 +106,12 @@ export class HealthService {
         stalled: { after_seconds: stalledAfterMs / 1000, count, sample },
       }) satisfies DownstreamHealth;
     const base: HealthReport = {
-      status: 'unavailable',
-      uptime_seconds: Math.round((now - startedAt) / 1000),
+      status: 'UNAVAILABLE',
+      ...this.figures,
+      uptime: Math.round((now - startedAt) / 1000),
       temporal: { reachable: false, latency_ms: null },
-      queue_depth: null,
       task_queue: { name: taskQueue, workflow_backlog: null, activity_backlog: null, workers_polling: null },
-      error_rate: { window_seconds: windowMs / 1000, finished: null, failed: null, rate: null },
+      errors: { window_seconds: windowMs / 1000, finished: null, failed: null },
       downstream: downstream(null, [], null),
       checked_at: new Date(now).toISOString(),
     };
@@ -122,11 +137,16 @@ export class HealthService {
           ? await this.stalledSample(stalledQuery, now).catch(() => this.sampled?.sample ?? [])
           : [];
       const down = downstream(stalled.count, sample, await probing);
+      this.figures = {
+        queue_depth: open.count,
+        error_rate: finished.count === 0 ? 0 : failed.count / finished.count,
+        figures_measured_at: base.checked_at,
+      };
       return {
         ...base,
-        status: down.status === 'ok' ? 'ok' : 'degraded',
+        ...this.figures,
+        status: down.status === 'ok' ? 'OK' : 'DEGRADED',
         temporal: { reachable: true, latency_ms: Date.now() - now },
-        queue_depth: open.count,
         task_queue: {
           name: taskQueue,
           workflow_backlog: Number(workflowQueue.stats?.approximateBacklogCount ?? 0),
@@ -135,12 +155,7 @@ export class HealthService {
             [...(workflowQueue.pollers ?? []), ...(activityQueue.pollers ?? [])].map((p) => p.identity),
           ).size,
         },
-        error_rate: {
-          window_seconds: windowMs / 1000,
-          finished: finished.count,
-          failed: failed.count,
-          rate: finished.count === 0 ? 0 : failed.count / finished.count,
-        },
+        errors: { window_seconds: windowMs / 1000, finished: finished.count, failed: failed.count },
         downstream: down,
       };
     } catch (err) {
