@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { readRestartCounts, type RestartCounts } from '../stack/restart-counts';
 import type { DownstreamProbe, ProbeResult } from './downstream-probe';
 import { asTemporalUnavailable } from './temporal-errors';
 
@@ -54,6 +55,8 @@ export interface HealthReport {
   /** The counts behind error_rate (null: Temporal unreachable). */
   errors: { window_seconds: number; finished: number | null; failed: number | null };
   downstream: DownstreamHealth;
+  /** Under `npm start`: how many times it restarted each component; null otherwise. */
+  restarts: RestartCounts | null;
   checked_at: string;
 }
 
@@ -69,6 +72,8 @@ export interface HealthServiceDeps {
   stalledAfterMs?: number;
   /** How often the stalled sample (describe calls) may be refreshed. Default 5 s. */
   sampleIntervalMs?: number;
+  /** `npm start`'s restart counts file (TXFLOW_RESTARTS_FILE). */
+  restartsFile?: string;
 }
 
 const CACHE_MS = 1_000;
@@ -99,6 +104,8 @@ export class HealthService {
     const stalledAfterMs = this.deps.stalledAfterMs ?? 30_000;
     // The probe runs beside the Temporal calls; it has its own (short) timeout.
     const probing = probe ? probe.current() : Promise.resolve(null);
+    const restartsFile = this.deps.restartsFile;
+    const restarts = restartsFile ? await readRestartCounts(restartsFile) : null;
     const downstream = (count: number | null, sample: StalledSample[], result: ProbeResult | null) =>
       ({
         status: result && !result.ok ? 'down' : count ? 'degraded' : 'ok',
@@ -113,6 +120,7 @@ export class HealthService {
       task_queue: { name: taskQueue, workflow_backlog: null, activity_backlog: null, workers_polling: null },
       errors: { window_seconds: windowMs / 1000, finished: null, failed: null },
       downstream: downstream(null, [], null),
+      restarts,
       checked_at: new Date(now).toISOString(),
     };
     try {

@@ -143,6 +143,10 @@ export const healthSchema = z.object({
     .object({ window_seconds: z.number(), finished: count, failed: count })
     .describe('the counts behind error_rate'),
   downstream: downstreamHealth,
+  restarts: z
+    .record(z.string(), z.number().int())
+    .nullable()
+    .describe('under `npm start`: how many times it restarted each component (worker, api); else null'),
   checked_at: instant,
   version: z.string(),
 });
