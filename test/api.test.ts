@@ -247,11 +247,19 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       await request(app).post('/api/transactions').send(body());
       const res = await request(app).get('/api/health');
       assert.equal(res.status, 200);
-      assert.equal(res.body.status, 'ok');
+      // The original spec's four keys, with its types: {"status":"OK","queue_depth":3,"error_rate":0.01,"uptime":250}.
+      assert.equal(res.body.status, 'OK');
+      assert.ok(
+        Number.isInteger(res.body.queue_depth) && res.body.queue_depth >= 1,
+        `${res.body.queue_depth}`,
+      );
+      assert.equal(typeof res.body.error_rate, 'number');
+      assert.ok(res.body.error_rate >= 0 && res.body.error_rate <= 1);
+      assert.equal(typeof res.body.uptime, 'number');
+      assert.equal(res.body.uptime_seconds, undefined);
       assert.equal(res.body.temporal.reachable, true);
-      assert.ok(res.body.queue_depth >= 1, `queue_depth ${res.body.queue_depth}`);
-      assert.equal(typeof res.body.uptime_seconds, 'number');
-      assert.equal(res.body.error_rate.window_seconds, 60);
+      assert.equal(res.body.errors.window_seconds, 60);
+      assert.equal(res.body.figures_measured_at, res.body.checked_at);
       const root = await request(app).get('/');
       assert.equal(root.body.status, 'healthy');
     });
@@ -502,6 +510,12 @@ describe('API (supertest against createApp with a real Temporal client)', functi
       const health = await request(down).get('/api/health');
       assert.equal(health.status, 503);
       assert.equal(health.body.temporal.reachable, false);
+      // The spec's keys keep their types: nothing measured yet, so zeros, and no time they were measured at.
+      assert.equal(health.body.status, 'UNAVAILABLE');
+      assert.equal(health.body.queue_depth, 0);
+      assert.equal(health.body.error_rate, 0);
+      assert.equal(typeof health.body.uptime, 'number');
+      assert.equal(health.body.figures_measured_at, null);
     });
   });
 });

@@ -118,7 +118,7 @@ describe('health: downstream degradation', function () {
       const app = appWith(client, taskQueue, probe);
       const res = await request(app).get('/api/health');
       assert.equal(res.status, 200);
-      assert.equal(res.body.status, 'ok');
+      assert.equal(res.body.status, 'OK');
       assert.equal(res.body.downstream.status, 'ok');
       assert.equal(res.body.downstream.probe.ok, true);
       assert.equal(res.body.downstream.probe.url, `${mock.url}/health`);
@@ -138,7 +138,7 @@ describe('health: downstream degradation', function () {
       const app = appWith(client, taskQueue, probe);
       const res = await request(app).get('/api/health');
       assert.equal(res.status, 200, 'a load balancer keeps the API: it still accepts transactions');
-      assert.equal(res.body.status, 'degraded');
+      assert.equal(res.body.status, 'DEGRADED');
       assert.equal(res.body.temporal.reachable, true);
       assert.equal(res.body.downstream.status, 'down');
       assert.equal(res.body.downstream.probe.error, 'ECONNREFUSED');
@@ -171,7 +171,7 @@ describe('health: downstream degradation', function () {
           assert.ok(res.body.downstream.stalled.sample.some((s: { attempt: number }) => s.attempt > 1));
           return res.body;
         }, 30_000);
-        assert.equal(during.status, 'degraded');
+        assert.equal(during.status, 'DEGRADED');
         assert.equal(during.downstream.probe.ok, true, 'its health endpoint still answered');
         assert.ok(during.downstream.stalled.count >= 1);
         const sample = during.downstream.stalled.sample.find(
@@ -191,7 +191,7 @@ describe('health: downstream degradation', function () {
       }, 30_000);
       const after = await eventually(async () => {
         const res = await request(app).get('/api/health');
-        assert.equal(res.body.status, 'ok', JSON.stringify(res.body.downstream));
+        assert.equal(res.body.status, 'OK', JSON.stringify(res.body.downstream));
         return res.body;
       }, 10_000);
       assert.equal(after.downstream.stalled.count, 0);

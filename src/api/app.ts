@@ -88,7 +88,11 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   mount('/', testPageRouter({ temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace ?? 'default' }));
-  mount('/', healthRouter(deps.health, deps.version));
+  // Without keys configured everyone sees it all; with keys, only a caller that sent a valid one.
+  mount(
+    '/',
+    healthRouter(deps.health, deps.version, (req) => !auth || req.apiClient !== undefined),
+  );
   if (metricsEnabled) mount('/', metricsRouter(metrics.registry));
   if (docsEnabled) {
     const document = buildOpenApiDocument(

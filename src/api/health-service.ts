@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { readRestartCounts, type RestartCounts } from '../stack/restart-counts';
 import type { DownstreamProbe, ProbeResult } from './downstream-probe';
 import { asTemporalUnavailable } from './temporal-errors';
 
@@ -28,22 +29,34 @@ export interface DownstreamHealth {
   };
 }
 
+/**
+ * GET /api/health. The first four keys are the original spec's, with its types (a client written for it reads
+ * them as they are); the detail is beside them. While Temporal is unreachable, queue_depth and error_rate are
+ * the last figures measured (0 before any), as of `figures_measured_at`.
+ */
 export interface HealthReport {
-  /** `degraded`: Temporal is fine, the downstream is not (still HTTP 200); `unavailable`: Temporal is not (503). */
-  status: 'ok' | 'degraded' | 'unavailable';
-  uptime_seconds: number;
-  temporal: { reachable: boolean; latency_ms: number | null; error?: string };
+  /** `DEGRADED`: Temporal is fine, the downstream is not (still HTTP 200); `UNAVAILABLE`: Temporal is not (503). */
+  status: 'OK' | 'DEGRADED' | 'UNAVAILABLE';
   /** Transactions accepted and not yet completed or failed (visibility count). */
-  queue_depth: number | null;
+  queue_depth: number;
+  /** Share of transactions that failed among those that finished in the window (0 when none finished). */
+  error_rate: number;
+  /** Seconds since this API process started. */
+  uptime: number;
+  /** When queue_depth and error_rate were measured; null: never (Temporal unreachable since start-up). */
+  figures_measured_at: string | null;
+  temporal: { reachable: boolean; latency_ms: number | null; error?: string };
   task_queue: {
     name: string;
     workflow_backlog: number | null;
     activity_backlog: number | null;
     workers_polling: number | null;
   };
-  /** Share of transactions that failed among those that finished in the window. */
-  error_rate: { window_seconds: number; finished: number | null; failed: number | null; rate: number | null };
+  /** The counts behind error_rate (null: Temporal unreachable). */
+  errors: { window_seconds: number; finished: number | null; failed: number | null };
   downstream: DownstreamHealth;
+  /** Under `npm start`: how many times it restarted each component; null otherwise. */
+  restarts: RestartCounts | null;
   checked_at: string;
 }
 
@@ -59,6 +72,8 @@ export interface HealthServiceDeps {
   stalledAfterMs?: number;
   /** How often the stalled sample (describe calls) may be refreshed. Default 5 s. */
   sampleIntervalMs?: number;
+  /** `npm start`'s restart counts file (TXFLOW_RESTARTS_FILE). */
+  restartsFile?: string;
 }
 
 const CACHE_MS = 1_000;
@@ -70,6 +85,11 @@ const ACTIVITY = 2;
 export class HealthService {
   private cached?: { at: number; report: Promise<HealthReport> };
   private sampled?: { at: number; sample: StalledSample[] };
+  private figures: { queue_depth: number; error_rate: number; figures_measured_at: string | null } = {
+    queue_depth: 0,
+    error_rate: 0,
+    figures_measured_at: null,
+  };
 
   constructor(private readonly deps: HealthServiceDeps) {}
 
@@ -84,6 +104,8 @@ export class HealthService {
     const stalledAfterMs = this.deps.stalledAfterMs ?? 30_000;
     // The probe runs beside the Temporal calls; it has its own (short) timeout.
     const probing = probe ? probe.current() : Promise.resolve(null);
+    const restartsFile = this.deps.restartsFile;
+    const restarts = restartsFile ? await readRestartCounts(restartsFile) : null;
     const downstream = (count: number | null, sample: StalledSample[], result: ProbeResult | null) =>
       ({
         status: result && !result.ok ? 'down' : count ? 'degraded' : 'ok',
@@ -91,13 +113,14 @@ export class HealthService {
         stalled: { after_seconds: stalledAfterMs / 1000, count, sample },
       }) satisfies DownstreamHealth;
     const base: HealthReport = {
-      status: 'unavailable',
-      uptime_seconds: Math.round((now - startedAt) / 1000),
+      status: 'UNAVAILABLE',
+      ...this.figures,
+      uptime: Math.round((now - startedAt) / 1000),
       temporal: { reachable: false, latency_ms: null },
-      queue_depth: null,
       task_queue: { name: taskQueue, workflow_backlog: null, activity_backlog: null, workers_polling: null },
-      error_rate: { window_seconds: windowMs / 1000, finished: null, failed: null, rate: null },
+      errors: { window_seconds: windowMs / 1000, finished: null, failed: null },
       downstream: downstream(null, [], null),
+      restarts,
       checked_at: new Date(now).toISOString(),
     };
     try {
@@ -122,11 +145,16 @@ export class HealthService {
           ? await this.stalledSample(stalledQuery, now).catch(() => this.sampled?.sample ?? [])
           : [];
       const down = downstream(stalled.count, sample, await probing);
+      this.figures = {
+        queue_depth: open.count,
+        error_rate: finished.count === 0 ? 0 : failed.count / finished.count,
+        figures_measured_at: base.checked_at,
+      };
       return {
         ...base,
-        status: down.status === 'ok' ? 'ok' : 'degraded',
+        ...this.figures,
+        status: down.status === 'ok' ? 'OK' : 'DEGRADED',
         temporal: { reachable: true, latency_ms: Date.now() - now },
-        queue_depth: open.count,
         task_queue: {
           name: taskQueue,
           workflow_backlog: Number(workflowQueue.stats?.approximateBacklogCount ?? 0),
@@ -135,12 +163,7 @@ export class HealthService {
             [...(workflowQueue.pollers ?? []), ...(activityQueue.pollers ?? [])].map((p) => p.identity),
           ).size,
         },
-        error_rate: {
-          window_seconds: windowMs / 1000,
-          finished: finished.count,
-          failed: failed.count,
-          rate: finished.count === 0 ? 0 : failed.count / finished.count,
-        },
+        errors: { window_seconds: windowMs / 1000, finished: finished.count, failed: failed.count },
         downstream: down,
       };
     } catch (err) {

@@ -83,7 +83,12 @@ const WRITE: Record<string, ResponseDoc> = {
   '400': problem('invalid body, each failing field in `errors`; malformed JSON'),
   '413': problem('body over BODY_LIMIT_BYTES (after decompression)'),
   '415': problem('not application/json, not UTF-8, or an unknown Content-Encoding'),
-  '503': problem('Temporal unreachable: nothing was started; retry with the same ID', RETRY_AFTER),
+  '503': problem(
+    'Temporal unreachable. Title "Outcome unknown": the start got no answer and may have been recorded; ' +
+      '`transaction_id` names the ID (also a generated one) to resend with, Location where to read it. ' +
+      'Otherwise nothing was started. Either way a resend with the same ID and body is safe',
+    { ...RETRY_AFTER, Location: 'with "Outcome unknown": the transaction\'s URL' },
+  ),
 };
 
 const READ: Record<string, ResponseDoc> = {
@@ -168,6 +173,10 @@ export function documentedRoutes(options: RouteDocsOptions): RouteDoc[] {
         }),
         '409': problem('the transaction is not failed: only a failed one can be retried'),
         ...READ,
+        '503': problem(
+          'Temporal unreachable; title "Outcome unknown": the new run may have started (read it, resend if still failed)',
+          RETRY_AFTER,
+        ),
         ...GUARDED,
       },
     },

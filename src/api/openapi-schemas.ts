@@ -20,6 +20,10 @@ export const problemSchema = z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
       .describe('each failing field, e.g. "body.amount"'),
+    transaction_id: z
+      .string()
+      .optional()
+      .describe('503 "Outcome unknown": the transaction that may have been started; resend under this ID'),
     instance: z.string(),
     request_id: z.string(),
   })
@@ -66,10 +70,13 @@ export const v1TransactionSchema = z.object({
 });
 
 const count = z.number().int().nullable();
+// Health is open: when API_KEYS is set, a caller without a valid key sees counts only.
+const HIDDEN = 'left out when API_KEYS is set and the request has no valid key';
+
 const temporalHealth = z.object({
   reachable: z.boolean(),
   latency_ms: z.number().nullable(),
-  error: z.string().optional(),
+  error: z.string().optional().describe(`why unreachable; ${HIDDEN}`),
 });
 
 const downstreamHealth = z
@@ -77,11 +84,11 @@ const downstreamHealth = z
     status: z.enum(['ok', 'degraded', 'down']),
     probe: z
       .object({
-        url: z.string(),
+        url: z.string().optional().describe(HIDDEN),
         ok: z.boolean(),
         http_status: z.number().int().nullable(),
         latency_ms: z.number().nullable(),
-        error: nullableString,
+        error: nullableString.optional().describe(HIDDEN),
         checked_at: instant,
       })
       .nullable()
@@ -89,40 +96,57 @@ const downstreamHealth = z
     stalled: z.object({
       after_seconds: z.number(),
       count: count.describe('transactions `processing` for longer than after_seconds'),
-      sample: z.array(
-        z.object({
-          transaction_id: z.string(),
-          activity: nullableString,
-          attempt: z.number().int().nullable(),
-          last_failure: nullableString,
-        }),
-      ),
+      sample: z
+        .array(
+          z.object({
+            transaction_id: z.string(),
+            activity: nullableString,
+            attempt: z.number().int().nullable(),
+            last_failure: nullableString,
+          }),
+        )
+        .optional()
+        .describe(HIDDEN),
     }),
   })
   .describe('`down`: its health endpoint fails; `degraded`: transactions stall in processing');
 
 export const healthSchema = z.object({
   status: z
-    .enum(['ok', 'degraded', 'unavailable'])
+    .enum(['OK', 'DEGRADED', 'UNAVAILABLE'])
     .describe(
-      '`degraded` (HTTP 200): the downstream is not well; `unavailable` (503): Temporal is unreachable',
+      '`DEGRADED` (HTTP 200): the downstream is not well; `UNAVAILABLE` (503): Temporal is unreachable',
     ),
-  uptime_seconds: z.number().int(),
+  queue_depth: z
+    .number()
+    .int()
+    .describe('transactions not yet completed or failed (while Temporal is unreachable: the last measured)'),
+  error_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('share of those finished in the window that failed; 0 when none finished'),
+  uptime: z.number().describe('seconds since this API process started'),
+  figures_measured_at: instant
+    .nullable()
+    .describe(
+      'when queue_depth and error_rate were measured; null: never (Temporal unreachable since start)',
+    ),
   temporal: temporalHealth,
-  queue_depth: count.describe('transactions not yet completed or failed'),
   task_queue: z.object({
     name: z.string(),
     workflow_backlog: count,
     activity_backlog: count,
     workers_polling: count,
   }),
-  error_rate: z.object({
-    window_seconds: z.number(),
-    finished: count,
-    failed: count,
-    rate: z.number().nullable(),
-  }),
+  errors: z
+    .object({ window_seconds: z.number(), finished: count, failed: count })
+    .describe('the counts behind error_rate'),
   downstream: downstreamHealth,
+  restarts: z
+    .record(z.string(), z.number().int())
+    .nullable()
+    .describe('under `npm start`: how many times it restarted each component (worker, api); else null'),
   checked_at: instant,
   version: z.string(),
 });

@@ -12,6 +12,8 @@ export class HttpProblem extends Error {
     readonly detail?: string,
     readonly errors?: FieldError[],
     readonly headers: Record<string, string> = {},
+    /** Extension members of the problem body, e.g. `transaction_id`. */
+    readonly extensions: Record<string, string> = {},
   ) {
     super(detail ?? title);
   }

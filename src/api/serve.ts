@@ -58,6 +58,7 @@ export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
           }),
     stalledAfterMs: settings.healthStalledAfterMs,
     sampleIntervalMs: settings.healthDownstreamProbeMs,
+    restartsFile: settings.restartsFile,
   });
   const version = process.env.npm_package_version ?? '0.1.0';
   const metricsRegistry = new Registry();

@@ -5,6 +5,21 @@ export class TemporalUnavailableError extends Error {
   override name = 'TemporalUnavailableError';
 }
 
+/**
+ * A workflow start that got no answer: the request may have reached Temporal and been recorded (the answer
+ * was lost, or came after the deadline). Resending it is safe: the workflow ID is the transaction ID, so
+ * Temporal never starts a second run for it.
+ */
+export class StartOutcomeUnknownError extends TemporalUnavailableError {
+  override name = 'StartOutcomeUnknownError';
+  constructor(
+    message: string,
+    readonly transactionId: string,
+  ) {
+    super(message);
+  }
+}
+
 // gRPC status codes: CANCELLED 1, UNKNOWN 2, DEADLINE_EXCEEDED 4, RESOURCE_EXHAUSTED 8, ABORTED 10,
 // INTERNAL 13, UNAVAILABLE 14. None of them says the request was refused for what it asked.
 const UNAVAILABLE_CODES = new Set<number>([1, 2, 4, 8, 10, 13, 14]);
@@ -19,4 +34,16 @@ export function asTemporalUnavailable(err: unknown): unknown {
     return new TemporalUnavailableError(err.message);
   }
   return err;
+}
+
+/**
+ * Like asTemporalUnavailable, for the start of transaction `transactionId`'s workflow: every such failure
+ * becomes StartOutcomeUnknownError. Even one that says the connection was refused does not prove nothing was
+ * started: the client retries UNAVAILABLE by itself within the deadline, so an earlier attempt may have
+ * reached the server and been recorded before its connection dropped (test/start-outcome.test.ts shows it).
+ */
+export function asStartFailure(err: unknown, transactionId: string): unknown {
+  const mapped = asTemporalUnavailable(err);
+  if (!(mapped instanceof TemporalUnavailableError)) return mapped;
+  return new StartOutcomeUnknownError(mapped.message, transactionId);
 }

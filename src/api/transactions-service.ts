@@ -25,7 +25,7 @@ import type { ListFilters } from './list-cursor';
 import { listedStatus, visibilityQuery } from './list-query';
 import type { Submission } from './submission';
 import { isTerminal, type ListedView, type TransactionMemo, type TransactionView } from './transaction-view';
-import { asTemporalUnavailable } from './temporal-errors';
+import { asStartFailure, asTemporalUnavailable } from './temporal-errors';
 import { RecentCache } from './recent-cache';
 
 export type SubmitResult =
@@ -119,7 +119,7 @@ export class TransactionsService {
       this.takenIds.set(transaction.id, true);
       return { kind: 'accepted', view: pendingView(memo), eagerlyStarted: handle.eagerlyStarted };
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asStartFailure(err, transaction.id);
     }
     const existing = await this.get(transaction.id, { askWorker: false });
     if (!existing) return { kind: 'conflict' };
@@ -168,7 +168,7 @@ export class TransactionsService {
         ),
       ));
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asStartFailure(err, id);
       // Another retry won the race, or the run is not failed after all.
       const current = await this.get(id);
       return current ? { kind: 'conflict', view: current.view } : { kind: 'not_found' };

@@ -37,6 +37,8 @@ export const apiSchema = {
   METRICS_ENABLED: bool(true),
   /** Serve GET /openapi.json and the Swagger UI at /docs (both open, like health). */
   DOCS_ENABLED: bool(true),
+  /** Set by `npm start`: the file where it counts its restarts of the worker and the API, shown in health. */
+  TXFLOW_RESTARTS_FILE: z.string().min(1).optional(),
 };
 
 export interface ApiSettings {
@@ -57,6 +59,7 @@ export interface ApiSettings {
   rateLimitPerMinute: number;
   metricsEnabled: boolean;
   docsEnabled: boolean;
+  restartsFile: string | undefined;
 }
 
 export function apiSettings(env = process.env): ApiSettings {
@@ -79,5 +82,6 @@ export function apiSettings(env = process.env): ApiSettings {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     metricsEnabled: e.METRICS_ENABLED,
     docsEnabled: e.DOCS_ENABLED,
+    restartsFile: e.TXFLOW_RESTARTS_FILE,
   };
 }

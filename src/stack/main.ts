@@ -1,20 +1,23 @@
 // `npm start`: the whole local stack — Temporal dev server, mock posting service, worker and API (or, with
 // TXFLOW_ALL_IN_ONE=true, one all-in-one process for both) — as child processes with prefixed output.
-// Ctrl-C stops them in order (API first, Temporal last); if one dies on its own, everything stops and we exit
-// non-zero naming it.
+// Ctrl-C stops them in order (API first, Temporal last). A worker or API that dies on its own is restarted
+// with backoff (counted in the API's health); a crash loop of one, or the death of the dev server or the mock
+// (it holds its records in memory), stops everything and we exit non-zero naming it.
 // Ready detection, in start order: Temporal answers gRPC, has the namespace and lists the txflow search
 // attributes; the mock answers GET /health with 200; the worker prints its pino line "worker running"
 // (logged once it polls); the API answers GET /api/health with 200.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runMain } from '../config/env';
 import { temporalConnectionOptions, temporalSettings } from '../config/temporal';
 import { startDevServer, waitForTemporal } from './dev-server';
 import { formatLogLine } from './log-format';
 import { isWorkerRunningLine, spawnNodeComponent } from './node-component';
 import { assertPortsFree, type PortNeed } from './ports';
-import { waitForHttpOk } from './processes';
+import { type ManagedProcess, waitForHttpOk } from './processes';
 import { progressReporter } from './progress';
+import { RESTARTS_FILE_ENV, type RestartCounts, writeRestartCounts } from './restart-counts';
 import { MOCK_PORT, stackSettings, TEMPORAL_PORT, TEMPORAL_UI_PORT } from './stack-config';
 import { createPrefixedLogger } from './stack-logger';
 import { type Supervised, Supervisor } from './supervisor';
@@ -27,8 +30,8 @@ void runMain(async () => {
   const settings = stackSettings();
   const supervisor = new Supervisor(log, 'the stack', print);
   supervisor.handleSignals();
-  const spawnNode = (name: string, env: NodeJS.ProcessEnv, graceMs: number): Supervised => {
-    const proc = spawnNodeComponent({
+  const spawnProcess = (name: string, env: NodeJS.ProcessEnv) =>
+    spawnNodeComponent({
       name,
       component: name,
       env,
@@ -36,9 +39,46 @@ void runMain(async () => {
       detached: true,
       onLine: (line) => print(formatLogLine(name, line)),
     });
-    const c = { name, process: proc, graceMs };
+  const spawnNode = (name: string, env: NodeJS.ProcessEnv, graceMs: number): Supervised => {
+    const c = { name, process: spawnProcess(name, env), graceMs };
     supervisor.supervise(c);
     return c;
+  };
+  const restarts: RestartCounts = {};
+  const restartsFile = join(resolve(settings.dataDir), 'restarts.json');
+  const saveRestarts = () =>
+    writeRestartCounts(restartsFile, restarts).catch((err: Error) =>
+      log.warn({ file: restartsFile, err: err.message }, 'could not write the restart counts'),
+    );
+  // The worker and the API: restarted when they die, their restarts counted in the file the API's health reads.
+  const spawnRestarting = async (name: string, env: NodeJS.ProcessEnv, graceMs: number) => {
+    restarts[name] = 0;
+    await saveRestarts();
+    const c = { name, process: spawnProcess(name, env), graceMs };
+    supervisor.superviseRestarting(c, {
+      start: () => spawnProcess(name, env),
+      policy: settings.restartPolicy,
+      onRestart: (count) => {
+        restarts[name] = count;
+        void saveRestarts();
+      },
+    });
+    return c;
+  };
+  // Ready once `ready` holds for the component's current process; if that one dies first, for the one the
+  // supervisor starts instead (on a crash loop it stops everything, and we stop waiting).
+  const readyAcrossRestarts = async (c: Supervised, ready: (p: ManagedProcess) => Promise<unknown>) => {
+    for (;;) {
+      const proc = c.process;
+      try {
+        await ready(proc);
+        return;
+      } catch (err) {
+        if (proc.running || supervisor.isStopping) throw err;
+        while (c.process === proc && !supervisor.isStopping) await sleep(100);
+        if (supervisor.isStopping) throw err;
+      }
+    }
   };
 
   try {
@@ -110,25 +150,31 @@ void runMain(async () => {
       TEMPORAL_ADDRESS: temporalAddress,
       POSTING_SERVICE_URL: postingServiceUrl,
     };
+    await mkdir(resolve(settings.dataDir), { recursive: true });
     const apiEnv = {
       ...shared,
       PORT: String(settings.apiPort),
+      [RESTARTS_FILE_ENV]: restartsFile,
       ...(uiUrl ? { TEMPORAL_UI_URL: uiUrl } : {}),
     };
     const apiUrl = `http://${settings.apiHost}:${settings.apiPort}`;
+    const apiAnswers = (timeoutMs: number) => (p: ManagedProcess) =>
+      waitForHttpOk(`${apiUrl}/api/health`, { timeoutMs, process: p });
     if (settings.allInOne) {
       // It stops its API, then its worker: it gets both graces. Its API answers only once its worker runs.
-      const app = spawnNode('all-in-one', apiEnv, settings.apiGraceMs + settings.workerGraceMs + 10_000);
-      await waitForHttpOk(`${apiUrl}/api/health`, { timeoutMs: 180_000, process: app.process });
+      const graceMs = settings.apiGraceMs + settings.workerGraceMs + 10_000;
+      await readyAcrossRestarts(await spawnRestarting('all-in-one', apiEnv, graceMs), apiAnswers(180_000));
       log.info({ url: apiUrl }, 'all-in-one ready');
     } else {
-      const worker = spawnNode('worker', shared, settings.workerGraceMs + 10_000);
+      const worker = await spawnRestarting('worker', shared, settings.workerGraceMs + 10_000);
       // Worker readiness: its log line "worker running", printed once it polls its task queue.
-      await worker.process.waitForLine(isWorkerRunningLine, 180_000, 'its "worker running" line');
+      await readyAcrossRestarts(worker, (p) =>
+        p.waitForLine(isWorkerRunningLine, 180_000, 'its "worker running" line'),
+      );
       log.info('worker ready');
 
-      const api = spawnNode('api', apiEnv, settings.apiGraceMs + 5_000);
-      await waitForHttpOk(`${apiUrl}/api/health`, { timeoutMs: 60_000, process: api.process });
+      const api = await spawnRestarting('api', apiEnv, settings.apiGraceMs + 5_000);
+      await readyAcrossRestarts(api, apiAnswers(60_000));
       log.info({ url: apiUrl }, 'api ready');
     }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { apiSchema } from '../config/api';
 import { bool, integer, name, parseEnv } from '../config/env';
 import { workerSchema } from '../config/worker';
+import type { RestartPolicy } from './crash-loop';
 
 /** Fixed local ports of the bundled pieces (the API's is PORT). */
 export const MOCK_PORT = 8080;
@@ -34,7 +35,14 @@ export const stackSchema = {
   // Stop graces of the children, so we wait a little longer than each of them does.
   SHUTDOWN_GRACE_MS: apiSchema.SHUTDOWN_GRACE_MS,
   WORKER_SHUTDOWN_GRACE_MS: workerSchema.WORKER_SHUTDOWN_GRACE_MS,
+  // A worker or API that dies is restarted; this many deaths within the window is a crash loop: give up.
+  TXFLOW_RESTART_MAX_CRASHES: integer(5, 1, 1_000),
+  TXFLOW_RESTART_WINDOW_MS: integer(60_000, 1_000, 3_600_000),
+  /** Wait before the first restart, doubled for each further crash in the window (at most 30 s). */
+  TXFLOW_RESTART_BACKOFF_MS: integer(500, 0, 60_000),
 };
+
+const MAX_RESTART_BACKOFF_MS = 30_000;
 
 export interface StackSettings {
   apiPort: number;
@@ -46,6 +54,7 @@ export interface StackSettings {
   allInOne: boolean;
   apiGraceMs: number;
   workerGraceMs: number;
+  restartPolicy: RestartPolicy;
 }
 
 export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettings {
@@ -60,5 +69,11 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     allInOne: e.TXFLOW_ALL_IN_ONE,
     apiGraceMs: e.SHUTDOWN_GRACE_MS,
     workerGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+    restartPolicy: {
+      maxCrashes: e.TXFLOW_RESTART_MAX_CRASHES,
+      windowMs: e.TXFLOW_RESTART_WINDOW_MS,
+      initialBackoffMs: e.TXFLOW_RESTART_BACKOFF_MS,
+      maxBackoffMs: Math.max(MAX_RESTART_BACKOFF_MS, e.TXFLOW_RESTART_BACKOFF_MS),
+    },
   };
 }

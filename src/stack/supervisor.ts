@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { CrashWindow, type RestartPolicy } from './crash-loop';
 import { formatLogLine } from './log-format';
 import { describeExit, liveProcesses, type ManagedProcess } from './processes';
 
 export interface Supervised {
   name: string;
+  /** Its current process (a restarted component gets a new one). */
   process: ManagedProcess;
   /** SIGTERM grace before SIGKILL when stopping it. */
   graceMs: number;
@@ -11,10 +14,19 @@ export interface Supervised {
   showTailOnDeath?: boolean;
 }
 
+/** How a restartable component is started again, and what to do with its restart count. */
+export interface RestartOptions {
+  /** Starts a new process for the component. */
+  start: () => ManagedProcess;
+  policy: RestartPolicy;
+  /** Called with the component's restart count each time a new process is started. */
+  onRestart?: (restarts: number) => void;
+}
+
 /**
  * Keeps a set of long-running children for a foreground command (`npm start`, `npm run cluster`): stops
  * them in reverse start order on Ctrl-C/SIGTERM/SIGHUP (a second signal kills at once), and stops
- * everything, exiting 1, when one of them dies on its own.
+ * everything, exiting 1, when one of them dies on its own, unless it is supervised as restartable.
  */
 export class Supervisor {
   private readonly started: Supervised[] = [];
@@ -67,6 +79,46 @@ export class Supervisor {
       this.log.error(`stopping everything because ${c.name} died`);
       void this.shutdown(1);
     });
+  }
+
+  /**
+   * Watches `c` and restarts it when it dies on its own, after an exponential backoff; each restart is one
+   * log line. Only a crash loop (policy.maxCrashes within policy.windowMs) stops everything, exiting 1 and
+   * naming it. Stopping (Ctrl-C, or another component's death) cancels a pending restart.
+   */
+  superviseRestarting(c: Supervised, options: RestartOptions): void {
+    this.started.push(c);
+    const { policy } = options;
+    const crashes = new CrashWindow(policy);
+    let restarts = 0;
+    const watch = (proc: ManagedProcess) => {
+      void proc.exited.then(async (info) => {
+        if (this.stopping) return;
+        const verdict = crashes.crashed(Date.now());
+        // `child`, not `component`: that is the stack logger's own field ('stack').
+        const fields = { child: c.name, code: info.code, signal: info.signal };
+        if (verdict.giveUp) {
+          this.log.error(
+            { ...fields, crashes: verdict.crashesInWindow, window_ms: policy.windowMs },
+            `${c.name} ${describeExit(info)}: it crashed ${verdict.crashesInWindow} times within ` +
+              `${policy.windowMs / 1000} s, a crash loop; stopping everything because ${c.name} keeps dying`,
+          );
+          void this.shutdown(1);
+          return;
+        }
+        this.log.warn(
+          { ...fields, restart: restarts + 1, backoff_ms: verdict.backoffMs },
+          `${c.name} ${describeExit(info)}: restarting it in ${verdict.backoffMs} ms`,
+        );
+        await sleep(verdict.backoffMs);
+        if (this.stopping) return;
+        c.process = options.start();
+        restarts++;
+        options.onRestart?.(restarts);
+        watch(c.process);
+      });
+    };
+    watch(c.process);
   }
 
   /** Stops in reverse start order, then anything still starting. */

@@ -5,6 +5,7 @@ import { listQuerySchema, transactionIdParams } from '../list-schemas';
 import { conflict, notFound, validationProblem } from '../problem';
 import { fromApiBody } from '../submission';
 import { apiSubmissionSchema, transactionId } from '../submission-schemas';
+import { unknownStartProblem } from '../error-handler';
 import { isTerminal } from '../transaction-view';
 import { PageTokenRefusedError, type TransactionsService } from '../transactions-service';
 import { requireJson, validate } from '../validate';
@@ -42,13 +43,17 @@ export function transactionsRouter(service: TransactionsService, metadataLimitBy
     requireJson(req);
     const body = validate(bodySchema, req.body);
     const submission = fromApiBody(body, transactionIdOf(body.id, req.get('Idempotency-Key')), new Date());
-    const result = await service.submit(submission);
+    const { id } = submission.transaction;
+    const result = await service.submit(submission).catch((err: unknown) => {
+      // The ID may be one the API generated: the answer tells it, so the client can resend under it.
+      throw unknownStartProblem(err, `Resend the same body with "id": "${id}"`, location(id));
+    });
     if (result.kind === 'conflict') {
-      throw conflict(`Transaction ${submission.transaction.id} was already submitted with a different body`);
+      throw conflict(`Transaction ${id} was already submitted with a different body`);
     }
     res
       .status(result.kind === 'accepted' ? 202 : 200)
-      .location(`/api/transactions/${encodeURIComponent(result.view.transaction.id)}`)
+      .location(location(id))
       .json(apiView(result.view));
   });
 
@@ -62,7 +67,13 @@ export function transactionsRouter(service: TransactionsService, metadataLimitBy
   // 202: a new run has started (pending); 409 unless the last run failed.
   router.post('/:id/retry', async (req, res) => {
     const { id } = validate(transactionIdParams, req.params, 'path');
-    const result = await service.retry(id);
+    const result = await service.retry(id).catch((err: unknown) => {
+      throw unknownStartProblem(
+        err,
+        `Read it at ${location(id)}, and resend the retry if it is still failed`,
+        location(id),
+      );
+    });
     if (result.kind === 'not_found') throw notFound(`Transaction ${id}`);
     if (result.kind === 'conflict') {
       throw conflict(`Transaction ${id} is ${result.view.status}: only a failed transaction can be retried`);

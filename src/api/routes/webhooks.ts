@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { v1View } from '../dialects';
+import { unknownStartProblem } from '../error-handler';
 import { conflict, notFound } from '../problem';
 import { fromWebhookBody } from '../submission';
 import { transactionId, webhookSubmissionSchema } from '../submission-schemas';
@@ -19,14 +20,14 @@ export function webhooksRouter(service: TransactionsService): Router {
   router.post('/webhooks/transactions', async (req, res) => {
     requireJson(req);
     const body = validate(webhookSubmissionSchema, req.body);
-    const result = await service.submit(fromWebhookBody(body, new Date()));
+    const location = `/v1/transactions/${encodeURIComponent(body.transaction_id)}`;
+    const result = await service.submit(fromWebhookBody(body, new Date())).catch((err: unknown) => {
+      throw unknownStartProblem(err, 'Deliver it again', location);
+    });
     if (result.kind === 'conflict') {
       throw conflict(`Transaction ${body.transaction_id} was already delivered with a different body`);
     }
-    res
-      .status(202)
-      .location(`/v1/transactions/${encodeURIComponent(body.transaction_id)}`)
-      .json(v1View(result.view));
+    res.status(202).location(location).json(v1View(result.view));
   });
 
   router.get('/transactions/:transaction_id', async (req, res) => {

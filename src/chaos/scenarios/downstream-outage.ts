@@ -131,7 +131,7 @@ export const downstreamOutage: Scenario = {
         const recoveredBy = Date.now() + 30_000;
         for (;;) {
           healthAfter = await verifier.health();
-          if (healthAfter?.status === 'ok' || Date.now() >= recoveredBy) break;
+          if (healthAfter?.status === 'OK' || Date.now() >= recoveredBy) break;
           await sleep(500);
         }
         const downstreamAfter = (healthAfter?.downstream ?? null) as {
@@ -209,7 +209,7 @@ export const downstreamOutage: Scenario = {
         );
         run.check(
           '/api/health showed the downstream degraded during the outage (HTTP 200, not unavailable)',
-          firstDegraded !== undefined && !statuses.includes('unavailable'),
+          firstDegraded !== undefined && !statuses.includes('UNAVAILABLE'),
           `downstream ${downstreamStatuses.join('/')}, overall ${statuses.join('/')}` +
             (firstDegraded
               ? `; first not ok ${firstDegraded.second} s into the outage, up to ${stalledMax} stalled`
@@ -217,7 +217,7 @@ export const downstreamOutage: Scenario = {
         );
         run.check(
           '/api/health showed the downstream ok again after the recovery',
-          healthAfter?.status === 'ok' && downstreamAfter?.status === 'ok',
+          healthAfter?.status === 'OK' && downstreamAfter?.status === 'ok',
           `after: status ${String(healthAfter?.status ?? null)}, downstream ${JSON.stringify(downstreamAfter)}`,
         );
         run.check(
