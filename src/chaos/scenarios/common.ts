@@ -4,9 +4,13 @@ import { execute, type Context, type Outcome, type Scenario, type Size } from '.
 import type { Verification } from '../verify';
 import type { MockStats } from '../../mock/store';
 
-/** POSTs the mock has received and not yet answered: arrived, minus stored, failed before writing, refused. */
+/**
+ * POSTs the mock has received and not yet answered: arrived, minus stored, failed before writing, refused, and
+ * settled by their Idempotency-Key (replayed, in progress, other body). A late write counts until it lands.
+ */
 export function inFlightPosts(s: MockStats): number {
-  return s.requests.post - s.posts - s.faults.preWrite - s.rejected;
+  const byKey = s.idempotency.replayed + s.idempotency.inProgress + s.idempotency.mismatched;
+  return s.requests.post - s.posts - s.faults.preWrite - s.rejected - byKey;
 }
 
 /**
