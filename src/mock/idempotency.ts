@@ -54,7 +54,7 @@ export class IdempotencyKeys {
 
   /** Reserves `key` for this POST, or says why the POST must not run: in progress, replay or mismatch. */
   claim(key: string, tx: NewTransaction): Claim {
-    this.#forgetOld();
+    this.#forget(0);
     const fingerprint = fingerprintOf(tx);
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
@@ -63,6 +63,7 @@ export class IdempotencyKeys {
         ? { outcome: 'inProgress' }
         : { outcome: 'replay', record: entry.record };
     }
+    this.#forget(1);
     const mine: Entry = { fingerprint, reservedAt: this.now(), record: undefined };
     this.#entries.set(key, mine);
     // The key may have been forgotten (cleanup, age, cap) and claimed anew meanwhile: touch only our entry.
@@ -92,11 +93,11 @@ export class IdempotencyKeys {
     return count;
   }
 
-  /** Drops keys past their age, and the oldest ones while the next would go over the cap. */
-  #forgetOld(): void {
+  /** Drops the keys past their age, and the oldest ones until `room` more fit under the cap. */
+  #forget(room: number): void {
     const expired = this.now() - this.ttlMs;
     for (const [key, entry] of this.#entries) {
-      if (this.#entries.size < this.maxKeys && entry.reservedAt > expired) return;
+      if (this.#entries.size + room <= this.maxKeys && entry.reservedAt > expired) return;
       this.#entries.delete(key);
     }
   }
