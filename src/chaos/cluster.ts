@@ -61,6 +61,8 @@ export const FAST_API_ENV: Env = {
 };
 export const FAST_WORKER_ENV: Env = {
   POSTING_TIMEOUT_MS: '1500',
+  // After a POST whose outcome is unknown the worker waits this long before it looks again (30 s by default).
+  POSTING_WRITE_SETTLE_MS: '3000',
   WORKER_SHUTDOWN_GRACE_MS: '5000',
 };
 
