@@ -392,6 +392,8 @@ const stats = (over: Partial<MockStats> = {}): MockStats => ({
   rejected: 0,
   requests: { get: 0, post: 0, other: 0 },
   faults: { preWrite: 0, postWrite: 0, postWriteHang: 0, getFailure: 0, outage: 0 },
+  idempotency: { replayed: 0, inProgress: 0, mismatched: 0 },
+  lateWrites: { started: 0, landed: 0, unanswered: 0 },
   ...over,
 });
 

@@ -18,6 +18,9 @@ const NO_FAULTS: FaultSettings = {
   postWriteMode: 'error',
   postWriteHangMs: 30_000,
   getFailureRate: 0,
+  lateWriteRate: 0,
+  lateWriteMs: 10_000,
+  idempotency: 'honour',
   outage: false,
   seed: 1,
 };
@@ -44,7 +47,7 @@ const INJECTED_5XX = [500, 502, 503];
 
 describe('mock posting service', () => {
   describe('config', () => {
-    it('defaults: 127.0.0.1:8080, no faults, mixed mode, 30 s hang, a drawn seed', () => {
+    it('defaults: 127.0.0.1:8080, no faults, mixed mode, 30 s hang, keys honoured, a drawn seed', () => {
       const s = mockSettings({}, () => 4242);
       assert.equal(s.host, '127.0.0.1');
       assert.equal(s.port, 8080);
@@ -57,6 +60,9 @@ describe('mock posting service', () => {
         postWriteMode: 'mixed',
         postWriteHangMs: 30_000,
         getFailureRate: 0,
+        lateWriteRate: 0,
+        lateWriteMs: 10_000,
+        idempotency: 'honour',
         outage: false,
         seed: 4242,
       });
@@ -73,6 +79,9 @@ describe('mock posting service', () => {
         MOCK_POST_WRITE_MODE: 'hang',
         MOCK_POST_WRITE_HANG_MS: '12000',
         MOCK_GET_FAILURE_RATE: '1',
+        MOCK_LATE_WRITE_RATE: '0.3',
+        MOCK_LATE_WRITE_MS: '3000',
+        MOCK_IDEMPOTENCY: 'ignore',
         MOCK_OUTAGE: 'true',
         MOCK_SEED: '99',
       });
@@ -87,6 +96,9 @@ describe('mock posting service', () => {
         postWriteMode: 'hang',
         postWriteHangMs: 12_000,
         getFailureRate: 1,
+        lateWriteRate: 0.3,
+        lateWriteMs: 3_000,
+        idempotency: 'ignore',
         outage: true,
         seed: 99,
       });
@@ -102,6 +114,10 @@ describe('mock posting service', () => {
       ['MOCK_POST_WRITE_MODE', 'explode'],
       ['MOCK_POST_WRITE_HANG_MS', '2s'],
       ['MOCK_GET_FAILURE_RATE', 'often'],
+      ['MOCK_LATE_WRITE_RATE', '2'],
+      ['MOCK_LATE_WRITE_MS', '-1'],
+      ['MOCK_LATE_WRITE_MS', '600001'],
+      ['MOCK_IDEMPOTENCY', 'honor'],
       ['MOCK_OUTAGE', 'maybe'],
       ['MOCK_SEED', '1.5'],
     ];
@@ -588,6 +604,9 @@ describe('mock posting service', () => {
       ['getLatencyMs', { getLatencyMs: { min: 100, max: 10 } }],
       ['postLatencyMs', { postLatencyMs: { min: 10 } }],
       ['outage', { outage: 'yes' }],
+      ['lateWriteRate', { lateWriteRate: 1.01 }],
+      ['lateWriteMs', { lateWriteMs: 600_001 }],
+      ['idempotency', { idempotency: 'honor' }],
       ['seed', { seed: -1 }],
       ['body', { unknownKnob: 1 }],
       ['body', [1]],

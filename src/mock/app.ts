@@ -1,12 +1,15 @@
 import express, { type ErrorRequestHandler, type Express, type Response } from 'express';
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import { failure } from './answers';
 import { faultPatchSchema } from './config';
 import type { Faults } from './faults';
-import { rawMember } from './raw-json';
-import type { NewTransaction, RequestKind, TransactionStore } from './store';
+import { IdempotencyKeys } from './idempotency';
+import { LateWrites } from './late-writes';
+import { postTransaction } from './post-transaction';
+import type { RequestKind, TransactionStore } from './store';
+import { describeIssues } from './transaction-body';
 
 export const MOCK_VERSION = '1.0.0';
 
@@ -17,34 +20,19 @@ export interface MockAppOptions {
   logger?: Logger;
   /** Largest JSON body taken (express/bytes syntax); 413 past it. */
   bodyLimit?: string | number;
+  /** The Idempotency-Keys seen (a fresh set by default). */
+  keys?: IdempotencyKeys;
 }
-
-const DECIMAL = /^\d+(\.\d+)?$/;
-const JSON_NUMBER = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-
-const transactionSchema = z.object(
-  {
-    id: z
-      .string({ message: 'must be a non-empty string' })
-      .min(1, { message: 'must be a non-empty string' })
-      .max(256, { message: 'must be at most 256 characters' }),
-    amount: z.union([z.number(), z.string()], { message: 'must be a decimal number or string' }),
-    currency: z
-      .string({ message: 'must be a 3-letter currency code' })
-      .regex(/^[A-Z]{3}$/, { message: 'must be a 3-letter currency code' }),
-    description: z.string({ message: 'must be a string or null' }).nullish(),
-    timestamp: z.string({ message: 'must be a string' }).optional(),
-    metadata: z.record(z.string(), z.unknown(), { message: 'must be an object or null' }).nullish(),
-  },
-  { message: 'must be a JSON object' },
-);
 
 /**
  * The mock posting service: the API of vinhopenfabric/mock-posting-service (/transactions, /cleanup,
- * /health) with injected latency and failures, plus /admin/stats and /admin/faults. No listen here.
+ * /health) with injected latency, failures and late writes, Idempotency-Key honoured (or not), plus
+ * /admin/stats and /admin/faults. No listen here.
  */
 export function createMockApp(options: MockAppOptions): Express {
   const { store, faults, logger } = options;
+  const keys = options.keys ?? new IdempotencyKeys();
+  const lateWrites = new LateWrites();
   const limit = options.bodyLimit ?? '256kb';
   // POST /transactions keeps its raw body to read the amount's exact digits (150.50, not 150.5).
   const rawBodies = new WeakMap<IncomingMessage, Buffer>();
@@ -98,42 +86,11 @@ export function createMockApp(options: MockAppOptions): Express {
     res.status(503).json({ error: 'Service Unavailable' });
   });
 
-  app.post('/transactions', transactionJson, async (req, res) => {
-    const parsed = parseTransaction(req.body, rawBodies.get(req));
-    if (!parsed.ok) {
-      store.recordRejected();
-      res.status(400).json({ error: parsed.error });
-      return;
-    }
-    const tx = parsed.transaction;
-    const plan = faults.planPost();
-    if (plan.latencyMs > 0) await sleep(plan.latencyMs);
-    if (plan.outcome === 'preWriteFailure') {
-      store.recordFault('preWrite');
-      logger?.debug({ id: tx.id, status: plan.status }, 'pre-write failure: nothing stored');
-      failure(res, plan.status);
-      return;
-    }
-    const { record, copies } = store.add(tx);
-    if (copies > 1) logger?.warn({ id: tx.id, copies }, 'transaction stored more than once');
-    switch (plan.outcome) {
-      case 'store':
-        logger?.debug({ id: tx.id, latencyMs: plan.latencyMs }, 'transaction stored');
-        res.status(201).json(record);
-        return;
-      case 'postWriteError':
-        store.recordFault('postWrite');
-        logger?.debug({ id: tx.id, status: plan.status }, 'post-write failure: stored, answered 5xx');
-        failure(res, plan.status);
-        return;
-      case 'postWriteHang':
-        store.recordFault('postWrite');
-        store.recordFault('postWriteHang');
-        logger?.debug({ id: tx.id, holdMs: plan.holdMs }, 'post-write failure: stored, response held');
-        await hold(res, plan.holdMs);
-        return;
-    }
-  });
+  app.post(
+    '/transactions',
+    transactionJson,
+    postTransaction({ store, faults, keys, lateWrites, logger, rawBody: (req) => rawBodies.get(req) }),
+  );
 
   app.get('/transactions/:id', async (req, res) => {
     if (await getFails(res)) return;
@@ -152,7 +109,10 @@ export function createMockApp(options: MockAppOptions): Express {
 
   app.post('/cleanup', (_req, res) => {
     const count = store.clear();
-    logger?.info({ count }, 'cleanup: all transactions deleted');
+    // Keys and waiting late writes go too: nothing lands in, or replays from, a wiped mock.
+    const forgotten = keys.clear();
+    const cancelled = lateWrites.cancelAll();
+    logger?.info({ count, keys: forgotten, lateWrites: cancelled }, 'cleanup: all transactions deleted');
     res.json({ count });
   });
 
@@ -191,58 +151,10 @@ export function createMockApp(options: MockAppOptions): Express {
   return app;
 }
 
-type ParsedTransaction = { ok: true; transaction: NewTransaction } | { ok: false; error: string };
-
-function parseTransaction(body: unknown, raw: Buffer | undefined): ParsedTransaction {
-  const parsed = transactionSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error) };
-  const { amount, ...rest } = parsed.data;
-  const text = typeof amount === 'string' ? amount : numberText(amount, raw);
-  if (!DECIMAL.test(text) || !/[1-9]/.test(text)) {
-    return { ok: false, error: 'amount: must be a positive decimal such as 150.50' };
-  }
-  return { ok: true, transaction: { ...rest, amount: text } };
-}
-
-/** The amount's digits as the client wrote them when the raw body shows them, else String(amount). */
-function numberText(amount: number, raw: Buffer | undefined): string {
-  if (raw !== undefined) {
-    const text = rawMember(raw.toString('utf8'), 'amount');
-    if (text !== undefined && JSON_NUMBER.test(text) && Number(text) === amount) return text;
-  }
-  return String(amount);
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`)
-    .join('; ');
-}
-
 function requestKind(method: string): RequestKind {
   if (method === 'GET') return 'get';
   if (method === 'POST') return 'post';
   return 'other';
-}
-
-function failure(res: Response, status: number): void {
-  res.status(status).json({ error: STATUS_CODES[status] ?? 'error' });
-}
-
-/** Holds the response for `ms`, then answers 504; gives up at once if the client goes away. */
-function hold(res: Response, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const onClose = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      res.off('close', onClose);
-      if (!res.destroyed) failure(res, 504);
-      resolve();
-    }, ms);
-    res.once('close', onClose);
-  });
 }
 
 /** The 4xx status of an error raised by the body parser (malformed JSON, too large, bad charset). */

@@ -26,6 +26,8 @@ export const postWriteModeSchema = z.enum(['error', 'hang', 'mixed'], {
   message: 'must be error, hang or mixed',
 });
 
+export const idempotencyModeSchema = z.enum(['honour', 'ignore'], { message: 'must be honour or ignore' });
+
 /** The fault knobs: read from MOCK_* at start, shown by GET /admin/faults, changed by PUT /admin/faults. */
 export const faultSettingsSchema = z.strictObject({
   getLatencyMs: latencyRangeSchema,
@@ -40,6 +42,15 @@ export const faultSettingsSchema = z.strictObject({
   postWriteHangMs: delayMs,
   /** Share of GETs answered 5xx. */
   getFailureRate: rate,
+  /**
+   * Share of the POSTs that would store whose row is written only lateWriteMs after they arrived, whether or
+   * not the client is still there (drawn from a stream of its own: other draws do not shift).
+   */
+  lateWriteRate: rate,
+  /** How long a late write waits before its row is written; set it above the client's timeout. */
+  lateWriteMs: delayMs,
+  /** honour: a POST's Idempotency-Key makes a repeat replay the first one's row; ignore: every POST stores. */
+  idempotency: idempotencyModeSchema,
   /** Every endpoint except /health and /admin answers 503. */
   outage: z.boolean({ message: 'must be true or false' }),
   /** Seeds the fault draws; setting it at run time restarts the sequences. */
@@ -55,6 +66,7 @@ export const faultPatchSchema = faultSettingsSchema.partial();
 
 export type LatencyRange = z.output<typeof latencyRangeSchema>;
 export type PostWriteMode = z.output<typeof postWriteModeSchema>;
+export type IdempotencyMode = z.output<typeof idempotencyModeSchema>;
 export type FaultSettings = z.output<typeof faultSettingsSchema>;
 export type FaultPatch = z.output<typeof faultPatchSchema>;
 
@@ -93,6 +105,9 @@ export const mockEnvSchema = {
   MOCK_POST_WRITE_MODE: postWriteModeSchema.default('mixed'),
   MOCK_POST_WRITE_HANG_MS: integer(30_000, 0, MAX_DELAY_MS),
   MOCK_GET_FAILURE_RATE: decimal(0, 0, 1),
+  MOCK_LATE_WRITE_RATE: decimal(0, 0, 1),
+  MOCK_LATE_WRITE_MS: integer(10_000, 0, MAX_DELAY_MS),
+  MOCK_IDEMPOTENCY: idempotencyModeSchema.default('honour'),
   MOCK_OUTAGE: bool(false),
   MOCK_SEED: integer(0, 0, MAX_SEED).unwrap().optional(),
 };
@@ -115,6 +130,9 @@ export function mockSettings(
       postWriteMode: e.MOCK_POST_WRITE_MODE,
       postWriteHangMs: e.MOCK_POST_WRITE_HANG_MS,
       getFailureRate: e.MOCK_GET_FAILURE_RATE,
+      lateWriteRate: e.MOCK_LATE_WRITE_RATE,
+      lateWriteMs: e.MOCK_LATE_WRITE_MS,
+      idempotency: e.MOCK_IDEMPOTENCY,
       outage: e.MOCK_OUTAGE,
       seed: e.MOCK_SEED ?? drawSeed(),
     },

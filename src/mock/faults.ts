@@ -1,4 +1,4 @@
-import { faultSettingsSchema, type FaultPatch, type FaultSettings } from './config';
+import { faultSettingsSchema, type FaultPatch, type FaultSettings, type IdempotencyMode } from './config';
 import { intBetween, mulberry32, type Random } from './random';
 
 export type FailureStatus = 500 | 502 | 503;
@@ -20,6 +20,8 @@ export type GetPlan =
 const FAILURE_STATUSES: readonly FailureStatus[] = [500, 502, 503];
 // GETs draw from their own sequence, so how many GETs a client makes does not shift the POST faults.
 const GET_STREAM_SALT = 0x9e3779b9;
+// Late writes too: adding the knob must not change which POSTs an existing seed fails.
+const LATE_STREAM_SALT = 0x85ebca6b;
 
 /**
  * Decides per request, from the knobs and a seeded PRNG, what the mock does. Each plan takes a fixed
@@ -30,16 +32,23 @@ export class Faults {
   #settings: FaultSettings;
   #postRandom: Random;
   #getRandom: Random;
+  #lateRandom: Random;
 
   constructor(settings: FaultSettings) {
     this.#settings = faultSettingsSchema.parse(settings);
     this.#postRandom = mulberry32(this.#settings.seed);
     this.#getRandom = mulberry32(this.#settings.seed ^ GET_STREAM_SALT);
+    this.#lateRandom = mulberry32(this.#settings.seed ^ LATE_STREAM_SALT);
   }
 
   /** Whether every endpoint but /health and /admin answers 503. */
   get outage(): boolean {
     return this.#settings.outage;
+  }
+
+  /** Whether a POST's Idempotency-Key is honoured. */
+  get idempotency(): IdempotencyMode {
+    return this.#settings.idempotency;
   }
 
   /** A copy of the current knobs. */
@@ -48,7 +57,7 @@ export class Faults {
     return { ...s, getLatencyMs: { ...s.getLatencyMs }, postLatencyMs: { ...s.postLatencyMs } };
   }
 
-  /** Applies the knobs given (validated again); a seed, even the same one, restarts both sequences. */
+  /** Applies the knobs given (validated again); a seed, even the same one, restarts every sequence. */
   update(patch: FaultPatch): FaultSettings {
     const given = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     const next = faultSettingsSchema.parse({ ...this.#settings, ...given });
@@ -56,6 +65,7 @@ export class Faults {
     if (patch.seed !== undefined) {
       this.#postRandom = mulberry32(next.seed);
       this.#getRandom = mulberry32(next.seed ^ GET_STREAM_SALT);
+      this.#lateRandom = mulberry32(next.seed ^ LATE_STREAM_SALT);
     }
     return this.settings();
   }
@@ -75,6 +85,15 @@ export class Faults {
     return hang
       ? { latencyMs, outcome: 'postWriteHang', holdMs: s.postWriteHangMs }
       : { latencyMs, outcome: 'postWriteError', status };
+  }
+
+  /**
+   * One draw, for every POST that got a plan: how long its write waits before the row is written, 0 for at
+   * once. Only a POST whose plan stores anything writes late.
+   */
+  planLateWrite(): number {
+    const late = this.#lateRandom() < this.#settings.lateWriteRate;
+    return late ? this.#settings.lateWriteMs : 0;
   }
 
   /** Three draws: latency, failure, status. */

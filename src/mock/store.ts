@@ -15,6 +15,10 @@ export interface StoredTransaction extends NewTransaction {
 
 export type RequestKind = 'get' | 'post' | 'other';
 export type FaultKind = 'preWrite' | 'postWrite' | 'postWriteHang' | 'getFailure' | 'outage';
+/** POSTs answered from an Idempotency-Key instead of storing: replayed (200), inProgress (409), mismatched (422). */
+export type KeyOutcome = 'replayed' | 'inProgress' | 'mismatched';
+/** Late writes: started (the wait began), landed (the row written), unanswered (landed with the client gone). */
+export type LateWriteStage = 'started' | 'landed' | 'unanswered';
 
 export interface MockStats {
   /** POST requests that stored a row. */
@@ -28,6 +32,10 @@ export interface MockStats {
   requests: Record<RequestKind, number>;
   /** Injected faults; postWrite counts every post-write failure, postWriteHang those that were held. */
   faults: Record<FaultKind, number>;
+  /** POSTs with an Idempotency-Key that stored nothing because of it (keys honoured). */
+  idempotency: Record<KeyOutcome, number>;
+  /** POSTs whose row was written late (lateWriteRate). */
+  lateWrites: Record<LateWriteStage, number>;
 }
 
 const noRequests = (): Record<RequestKind, number> => ({ get: 0, post: 0, other: 0 });
@@ -39,6 +47,9 @@ const noFaults = (): Record<FaultKind, number> => ({
   outage: 0,
 });
 
+const noKeyOutcomes = (): Record<KeyOutcome, number> => ({ replayed: 0, inProgress: 0, mismatched: 0 });
+const noLateWrites = (): Record<LateWriteStage, number> => ({ started: 0, landed: 0, unanswered: 0 });
+
 /** In-memory rows and counters; every operation is O(1) except all() and stats().duplicates. */
 export class TransactionStore {
   readonly #byId = new Map<string, StoredTransaction[]>();
@@ -47,6 +58,8 @@ export class TransactionStore {
   #rejected = 0;
   #requests = noRequests();
   #faults = noFaults();
+  #keyOutcomes = noKeyOutcomes();
+  #lateWrites = noLateWrites();
 
   /** Stores a new row, even for an ID already stored, and returns it with how many rows that ID now has. */
   add(tx: NewTransaction, now: Date = new Date()): { record: StoredTransaction; copies: number } {
@@ -94,6 +107,8 @@ export class TransactionStore {
     this.#rejected = 0;
     this.#requests = noRequests();
     this.#faults = noFaults();
+    this.#keyOutcomes = noKeyOutcomes();
+    this.#lateWrites = noLateWrites();
     return count;
   }
 
@@ -103,6 +118,14 @@ export class TransactionStore {
 
   recordFault(kind: FaultKind): void {
     this.#faults[kind] += 1;
+  }
+
+  recordKeyOutcome(kind: KeyOutcome): void {
+    this.#keyOutcomes[kind] += 1;
+  }
+
+  recordLateWrite(stage: LateWriteStage): void {
+    this.#lateWrites[stage] += 1;
   }
 
   recordRejected(): void {
@@ -117,6 +140,8 @@ export class TransactionStore {
       rejected: this.#rejected,
       requests: { ...this.#requests },
       faults: { ...this.#faults },
+      idempotency: { ...this.#keyOutcomes },
+      lateWrites: { ...this.#lateWrites },
     };
   }
 }

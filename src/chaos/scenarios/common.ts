@@ -4,9 +4,13 @@ import { execute, type Context, type Outcome, type Scenario, type Size } from '.
 import type { Verification } from '../verify';
 import type { MockStats } from '../../mock/store';
 
-/** POSTs the mock has received and not yet answered: arrived, minus stored, failed before writing, refused. */
+/**
+ * POSTs the mock has received and not yet answered: arrived, minus stored, failed before writing, refused, and
+ * settled by their Idempotency-Key (replayed, in progress, other body). A late write counts until it lands.
+ */
 export function inFlightPosts(s: MockStats): number {
-  return s.requests.post - s.posts - s.faults.preWrite - s.rejected;
+  const byKey = s.idempotency.replayed + s.idempotency.inProgress + s.idempotency.mismatched;
+  return s.requests.post - s.posts - s.faults.preWrite - s.rejected - byKey;
 }
 
 /**
@@ -53,6 +57,11 @@ export interface LoadScenario<T> extends Pick<Scenario, 'name' | 'description' |
   cluster: Omit<ClusterConfig, 'label' | 'log'>;
   /** Runs while the load goes out; what it resolves is handed to `judge`. */
   fault(ctx: Context, load: Load): Promise<T>;
+  /**
+   * Runs once every accepted transaction has finished; the downstream is then compared again. For writes that
+   * can still land after their transaction finished (late writes): a duplicate must not escape the count.
+   */
+  settle?(ctx: Context): Promise<void>;
   /** Records the scenario's own details and checks; names the fault and when it ended. */
   judge(ctx: Context, verified: Verified<T>): Pick<Outcome, 'faults' | 'faultEndedAt'>;
 }
@@ -65,6 +74,13 @@ export function loadScenario<T>(spec: LoadScenario<T>): Scenario {
     run(size, sink = (line) => process.stdout.write(`${line}\n`)) {
       return execute(this, size, sink, spec.cluster, async (ctx) => {
         const verified = await loadAndVerify(ctx, spec.sizes[size], (load) => spec.fault(ctx, load));
+        if (spec.settle) {
+          await spec.settle(ctx);
+          verified.verification = await ctx.verifier.verify(verified.load.records, {
+            deadlineMs: 30_000,
+            log: ctx.run.log,
+          });
+        }
         return { load: verified.load, verification: verified.verification, ...spec.judge(ctx, verified) };
       });
     },

@@ -3,7 +3,8 @@ import { apiKill } from './api-kill';
 import { downstreamOutage } from './downstream-outage';
 import { faults10k } from './faults-10k';
 import { graceful } from './graceful';
-import { lateWrite } from './late-write';
+import { lateWrite, lateWriteKeys } from './late-write';
+import { slowAnswer } from './slow-answer';
 import { temporalKill } from './temporal-kill';
 import { twoWorkers } from './two-workers';
 import { workerKill } from './worker-kill';
@@ -14,7 +15,9 @@ export const SCENARIOS: readonly Scenario[] = [
   temporalKill,
   apiKill,
   downstreamOutage,
+  slowAnswer,
   lateWrite,
+  lateWriteKeys,
   twoWorkers,
   graceful,
   faults10k,
