@@ -99,6 +99,40 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
+  describe('a write that lands after the worker gave up (mock: late writes, Idempotency-Key ignored)', function () {
+    // Every POST is written 1.5 s after it arrived; the worker gives up after 500 ms. A GET in between: 404.
+    beforeEach(function () {
+      env.mock.faults.update({ lateWriteRate: 1, lateWriteMs: 1_500, idempotency: 'ignore' });
+    });
+    afterEach(function () {
+      env.mock.faults.update({ lateWriteRate: 0, idempotency: 'honour' });
+    });
+
+    it('waits the write-settle window on a timer, finds the write and does not post again: one row', async function () {
+      const tx = newTransaction();
+      const handle = await run(tx, fastPolicy({ writeSettleMs: 2_000 }));
+      const state = await handle.result();
+      assert.equal(state.status, 'completed');
+      assert.equal(state.outcome, 'already_present');
+      assert.equal(env.mock.store.stats().requests.post, 1);
+      assert.equal(env.mock.store.copies(tx.id), 1);
+      const { events } = await handle.fetchHistory();
+      const timer = (events ?? []).find((e) => e.timerStartedEventAttributes);
+      assert.ok(timer, 'a durable timer in the history');
+      assert.equal(Number(timer.timerStartedEventAttributes?.startToFireTimeout?.seconds), 2);
+    });
+
+    it('without the window (0 ms) the same transaction is stored twice: the test models the failure', async function () {
+      const tx = newTransaction();
+      env.mock.faults.update({ lateWriteMs: 4_000 });
+      await (await run(tx, fastPolicy({ writeSettleMs: 0 }))).result();
+      // Each look reads 404 before the earlier POST's write lands, so each re-POST adds a row.
+      await eventually(() =>
+        assert.ok(env.mock.store.copies(tx.id) >= 2, `${env.mock.store.copies(tx.id)} rows`),
+      );
+    });
+  });
+
   it('fails at once on a rejection, with the cause chain down to the downstream answer', async function () {
     // The mock refuses a malformed currency with 400: a final answer, not worth a retry.
     const tx = newTransaction({ currency: 'inr' });
