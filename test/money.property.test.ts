@@ -29,10 +29,17 @@ const canonicalAmount = (c: string) =>
     .filter((s) => !isZero(s));
 
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-';
-/** The ID rule written out independently of the schema's regex: 1-128 of exactly these characters. */
+/** The URL dot segments: allowed characters, but a path holding them resolves to another path. */
+const DOT_SEGMENTS = ['.', '..'];
+/** The ID rule written out independently of the schema's regex: 1-128 of exactly these characters, no dot segment. */
 const isValidId = (s: string) =>
-  s.length >= 1 && s.length <= 128 && [...s].every((ch) => ID_CHARS.includes(ch));
-const validId = fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 1, maxLength: 128 });
+  s.length >= 1 &&
+  s.length <= 128 &&
+  [...s].every((ch) => ID_CHARS.includes(ch)) &&
+  !DOT_SEGMENTS.includes(s);
+const validId = fc
+  .string({ unit: fc.constantFrom(...ID_CHARS), minLength: 1, maxLength: 128 })
+  .filter((id) => !DOT_SEGMENTS.includes(id));
 
 const acceptsId = (s: unknown) => transactionId.safeParse(s).success;
 
@@ -157,7 +164,7 @@ describe('money and validators (property-based, fast-check)', function () {
     );
   });
 
-  describe('transaction ID schema: exactly /^[A-Za-z0-9._:-]{1,128}$/', function () {
+  describe('transaction ID schema: exactly /^[A-Za-z0-9._:-]{1,128}$/ but "." and ".."', function () {
     it('accepts every ID of 1-128 allowed characters', function () {
       fc.assert(
         fc.property(validId, (id) => assert.equal(acceptsId(id), true, id)),
@@ -181,8 +188,10 @@ describe('money and validators (property-based, fast-check)', function () {
       );
     });
 
-    it('refuses the empty ID and any over 128 characters', function () {
+    it('refuses the empty ID, the dot segments and any over 128 characters', function () {
       assert.equal(acceptsId(''), false);
+      for (const id of DOT_SEGMENTS) assert.equal(acceptsId(id), false, id);
+      for (const id of ['...', '.a', 'a.', '..a', 'a..b']) assert.equal(acceptsId(id), true, id);
       const tooLong = fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 129, maxLength: 400 });
       fc.assert(fc.property(tooLong, (id) => assert.equal(acceptsId(id), false, `${id.length}`)));
     });

@@ -6,9 +6,14 @@ import { TRANSACTION_ID } from '../domain/transaction';
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_METADATA_DEPTH = 5;
 
+// A URL resolves "." and ".." as path segments: /transactions/.. would reach the downstream as GET /. A pattern
+// rather than a refine, so the OpenAPI document states it too.
+const NOT_A_DOT_SEGMENT = /^(?!\.\.?$)/;
+
 export const transactionId = z
   .string({ message: 'must be a string' })
-  .regex(TRANSACTION_ID, { message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' });
+  .regex(TRANSACTION_ID, { message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' })
+  .regex(NOT_A_DOT_SEGMENT, { message: 'must not be "." or "..", which a URL path resolves away' });
 
 export const currency = z
   .string({ message: 'must be a string' })
