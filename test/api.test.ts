@@ -180,6 +180,25 @@ describe('API (supertest against createApp with a real Temporal client)', functi
     });
   });
 
+  describe('metadata and the fields txflow posts', function () {
+    it('400 naming each top-level key that is a posted field, and nothing is started', async function () {
+      const b = body({ metadata: { order: 'A-17', destination_account: 'acc_evil', amount: '9999.00' } });
+      const res = await request(app).post('/api/transactions').send(b);
+      assertProblem(res, 400);
+      const fields = (res.body.errors as { field: string }[]).map((e) => e.field).sort();
+      assert.deepEqual(fields, ['body.metadata.amount', 'body.metadata.destination_account']);
+      assert.equal(await workflowCount(b.id as string), 0);
+    });
+
+    it('takes the same names deeper down, and in camelCase (the body takes snake_case only)', async function () {
+      const metadata = { order: { amount: 1, destination_account: 'acc_c' }, sourceAccount: 'note' };
+      const b = body({ metadata });
+      const res = await request(app).post('/api/transactions').send(b);
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.deepEqual(res.body.metadata, metadata);
+    });
+  });
+
   describe('GET /api/transactions/:id', function () {
     it('404 for an unknown ID and for a malformed one', async function () {
       assertProblem(await request(app).get(`/api/transactions/nope-${randomUUID()}`), 404);

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import cc from 'currency-codes';
 import fc from 'fast-check';
 import { canonicalJson, fromApiBody } from '../src/api/submission';
-import { apiSubmissionSchema, FORBIDDEN_KEYS, transactionId } from '../src/api/submission-schemas';
+import {
+  apiSubmissionSchema,
+  FORBIDDEN_KEYS,
+  RESERVED_METADATA_KEYS,
+  transactionId,
+} from '../src/api/submission-schemas';
 import { fromMinorUnits, isCurrency, minorUnitDigits, parseAmount, toMinorUnits } from '../src/domain/money';
 
 // Every postable ISO 4217 currency, with its minor-unit digits (0 for JPY, 2 for EUR, 3 for BHD, 4 for CLF).
@@ -256,8 +261,9 @@ describe('money and validators (property-based, fast-check)', function () {
       const schema = apiSubmissionSchema(64 * 1024);
       // Valid metadata only: a key the API refuses (at any depth) would fail the parse, not the fingerprint.
       const allowed = (k: string) => !FORBIDDEN_KEYS.has(k);
+      const allowedAtTop = (k: string) => allowed(k) && !RESERVED_METADATA_KEYS.has(k);
       const metadata = fc.dictionary(
-        fc.string({ minLength: 1, maxLength: 8 }).filter(allowed),
+        fc.string({ minLength: 1, maxLength: 8 }).filter(allowedAtTop),
         fc.oneof(
           fc.string({ maxLength: 10 }),
           fc.integer(),

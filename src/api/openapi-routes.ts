@@ -130,7 +130,8 @@ export function documentedRoutes(options: RouteDocsOptions): RouteDoc[] {
         'The ID is `id`, else the `Idempotency-Key` header, else a generated UUID. 202: Temporal has durably ' +
         'recorded the start; 200: the same ID and body again; 409: the same ID with a different body. `metadata`: ' +
         'a JSON object at most 5 levels deep and METADATA_LIMIT_BYTES, no `__proto__`/`constructor`/`prototype` ' +
-        'keys; `description`: no control, invisible or bidirectional-override characters. ' +
+        'keys, and no top-level key that is a field txflow posts (`id`, `amount`, `currency`, `description`, ' +
+        '`timestamp`, `source_account`, `destination_account`: each is named, e.g. `body.metadata.amount`); `description`: no control, invisible or bidirectional-override characters. ' +
         AMOUNT_RULES,
       tags: ['transactions'],
       headers: z.object({ 'Idempotency-Key': transactionId.optional() }),

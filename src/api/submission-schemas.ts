@@ -4,6 +4,19 @@ import { TRANSACTION_ID } from '../domain/transaction';
 
 /** Metadata keys refused at any depth: they could reach an object's prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Top-level metadata keys refused: the fields txflow posts (the accounts travel in the posted metadata), which a
+ * downstream could read from metadata instead of what txflow validated. The API dialect takes snake_case only.
+ */
+export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([
+  'id',
+  'amount',
+  'currency',
+  'description',
+  'timestamp',
+  'source_account',
+  'destination_account',
+]);
 const MAX_METADATA_DEPTH = 5;
 
 // A URL resolves "." and ".." as path segments: /transactions/.. would reach the downstream as GET /. A pattern
@@ -55,10 +68,21 @@ function metadata(limitBytes: number) {
   return z
     .unknown()
     .superRefine((value, ctx) => {
-      const problem =
-        value === null || typeof value !== 'object' || Array.isArray(value)
-          ? 'must be a JSON object'
-          : metadataProblem(value, 1);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return;
+      }
+      // Each reserved key is named on its own (body.metadata.destination_account).
+      for (const key of Object.keys(value)) {
+        if (RESERVED_METADATA_KEYS.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is a field txflow posts itself: metadata must not set it',
+          });
+        }
+      }
+      const problem = metadataProblem(value, 1);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
       else if (Buffer.byteLength(JSON.stringify(value)) > limitBytes) {
         ctx.addIssue({ code: 'custom', message: `must be at most ${limitBytes} bytes as JSON` });
