@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { holdsAsDouble } from '../domain/decimal';
 import { isCurrency, parseAmount } from '../domain/money';
 import { TRANSACTION_ID } from '../domain/transaction';
 
@@ -106,12 +107,29 @@ function metadataProblem(value: unknown, depth: number): string | undefined {
   return undefined;
 }
 
-/** Amount rules depend on the currency: checked once both fields are known good. */
-function amountForCurrency(value: { amount: string | number; currency: string }, ctx: z.RefinementCtx) {
-  // zod runs this even when other fields failed: judge the amount only against a good currency.
-  if (typeof value.currency !== 'string' || !isCurrency(value.currency)) return;
-  const parsed = parseAmount(value.amount, value.currency);
-  if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: parsed.reason });
+/** How the worker sends the amount downstream (POSTING_AMOUNT_FORMAT). */
+export type AmountFormat = 'number' | 'string';
+
+/**
+ * Amount rules depend on the currency: checked once both fields are known good. Sent downstream as a JSON
+ * number, the amount must also be one a double-based JSON reader takes exactly.
+ */
+function amountRule(format: AmountFormat) {
+  return (value: { amount: string | number; currency: string }, ctx: z.RefinementCtx) => {
+    // zod runs this even when other fields failed: judge the amount only against a good currency.
+    if (typeof value.currency !== 'string' || !isCurrency(value.currency)) return;
+    const parsed = parseAmount(value.amount, value.currency);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: parsed.reason });
+    else if (format === 'number' && !holdsAsDouble(parsed.amount)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message:
+          `goes downstream as a JSON number, which a JSON parser reads as ${String(Number(parsed.amount))}: ` +
+          'lower the amount, or switch POSTING_AMOUNT_FORMAT to string',
+      });
+    }
+  };
 }
 
 // One error parameter covers both what a strict object refuses: a non-object, and keys it does not know.
@@ -120,7 +138,7 @@ const objectError = (issue: { code?: string; keys?: readonly string[] }) =>
     ? `unknown field${issue.keys?.length === 1 ? '' : 's'} ${(issue.keys ?? []).map((k) => JSON.stringify(k)).join(', ')}`
     : 'must be a JSON object';
 
-export function apiSubmissionSchema(metadataLimitBytes: number) {
+export function apiSubmissionSchema(metadataLimitBytes: number, amountFormat: AmountFormat = 'number') {
   return z
     .strictObject(
       {
@@ -135,21 +153,23 @@ export function apiSubmissionSchema(metadataLimitBytes: number) {
       },
       { error: objectError },
     )
-    .superRefine(amountForCurrency);
+    .superRefine(amountRule(amountFormat));
 }
 
-export const webhookSubmissionSchema = z
-  .strictObject(
-    {
-      transaction_id: transactionId,
-      source_account: account,
-      destination_account: account,
-      amount,
-      currency,
-    },
-    { error: objectError },
-  )
-  .superRefine(amountForCurrency);
+export function webhookSubmissionSchema(amountFormat: AmountFormat = 'number') {
+  return z
+    .strictObject(
+      {
+        transaction_id: transactionId,
+        source_account: account,
+        destination_account: account,
+        amount,
+        currency,
+      },
+      { error: objectError },
+    )
+    .superRefine(amountRule(amountFormat));
+}
 
 export type ApiSubmissionBody = z.output<ReturnType<typeof apiSubmissionSchema>>;
-export type WebhookSubmissionBody = z.output<typeof webhookSubmissionSchema>;
+export type WebhookSubmissionBody = z.output<ReturnType<typeof webhookSubmissionSchema>>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, httpUrl, integer, parseEnv, secretList } from './env';
+import { postingSchema } from './posting';
 
 /** An http(s) URL without a trailing slash, or nothing. */
 const optionalHttpUrl = () =>
@@ -37,6 +38,11 @@ export const apiSchema = {
   METRICS_ENABLED: bool(true),
   /** Serve GET /openapi.json and the Swagger UI at /docs (both open, like health). */
   DOCS_ENABLED: bool(true),
+  /**
+   * The worker's: how the amount goes downstream. The API reads the same variable to refuse, with `number`, an
+   * amount a JSON number reader would not take exactly; set it alike for both.
+   */
+  POSTING_AMOUNT_FORMAT: postingSchema.POSTING_AMOUNT_FORMAT,
 };
 
 export interface ApiSettings {
@@ -57,6 +63,7 @@ export interface ApiSettings {
   rateLimitPerMinute: number;
   metricsEnabled: boolean;
   docsEnabled: boolean;
+  postingAmountFormat: 'number' | 'string';
 }
 
 export function apiSettings(env = process.env): ApiSettings {
@@ -79,5 +86,6 @@ export function apiSettings(env = process.env): ApiSettings {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     metricsEnabled: e.METRICS_ENABLED,
     docsEnabled: e.DOCS_ENABLED,
+    postingAmountFormat: e.POSTING_AMOUNT_FORMAT,
   };
 }
