@@ -180,6 +180,70 @@ describe('API (supertest against createApp with a real Temporal client)', functi
     });
   });
 
+  describe('metadata and the fields txflow posts', function () {
+    it('400 naming each top-level key that is a posted field, and nothing is started', async function () {
+      const b = body({ metadata: { order: 'A-17', destination_account: 'acc_evil', amount: '9999.00' } });
+      const res = await request(app).post('/api/transactions').send(b);
+      assertProblem(res, 400);
+      const fields = (res.body.errors as { field: string }[]).map((e) => e.field).sort();
+      assert.deepEqual(fields, ['body.metadata.amount', 'body.metadata.destination_account']);
+      assert.equal(await workflowCount(b.id as string), 0);
+    });
+
+    it('takes the same names deeper down, and in camelCase (the body takes snake_case only)', async function () {
+      const metadata = { order: { amount: 1, destination_account: 'acc_c' }, sourceAccount: 'note' };
+      const b = body({ metadata });
+      const res = await request(app).post('/api/transactions').send(b);
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.deepEqual(res.body.metadata, metadata);
+    });
+  });
+
+  describe('numbers a double cannot hold', function () {
+    const raw = (app_: Express, text: string) =>
+      request(app_).post('/api/transactions').set('content-type', 'application/json').send(text);
+
+    it('POSTING_AMOUNT_FORMAT=number (the default): 400 for an amount a JSON number reader would alter; string: taken', async function () {
+      const b = body({ amount: '99999999999999.99', currency: 'EUR' });
+      const refused = await request(app).post('/api/transactions').send(b);
+      assertProblem(refused, 400);
+      assert.deepEqual(refused.body.errors, [
+        {
+          field: 'body.amount',
+          message:
+            'goes downstream as a JSON number, which a JSON parser reads as 99999999999999.98: lower the ' +
+            'amount, or switch POSTING_AMOUNT_FORMAT to string',
+        },
+      ]);
+      assert.equal(await workflowCount(b.id as string), 0);
+      const asString = testApp(client, taskQueue, undefined, { postingAmountFormat: 'string' });
+      const taken = await request(asString).post('/api/transactions').send(b);
+      assert.equal(taken.status, 202, JSON.stringify(taken.body));
+      assert.equal(taken.body.amount, '99999999999999.99');
+    });
+
+    it('400 for a JSON number the parser rounded, in the amount or in metadata; exact ones are kept', async function () {
+      const id = `api-${randomUUID()}`;
+      const rounded = await raw(
+        app,
+        `{"id":"${id}","amount":1.0000000000000001,"currency":"EUR","metadata":{"n":9007199254740993}}`,
+      );
+      assertProblem(rounded, 400);
+      assert.deepEqual(
+        (rounded.body.errors as { field: string }[]).map((e) => e.field),
+        ['body.amount', 'body.metadata.n'],
+      );
+      assert.equal(await workflowCount(id), 0);
+      const exact = await raw(
+        app,
+        `{"id":"${id}","amount":1.10,"currency":"EUR","metadata":{"n":9007199254740992,"e":1e21,"x":0.1}}`,
+      );
+      assert.equal(exact.status, 202, JSON.stringify(exact.body));
+      assert.equal(exact.body.amount, '1.10');
+      assert.deepEqual(exact.body.metadata, { n: 9007199254740992, e: 1e21, x: 0.1 });
+    });
+  });
+
   describe('GET /api/transactions/:id', function () {
     it('404 for an unknown ID and for a malformed one', async function () {
       assertProblem(await request(app).get(`/api/transactions/nope-${randomUUID()}`), 404);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
@@ -96,6 +97,26 @@ function send(server: Server, x: Exchange) {
   return req;
 }
 
+/** A GET with the path exactly as given: node:http sends it as is, where a URL parser would resolve "." and "..". */
+function rawGet(
+  server: Server,
+  target: string,
+): Promise<{ status: number; contentType: string; text: string }> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: target, method: 'GET' }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? '', text }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Signs of internals leaking into an answer: stack frames, error class names, file paths, parser messages. */
 const INTERNALS = [
   /\n\s+at /,
@@ -182,6 +203,21 @@ describe('bad input corpus (test/fixtures/bad-requests) against the API with a r
       }
     });
   }
+
+  it('GET /api/transactions/. and /.. sent raw over node:http (no client resolves the dot segment) are a 400 naming the ID', async function () {
+    for (const target of ['/api/transactions/.', '/api/transactions/..', '/v1/transactions/..']) {
+      const res = await rawGet(server, target);
+      assert.equal(res.status, 400, `${target}: ${res.status} ${res.text}`);
+      assert.match(res.contentType, /^application\/problem\+json/, target);
+      const body = JSON.parse(res.text) as { instance?: string; errors?: { field: string }[] };
+      assert.equal(body.instance, target, 'the server saw the path as sent');
+      const field = target.startsWith('/v1') ? 'path.transaction_id' : 'path.id';
+      assert.deepEqual(
+        body.errors?.map((e) => e.field),
+        [field],
+      );
+    }
+  });
 
   // A suite of its own: mocha runs a suite's own tests before its child suites, and this one goes last.
   describe('afterwards', function () {

@@ -57,8 +57,21 @@ describe('configuration from env vars', function () {
     );
   });
 
+  it("the API reads POSTING_AMOUNT_FORMAT by the worker's rule: number by default, string, nothing else", function () {
+    assert.equal(apiSettings({}).postingAmountFormat, 'number');
+    assert.equal(apiSettings({ POSTING_AMOUNT_FORMAT: 'string' }).postingAmountFormat, 'string');
+    for (const bad of ['float', 'String']) {
+      assert.throws(
+        () => apiSettings({ POSTING_AMOUNT_FORMAT: bad }),
+        new RegExp(`POSTING_AMOUNT_FORMAT="${bad}": must be number or string`),
+      );
+      assert.throws(() => postingSettings({ POSTING_AMOUNT_FORMAT: bad }), /POSTING_AMOUNT_FORMAT/);
+    }
+  });
+
   const badValues = [
     ['api', 'PORT', '99999', 'must be at most 65535'],
+    ['api', 'POSTING_AMOUNT_FORMAT', 'float', 'must be number or string'],
     ['worker', 'POSTING_TIMEOUT_MS', 'soon', 'must be a whole number'],
     ['mock', 'MOCK_PRE_WRITE_FAILURE_RATE', '2', 'must be at most 1'],
   ] as const;

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import cc from 'currency-codes';
 import fc from 'fast-check';
 import { canonicalJson, fromApiBody } from '../src/api/submission';
-import { apiSubmissionSchema, FORBIDDEN_KEYS, transactionId } from '../src/api/submission-schemas';
+import {
+  apiSubmissionSchema,
+  FORBIDDEN_KEYS,
+  RESERVED_METADATA_KEYS,
+  transactionId,
+} from '../src/api/submission-schemas';
 import { fromMinorUnits, isCurrency, minorUnitDigits, parseAmount, toMinorUnits } from '../src/domain/money';
 
 // Every postable ISO 4217 currency, with its minor-unit digits (0 for JPY, 2 for EUR, 3 for BHD, 4 for CLF).
@@ -29,10 +34,17 @@ const canonicalAmount = (c: string) =>
     .filter((s) => !isZero(s));
 
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-';
-/** The ID rule written out independently of the schema's regex: 1-128 of exactly these characters. */
+/** The URL dot segments: allowed characters, but a path holding them resolves to another path. */
+const DOT_SEGMENTS = ['.', '..'];
+/** The ID rule written out independently of the schema's regex: 1-128 of exactly these characters, no dot segment. */
 const isValidId = (s: string) =>
-  s.length >= 1 && s.length <= 128 && [...s].every((ch) => ID_CHARS.includes(ch));
-const validId = fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 1, maxLength: 128 });
+  s.length >= 1 &&
+  s.length <= 128 &&
+  [...s].every((ch) => ID_CHARS.includes(ch)) &&
+  !DOT_SEGMENTS.includes(s);
+const validId = fc
+  .string({ unit: fc.constantFrom(...ID_CHARS), minLength: 1, maxLength: 128 })
+  .filter((id) => !DOT_SEGMENTS.includes(id));
 
 const acceptsId = (s: unknown) => transactionId.safeParse(s).success;
 
@@ -157,7 +169,7 @@ describe('money and validators (property-based, fast-check)', function () {
     );
   });
 
-  describe('transaction ID schema: exactly /^[A-Za-z0-9._:-]{1,128}$/', function () {
+  describe('transaction ID schema: exactly /^[A-Za-z0-9._:-]{1,128}$/ but "." and ".."', function () {
     it('accepts every ID of 1-128 allowed characters', function () {
       fc.assert(
         fc.property(validId, (id) => assert.equal(acceptsId(id), true, id)),
@@ -181,8 +193,10 @@ describe('money and validators (property-based, fast-check)', function () {
       );
     });
 
-    it('refuses the empty ID and any over 128 characters', function () {
+    it('refuses the empty ID, the dot segments and any over 128 characters', function () {
       assert.equal(acceptsId(''), false);
+      for (const id of DOT_SEGMENTS) assert.equal(acceptsId(id), false, id);
+      for (const id of ['...', '.a', 'a.', '..a', 'a..b']) assert.equal(acceptsId(id), true, id);
       const tooLong = fc.string({ unit: fc.constantFrom(...ID_CHARS), minLength: 129, maxLength: 400 });
       fc.assert(fc.property(tooLong, (id) => assert.equal(acceptsId(id), false, `${id.length}`)));
     });
@@ -247,8 +261,9 @@ describe('money and validators (property-based, fast-check)', function () {
       const schema = apiSubmissionSchema(64 * 1024);
       // Valid metadata only: a key the API refuses (at any depth) would fail the parse, not the fingerprint.
       const allowed = (k: string) => !FORBIDDEN_KEYS.has(k);
+      const allowedAtTop = (k: string) => allowed(k) && !RESERVED_METADATA_KEYS.has(k);
       const metadata = fc.dictionary(
-        fc.string({ minLength: 1, maxLength: 8 }).filter(allowed),
+        fc.string({ minLength: 1, maxLength: 8 }).filter(allowedAtTop),
         fc.oneof(
           fc.string({ maxLength: 10 }),
           fc.integer(),

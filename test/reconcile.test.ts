@@ -16,6 +16,7 @@ import {
   type DownstreamRow,
   type TxflowTransaction,
 } from '../src/reconcile/compare';
+import { differingFields, postedContent, storedContent, type StoredContent } from '../src/reconcile/content';
 import { readOnlyPostingClient } from '../src/reconcile/downstream-side';
 import { FlagError, parseFlags, type ReconcileOptions } from '../src/reconcile/options';
 import type { ReconcileReport } from '../src/reconcile/report';
@@ -33,13 +34,21 @@ const MAIN = path.resolve(__dirname, '../src/reconcile/main.js');
 const range = { from: new Date('2026-11-23T00:00:00Z'), to: new Date('2026-11-24T00:00:00Z') };
 const now = new Date('2026-11-24T00:00:00Z');
 
-function tx(id: string, status: TxflowTransaction['status'], startTime = '2026-11-23T12:00:00.000Z') {
-  return { id, status, startTime, closeTime: null } satisfies TxflowTransaction;
+/** What each transaction of these tests posts, and each row holds unless a test says otherwise. */
+const POSTED = { amount: '12.30', currency: 'EUR', sourceAccount: 'acc_a', destinationAccount: 'acc_b' };
+const STORED: StoredContent = { ...POSTED };
+
+function tx(
+  id: string,
+  status: TxflowTransaction['status'],
+  startTime = '2026-11-23T12:00:00.000Z',
+): TxflowTransaction {
+  return { id, status, startTime, closeTime: null, content: POSTED };
 }
 
 function input(
   txs: TxflowTransaction[],
-  rows: (string | DownstreamRow)[],
+  rows: (string | (Partial<DownstreamRow> & { id: string }))[],
   overrides: Partial<CompareInput> = {},
 ): CompareInput {
   return {
@@ -49,7 +58,11 @@ function input(
     txflow: new Map(txs.map((t) => [t.id, t])),
     downstream: {
       mode: 'list',
-      rows: rows.map((r) => (typeof r === 'string' ? { id: r, createdAt: null } : r)),
+      rows: rows.map((r) =>
+        typeof r === 'string'
+          ? { id: r, createdAt: null, content: STORED }
+          : { createdAt: null, content: STORED, ...r },
+      ),
       unreadable: 0,
     },
     lookedUp: new Map(),
@@ -159,13 +172,101 @@ describe('reconcile: compare (pure)', function () {
   it('per-ID mode: presence only, nothing unknown or duplicated can be seen', function () {
     const r = compare(
       input([tx('a', 'completed'), tx('b', 'completed'), tx('f', 'failed')], [], {
-        downstream: { mode: 'per-id', held: new Set(['a', 'f']), checked: 3 },
+        downstream: {
+          mode: 'per-id',
+          held: new Map(['a', 'f'].map((id) => [id, { id, createdAt: null, content: STORED }])),
+          checked: 3,
+        },
       }),
     );
     assert.deepEqual(ids(r.missingDownstream), ['b']);
     assert.deepEqual(ids(r.notCompletedInTxflow), ['f']);
     assert.deepEqual(r.duplicates, []);
     assert.equal(r.counts.matched, 1);
+  });
+
+  describe('stored content', function () {
+    const content = (over: Partial<StoredContent>): StoredContent => ({ ...STORED, ...over });
+
+    it('a row with another amount, currency or account is a mismatch naming the fields; amounts compare as exact decimals', function () {
+      const r = compare(
+        input(
+          ['number', 'zeros', 'amount', 'currency', 'no-accounts', 'dup', 'failed'].map((id) =>
+            tx(id, id === 'failed' ? 'failed' : 'completed'),
+          ),
+          [
+            { id: 'number', content: content({ amount: 12.3 }) },
+            { id: 'zeros', content: content({ amount: '12.300' }) },
+            { id: 'amount', content: content({ amount: '12.31' }) },
+            { id: 'currency', content: content({ currency: 'USD', destinationAccount: 'acc_evil' }) },
+            { id: 'no-accounts', content: content({ sourceAccount: undefined, destinationAccount: null }) },
+            'dup',
+            { id: 'dup', content: content({ amount: 1230 }) },
+            { id: 'failed', content: content({ amount: '99.99' }) },
+          ],
+        ),
+      );
+      assert.deepEqual(
+        r.contentDiffers.map((m) => [m.id, m.txflowStatus, m.fields, `${m.rows}/${m.copies}`]),
+        [
+          ['amount', 'completed', ['amount'], '1/1'],
+          ['currency', 'completed', ['currency', 'destination_account'], '1/1'],
+          ['dup', 'completed', ['amount'], '1/2'],
+          ['failed', 'failed', ['amount'], '1/1'],
+          ['no-accounts', 'completed', ['source_account', 'destination_account'], '1/1'],
+        ],
+      );
+      assert.equal(r.counts.matched, 2, '12.3 and "12.300" are the posted "12.30"');
+      assert.deepEqual(ids(r.duplicates), ['dup']);
+      assert.deepEqual(ids(r.notCompletedInTxflow), ['failed']);
+      assert.equal(r.counts.mismatches, 5, 'an ID counts once');
+    });
+
+    it('is a mismatch on its own, in per-ID mode too; a transaction whose memo holds no content is not compared', function () {
+      const altered = { id: 'a', createdAt: null, content: content({ amount: '12.29' }) };
+      const listed = compare(input([tx('a', 'completed')], [altered]));
+      assert.deepEqual(ids(listed.contentDiffers), ['a']);
+      assert.equal(listed.counts.matched, 0);
+      assert.equal(listed.counts.mismatches, 1);
+      const perId = compare(
+        input([tx('a', 'completed')], [], {
+          downstream: { mode: 'per-id', held: new Map([['a', altered]]), checked: 1 },
+        }),
+      );
+      assert.deepEqual(ids(perId.contentDiffers), ['a']);
+      const unknown = compare(input([{ ...tx('a', 'completed'), content: null }], [altered]));
+      assert.deepEqual(unknown.contentDiffers, []);
+      assert.equal(unknown.counts.matched, 1);
+    });
+
+    it('reads the posted content from the memo and the stored one from the row, its accounts from its metadata', function () {
+      const memo = {
+        transaction: { amount: '150.50', currency: 'INR', sourceAccount: 'acc_a', destinationAccount: null },
+      };
+      assert.deepEqual(postedContent(memo), {
+        amount: '150.50',
+        currency: 'INR',
+        sourceAccount: 'acc_a',
+        destinationAccount: null,
+      });
+      assert.equal(postedContent(undefined), null);
+      assert.equal(postedContent({ transaction: { amount: 150.5 } }), null);
+      const record = {
+        id: 'x',
+        amount: 150.5,
+        currency: 'INR',
+        source_account: 'top-level-is-not-read',
+        metadata: { source_account: 'acc_a', order: 'A-17' },
+      };
+      const stored = storedContent(record);
+      assert.deepEqual(stored, {
+        amount: 150.5,
+        currency: 'INR',
+        sourceAccount: 'acc_a',
+        destinationAccount: undefined,
+      });
+      assert.deepEqual(differingFields(postedContent(memo)!, stored), []);
+    });
   });
 
   it('txflow side: the newest run of an ID counts; a closed run never finished is failed; the query', function () {
@@ -301,12 +402,17 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
     );
   }
 
-  /** A write that reaches the downstream without txflow: straight to the mock over HTTP. */
+  /** A write that reaches the downstream without txflow: straight to the mock over HTTP, as txflow posts it. */
   async function postToMock(txId: string) {
     const res = await fetch(`${mock.url}/transactions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ id: txId, amount: '12.30', currency: 'EUR' }),
+      body: JSON.stringify({
+        id: txId,
+        amount: 12.3,
+        currency: 'EUR',
+        metadata: { source_account: 'acc_a', destination_account: 'acc_b' },
+      }),
     });
     assert.equal(res.status, 201, await res.text());
   }
@@ -320,11 +426,20 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
     out = await mkdtemp(path.join(tmpdir(), 'reconcile-'));
     const from = new Date(Date.now() - 5_000);
 
-    // Completed, then deleted downstream (the mock's /cleanup, before anything else is stored).
+    // Completed, then deleted downstream (the mock's /cleanup, before anything else is stored); and completed,
+    // deleted, then stored again straight into the mock with another amount and destination.
     await submit(app, id('missing'));
+    await submit(app, id('altered'));
     await until(id('missing'), 'completed');
+    await until(id('altered'), 'completed');
     const cleanup = await fetch(`${mock.url}/cleanup`, { method: 'POST' });
-    assert.deepEqual(await cleanup.json(), { count: 1 });
+    assert.deepEqual(await cleanup.json(), { count: 2 });
+    mock.store.add({
+      id: id('altered'),
+      amount: '12.31',
+      currency: 'EUR',
+      metadata: { source_account: 'acc_a', destination_account: 'acc_evil' },
+    });
 
     // Completed and held once; completed and then stored a second time by a direct POST.
     await submit(app, id('ok'));
@@ -369,14 +484,14 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
     if (out) await rm(out, { recursive: true, force: true });
   });
 
-  it('finds the one missing downstream, the failed and the unknown held downstream, the duplicate; one in flight', async function () {
+  it('finds the one missing downstream, the failed and the unknown held downstream, the duplicate, the altered; one in flight', async function () {
     const posting = readOnlyPostingClient(mock.url, 10_000, 4);
     try {
       // Visibility is eventually consistent: a status may take a moment to show there.
       const report = await eventually(
         async () => {
           const r = await reconcile(options, { client, posting });
-          assert.equal(r.counts.txflow.completed, 3, JSON.stringify(r.counts));
+          assert.equal(r.counts.txflow.completed, 4, JSON.stringify(r.counts));
           return r;
         },
         20_000,
@@ -396,15 +511,19 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
         [[id('dup'), 'completed', 2]],
       );
       assert.deepEqual(
+        report.contentDiffers.map((m) => [m.id, m.txflowStatus, m.fields, m.rows, m.copies]),
+        [[id('altered'), 'completed', ['amount', 'destination_account'], 1, 1]],
+      );
+      assert.deepEqual(
         report.inFlight.map((m) => [m.id, m.txflowStatus]),
         [[id('inflight'), 'pending']],
       );
       assert.deepEqual(report.counts, {
-        txflow: { total: 5, pending: 1, processing: 0, completed: 3, failed: 1, cancelled: 0 },
+        txflow: { total: 6, pending: 1, processing: 0, completed: 4, failed: 1, cancelled: 0 },
         matched: 2,
         open: 0,
         outOfRange: 1,
-        mismatches: 4,
+        mismatches: 5,
       });
       assert.equal(report.ok, false);
     } finally {
@@ -417,11 +536,12 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
     const posting = readOnlyPostingClient(proxy.url, 10_000, 4);
     try {
       const report = await reconcile({ ...options, posting: proxy.url }, { client, posting });
-      assert.deepEqual(report.downstream, { mode: 'per-id', checked: 5, held: 4 });
+      assert.deepEqual(report.downstream, { mode: 'per-id', checked: 6, held: 5 });
       assert.deepEqual(report.checked, { unknownDownstream: false, duplicates: false });
       assert.deepEqual(ids(report.missingDownstream), [id('missing')]);
       assert.deepEqual(ids(report.notCompletedInTxflow), [id('late')]);
       assert.deepEqual(report.duplicates, []);
+      assert.deepEqual(ids(report.contentDiffers), [id('altered')]);
       assert.deepEqual(ids(report.inFlight), [id('inflight')]);
     } finally {
       await posting.close();
@@ -442,7 +562,14 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /completed in txflow, missing downstream\s+1\s+MISMATCH/);
     assert.match(result.stdout, /held downstream more than once\s+1\s+MISMATCH/);
-    assert.match(result.stdout, /result: 5 transactions mismatched/);
+    assert.match(result.stdout, /stored with different content\s+1\s+MISMATCH/);
+    assert.ok(
+      result.stdout.includes(
+        `${id('altered')}: completed in txflow, its row with another amount, destination_account`,
+      ),
+      result.stdout,
+    );
+    assert.match(result.stdout, /result: 6 transactions mismatched/);
     const files = (await readdir(out)).filter((f) => /^reconcile-\d{8}T\d{6}Z\.json$/.test(f));
     assert.equal(files.length, 1, String(files));
     const report = JSON.parse(await readFile(path.join(out, files[0] as string), 'utf8')) as ReconcileReport;
@@ -451,6 +578,7 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
     assert.deepEqual(report.inFlight, []);
     assert.deepEqual(ids(report.missingDownstream), [id('missing')]);
     assert.deepEqual(ids(report.duplicates), [id('dup')]);
+    assert.deepEqual(ids(report.contentDiffers), [id('altered')]);
     assert.equal(report.ok, false);
   });
 
@@ -464,7 +592,7 @@ describe('reconcile end to end: real API, worker, mock and Temporal, each mismat
       `--out=${out}`,
     ]);
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
-    assert.match(clean.stdout, /downstream only, outside the range\s+6/);
+    assert.match(clean.stdout, /downstream only, outside the range\s+7/);
     assert.match(clean.stdout, /result: no mismatch/);
 
     const bad = await runCli(['--from=2026-13-45', `--temporal=${options.temporal}`]);

@@ -15,6 +15,7 @@ import { metricsRouter } from './routes/metrics';
 import { testPageRouter } from './routes/test-page';
 import { transactionsRouter } from './routes/transactions';
 import { webhooksRouter } from './routes/webhooks';
+import type { AmountFormat } from './submission-schemas';
 import type { TransactionsService } from './transactions-service';
 import { requireUtf8 } from './validate';
 
@@ -39,6 +40,8 @@ export interface AppDeps {
   metricsRegistry?: Registry;
   /** Serve GET /openapi.json and GET /docs (default true). */
   docsEnabled?: boolean;
+  /** POSTING_AMOUNT_FORMAT, as the worker has it: `number` (the default) refuses amounts a double alters. */
+  postingAmountFormat?: AmountFormat;
 }
 
 /** The app, and what tests inspect: its routes as mounted and its metrics. */
@@ -63,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
   const metrics = new ApiMetrics(deps.metricsRegistry);
   const metricsEnabled = deps.metricsEnabled ?? true;
   const docsEnabled = deps.docsEnabled ?? true;
+  const amountFormat = deps.postingAmountFormat ?? 'number';
   parts.set(app, { routes, metrics });
   // Routers go through here, so metrics label requests with their route patterns.
   const mount = (path: string, router: Router) => {
@@ -96,16 +100,25 @@ export function createApp(deps: AppDeps): Express {
   if (metricsEnabled) mount('/', metricsRouter(metrics.registry));
   if (docsEnabled) {
     const document = buildOpenApiDocument(
-      documentedRoutes({ metadataLimitBytes: deps.metadataLimitBytes, metricsEnabled, docsEnabled }),
+      documentedRoutes({
+        metadataLimitBytes: deps.metadataLimitBytes,
+        metricsEnabled,
+        docsEnabled,
+        amountFormat,
+      }),
       { version: deps.version, apiKeys: Boolean(auth) },
     );
     mount('/', docsRouter(document));
   }
   mount(
     '/api/transactions',
-    transactionsRouter(metrics.countingSubmissions(deps.transactions, 'api'), deps.metadataLimitBytes),
+    transactionsRouter(
+      metrics.countingSubmissions(deps.transactions, 'api'),
+      deps.metadataLimitBytes,
+      amountFormat,
+    ),
   );
-  mount('/v1', webhooksRouter(metrics.countingSubmissions(deps.transactions, 'v1')));
+  mount('/v1', webhooksRouter(metrics.countingSubmissions(deps.transactions, 'v1'), amountFormat));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

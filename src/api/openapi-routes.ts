@@ -8,7 +8,12 @@ import {
   v1HealthSchema,
   v1TransactionSchema,
 } from './openapi-schemas';
-import { apiSubmissionSchema, transactionId, webhookSubmissionSchema } from './submission-schemas';
+import {
+  apiSubmissionSchema,
+  transactionId,
+  webhookSubmissionSchema,
+  type AmountFormat,
+} from './submission-schemas';
 
 /** A schema with the name it has under `components.schemas`. */
 export interface Named {
@@ -46,6 +51,8 @@ export interface RouteDocsOptions {
   metadataLimitBytes: number;
   metricsEnabled: boolean;
   docsEnabled: boolean;
+  /** POSTING_AMOUNT_FORMAT (default `number`): the amount rule the document states. */
+  amountFormat?: AmountFormat;
 }
 
 const named = (name: string, schema: z.ZodType): Named => ({ name, schema });
@@ -97,16 +104,24 @@ const READ: Record<string, ResponseDoc> = {
   '503': problem('Temporal unreachable', RETRY_AFTER),
 };
 
-const AMOUNT_RULES =
+const amountRules = (format: AmountFormat, numbersIn: string) =>
   'Rules beyond the schema: `amount` is a positive decimal (string or JSON number) with at most the ' +
-  "currency's ISO 4217 minor-unit digits; `currency` is a known ISO 4217 code. The answer to a failed rule is a " +
-  '400 problem naming the field.';
+  "currency's ISO 4217 minor-unit digits; `currency` is a known ISO 4217 code. " +
+  (format === 'number'
+    ? 'This API posts amounts downstream as JSON numbers (POSTING_AMOUNT_FORMAT=number): an amount a ' +
+      'JSON parser would not read exactly (more significant digits than a double holds, e.g. ' +
+      '"99999999999999.99") is refused. '
+    : '') +
+  `A JSON number in the body (${numbersIn}) whose digits the JSON parser does not ` +
+  'read exactly (1.0000000000000001, 9007199254740993, 1e400) is refused rather than changed: send it as ' +
+  'a string. The answer to a failed rule is a 400 problem naming the field.';
 
 /**
  * Every route of the API. The request schemas are the very ones the routers validate with (submission-schemas.ts,
  * list-schemas.ts); the OpenAPI test checks that this table and the app's routes are the same set.
  */
 export function documentedRoutes(options: RouteDocsOptions): RouteDoc[] {
+  const amountFormat = options.amountFormat ?? 'number';
   const routes: RouteDoc[] = [
     {
       method: 'get',
@@ -135,11 +150,12 @@ export function documentedRoutes(options: RouteDocsOptions): RouteDoc[] {
         'The ID is `id`, else the `Idempotency-Key` header, else a generated UUID. 202: Temporal has durably ' +
         'recorded the start; 200: the same ID and body again; 409: the same ID with a different body. `metadata`: ' +
         'a JSON object at most 5 levels deep and METADATA_LIMIT_BYTES, no `__proto__`/`constructor`/`prototype` ' +
-        'keys; `description`: no control, invisible or bidirectional-override characters. ' +
-        AMOUNT_RULES,
+        'keys, and no top-level key that is a field txflow posts (`id`, `amount`, `currency`, `description`, ' +
+        '`timestamp`, `source_account`, `destination_account`: each is named, e.g. `body.metadata.amount`); `description`: no control, invisible or bidirectional-override characters. ' +
+        amountRules(amountFormat, '`amount`, or anywhere in `metadata`'),
       tags: ['transactions'],
       headers: z.object({ 'Idempotency-Key': transactionId.optional() }),
-      body: named('ApiSubmission', apiSubmissionSchema(options.metadataLimitBytes)),
+      body: named('ApiSubmission', apiSubmissionSchema(options.metadataLimitBytes, amountFormat)),
       responses: {
         '200': json('the same ID and body again: the current status, nothing new started', API_TRANSACTION),
         '202': json('accepted: the workflow start is durably recorded', API_TRANSACTION, {
@@ -209,9 +225,9 @@ export function documentedRoutes(options: RouteDocsOptions): RouteDoc[] {
       description:
         'Answers 202 for a new and a repeated delivery alike, so a sender never retries a duplicate; a different ' +
         'body under a known `transaction_id` is a 409. ' +
-        AMOUNT_RULES,
+        amountRules(amountFormat, '`amount`'),
       tags: ['webhooks'],
-      body: named('WebhookSubmission', webhookSubmissionSchema),
+      body: named('WebhookSubmission', webhookSubmissionSchema(amountFormat)),
       responses: {
         '202': json('accepted (new or repeated)', V1_TRANSACTION, {
           Location: '/v1/transactions/{transaction_id}',

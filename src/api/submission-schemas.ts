@@ -1,14 +1,33 @@
 import { z } from 'zod';
+import { holdsAsDouble } from '../domain/decimal';
 import { isCurrency, parseAmount } from '../domain/money';
 import { TRANSACTION_ID } from '../domain/transaction';
 
 /** Metadata keys refused at any depth: they could reach an object's prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Top-level metadata keys refused: the fields txflow posts (the accounts travel in the posted metadata), which a
+ * downstream could read from metadata instead of what txflow validated. The API dialect takes snake_case only.
+ */
+export const RESERVED_METADATA_KEYS: ReadonlySet<string> = new Set([
+  'id',
+  'amount',
+  'currency',
+  'description',
+  'timestamp',
+  'source_account',
+  'destination_account',
+]);
 const MAX_METADATA_DEPTH = 5;
+
+// A URL resolves "." and ".." as path segments: /transactions/.. would reach the downstream as GET /. A pattern
+// rather than a refine, so the OpenAPI document states it too.
+const NOT_A_DOT_SEGMENT = /^(?!\.\.?$)/;
 
 export const transactionId = z
   .string({ message: 'must be a string' })
-  .regex(TRANSACTION_ID, { message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' });
+  .regex(TRANSACTION_ID, { message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' })
+  .regex(NOT_A_DOT_SEGMENT, { message: 'must not be "." or "..", which a URL path resolves away' });
 
 export const currency = z
   .string({ message: 'must be a string' })
@@ -50,10 +69,21 @@ function metadata(limitBytes: number) {
   return z
     .unknown()
     .superRefine((value, ctx) => {
-      const problem =
-        value === null || typeof value !== 'object' || Array.isArray(value)
-          ? 'must be a JSON object'
-          : metadataProblem(value, 1);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return;
+      }
+      // Each reserved key is named on its own (body.metadata.destination_account).
+      for (const key of Object.keys(value)) {
+        if (RESERVED_METADATA_KEYS.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'is a field txflow posts itself: metadata must not set it',
+          });
+        }
+      }
+      const problem = metadataProblem(value, 1);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
       else if (Buffer.byteLength(JSON.stringify(value)) > limitBytes) {
         ctx.addIssue({ code: 'custom', message: `must be at most ${limitBytes} bytes as JSON` });
@@ -77,12 +107,29 @@ function metadataProblem(value: unknown, depth: number): string | undefined {
   return undefined;
 }
 
-/** Amount rules depend on the currency: checked once both fields are known good. */
-function amountForCurrency(value: { amount: string | number; currency: string }, ctx: z.RefinementCtx) {
-  // zod runs this even when other fields failed: judge the amount only against a good currency.
-  if (typeof value.currency !== 'string' || !isCurrency(value.currency)) return;
-  const parsed = parseAmount(value.amount, value.currency);
-  if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: parsed.reason });
+/** How the worker sends the amount downstream (POSTING_AMOUNT_FORMAT). */
+export type AmountFormat = 'number' | 'string';
+
+/**
+ * Amount rules depend on the currency: checked once both fields are known good. Sent downstream as a JSON
+ * number, the amount must also be one a double-based JSON reader takes exactly.
+ */
+function amountRule(format: AmountFormat) {
+  return (value: { amount: string | number; currency: string }, ctx: z.RefinementCtx) => {
+    // zod runs this even when other fields failed: judge the amount only against a good currency.
+    if (typeof value.currency !== 'string' || !isCurrency(value.currency)) return;
+    const parsed = parseAmount(value.amount, value.currency);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['amount'], message: parsed.reason });
+    else if (format === 'number' && !holdsAsDouble(parsed.amount)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message:
+          `goes downstream as a JSON number, which a JSON parser reads as ${String(Number(parsed.amount))}: ` +
+          'lower the amount, or switch POSTING_AMOUNT_FORMAT to string',
+      });
+    }
+  };
 }
 
 // One error parameter covers both what a strict object refuses: a non-object, and keys it does not know.
@@ -91,7 +138,7 @@ const objectError = (issue: { code?: string; keys?: readonly string[] }) =>
     ? `unknown field${issue.keys?.length === 1 ? '' : 's'} ${(issue.keys ?? []).map((k) => JSON.stringify(k)).join(', ')}`
     : 'must be a JSON object';
 
-export function apiSubmissionSchema(metadataLimitBytes: number) {
+export function apiSubmissionSchema(metadataLimitBytes: number, amountFormat: AmountFormat = 'number') {
   return z
     .strictObject(
       {
@@ -106,21 +153,23 @@ export function apiSubmissionSchema(metadataLimitBytes: number) {
       },
       { error: objectError },
     )
-    .superRefine(amountForCurrency);
+    .superRefine(amountRule(amountFormat));
 }
 
-export const webhookSubmissionSchema = z
-  .strictObject(
-    {
-      transaction_id: transactionId,
-      source_account: account,
-      destination_account: account,
-      amount,
-      currency,
-    },
-    { error: objectError },
-  )
-  .superRefine(amountForCurrency);
+export function webhookSubmissionSchema(amountFormat: AmountFormat = 'number') {
+  return z
+    .strictObject(
+      {
+        transaction_id: transactionId,
+        source_account: account,
+        destination_account: account,
+        amount,
+        currency,
+      },
+      { error: objectError },
+    )
+    .superRefine(amountRule(amountFormat));
+}
 
 export type ApiSubmissionBody = z.output<ReturnType<typeof apiSubmissionSchema>>;
-export type WebhookSubmissionBody = z.output<typeof webhookSubmissionSchema>;
+export type WebhookSubmissionBody = z.output<ReturnType<typeof webhookSubmissionSchema>>;

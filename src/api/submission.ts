@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { canonicalInstant } from '../domain/instant';
 import { parseAmount } from '../domain/money';
 import type { Transaction } from '../domain/transaction';
 import type { ApiSubmissionBody, WebhookSubmissionBody } from './submission-schemas';
@@ -6,8 +7,16 @@ import type { ApiSubmissionBody, WebhookSubmissionBody } from './submission-sche
 /** A validated request to process a transaction, ready to start its workflow. */
 export interface Submission {
   transaction: Transaction;
-  /** Hash of what the client sent; a resubmission under the same ID must carry the same one. */
+  /**
+   * Hash of what the client sent, its timestamp as an instant; a resubmission under the same ID must carry the
+   * same one.
+   */
   fingerprint: string;
+  /**
+   * When the timestamp was not in canonical form: the hash with its text as sent, which is what memos written
+   * before timestamps were compared as instants hold. A resend of such a submission still matches it.
+   */
+  legacyFingerprint?: string;
   submittedAt: string;
 }
 
@@ -41,13 +50,19 @@ type ClientFields = Omit<Transaction, 'id' | 'timestamp'> & { timestamp: string 
 
 function build(id: string, fields: ClientFields, now: Date): Submission {
   const submittedAt = now.toISOString();
+  // The same instant in another offset is the same body; a canonical timestamp hashes as it always did.
+  const timestamp = fields.timestamp === null ? null : canonicalInstant(fields.timestamp);
+  const legacy = timestamp === fields.timestamp ? undefined : hash(fields);
   return {
     transaction: { id, ...fields, timestamp: fields.timestamp ?? submittedAt },
     // Only what the client sent counts: a retry must match even though submittedAt differs.
-    fingerprint: createHash('sha256').update(canonicalJson(fields)).digest('base64url'),
+    fingerprint: hash({ ...fields, timestamp }),
+    ...(legacy !== undefined && { legacyFingerprint: legacy }),
     submittedAt,
   };
 }
+
+const hash = (fields: ClientFields) => createHash('sha256').update(canonicalJson(fields)).digest('base64url');
 
 function canonicalAmount(amount: string | number, currency: string): string {
   const parsed = parseAmount(amount, currency);

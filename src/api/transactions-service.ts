@@ -105,7 +105,7 @@ export class TransactionsService {
     // FAIL), so looking first answers the same; it only saves a call when the ID is likely taken.
     if (this.finalViews.has(transaction.id) || this.takenIds.has(transaction.id)) {
       const existing = await this.get(transaction.id, { askWorker: false });
-      if (existing) return this.existingResult(existing, fingerprint);
+      if (existing) return this.existingResult(existing, submission);
     }
     const memo: TransactionMemo = { transaction, fingerprint, submittedAt };
     try {
@@ -124,17 +124,17 @@ export class TransactionsService {
     const existing = await this.get(transaction.id, { askWorker: false });
     if (!existing) return { kind: 'conflict' };
     this.takenIds.set(transaction.id, true);
-    return this.existingResult(existing, fingerprint);
+    return this.existingResult(existing, submission);
   }
 
   /**
    * The ID is taken: by this very submission (a retry), by a different one, or by a workflow that is not a
    * transaction at all (get() finds none). Only the first is a duplicate. Its answer is what the server holds,
    * without asking a worker: clients resending under load must not add work for the workers, nor wait on a
-   * busy one.
+   * busy one. A memo from before timestamps were compared as instants may hold the legacy fingerprint.
    */
-  private existingResult(existing: Found, fingerprint: string): SubmitResult {
-    return existing.fingerprint === fingerprint
+  private existingResult(existing: Found, { fingerprint, legacyFingerprint }: Submission): SubmitResult {
+    return existing.fingerprint === fingerprint || existing.fingerprint === legacyFingerprint
       ? { kind: 'duplicate', view: existing.view }
       : { kind: 'conflict' };
   }

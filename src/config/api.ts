@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, httpUrl, integer, parseEnv, secretList } from './env';
+import { postingSchema } from './posting';
 
 /** An http(s) URL without a trailing slash, or nothing. */
 const optionalHttpUrl = () =>
@@ -39,6 +40,11 @@ export const apiSchema = {
   DOCS_ENABLED: bool(true),
   /** Set by `npm start`: the file where it counts its restarts of the worker and the API, shown in health. */
   TXFLOW_RESTARTS_FILE: z.string().min(1).optional(),
+  /**
+   * The worker's: how the amount goes downstream. The API reads the same variable to refuse, with `number`, an
+   * amount a JSON number reader would not take exactly; set it alike for both.
+   */
+  POSTING_AMOUNT_FORMAT: postingSchema.POSTING_AMOUNT_FORMAT,
 };
 
 export interface ApiSettings {
@@ -60,6 +66,7 @@ export interface ApiSettings {
   metricsEnabled: boolean;
   docsEnabled: boolean;
   restartsFile: string | undefined;
+  postingAmountFormat: 'number' | 'string';
 }
 
 export function apiSettings(env = process.env): ApiSettings {
@@ -83,5 +90,6 @@ export function apiSettings(env = process.env): ApiSettings {
     metricsEnabled: e.METRICS_ENABLED,
     docsEnabled: e.DOCS_ENABLED,
     restartsFile: e.TXFLOW_RESTARTS_FILE,
+    postingAmountFormat: e.POSTING_AMOUNT_FORMAT,
   };
 }

@@ -1,4 +1,5 @@
 import type { TransactionStatus } from '../domain/transaction';
+import { rowsDiffering, type ContentField, type PostedContent, type StoredContent } from './content';
 
 /** One transaction as txflow's side sees it (its latest run). */
 export interface TxflowTransaction {
@@ -7,12 +8,15 @@ export interface TxflowTransaction {
   /** ISO 8601. */
   startTime: string;
   closeTime: string | null;
+  /** What txflow posts for it, from its memo; null when the memo holds none (nothing to compare rows with). */
+  content: PostedContent | null;
 }
 
 /** One stored row downstream; createdAt when the service gives one (the mock's `createdAt`). */
 export interface DownstreamRow {
   id: string;
   createdAt: string | null;
+  content: StoredContent;
 }
 
 /**
@@ -21,7 +25,7 @@ export interface DownstreamRow {
  */
 export type DownstreamView =
   | { mode: 'list'; rows: readonly DownstreamRow[]; unreadable: number }
-  | { mode: 'per-id'; held: ReadonlySet<string>; checked: number };
+  | { mode: 'per-id'; held: ReadonlyMap<string, DownstreamRow>; checked: number };
 
 export interface Range {
   from: Date;
@@ -59,6 +63,17 @@ export interface HeldDownstream {
   startTime: string | null;
 }
 
+export interface ContentMismatch {
+  id: string;
+  txflowStatus: TransactionStatus;
+  /** The posted fields some stored row holds another value of. */
+  fields: ContentField[];
+  /** Rows that differ, of `copies`. */
+  rows: number;
+  copies: number;
+  startTime: string;
+}
+
 export interface CompareResult {
   /** Completed in txflow, no row downstream. */
   missingDownstream: MissingDownstream[];
@@ -66,11 +81,13 @@ export interface CompareResult {
   notCompletedInTxflow: HeldDownstream[];
   /** Held downstream more than once, whatever txflow says. */
   duplicates: HeldDownstream[];
+  /** Stored with another amount, currency or account than txflow posts for it, whatever its status. */
+  contentDiffers: ContentMismatch[];
   /** Pending or processing in txflow, already held downstream, started within the grace: not a mismatch. */
   inFlight: HeldDownstream[];
   counts: {
     txflow: Record<TransactionStatus, number> & { total: number };
-    /** Completed in txflow and held downstream. */
+    /** Completed in txflow and held downstream, every row as txflow posts it. */
     matched: number;
     /** Pending or processing in txflow and not (yet) held downstream: not a mismatch. */
     open: number;
@@ -124,19 +141,7 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
 /** The reconciliation itself: no I/O, every input given. */
 export function compare(input: CompareInput): CompareResult {
   const { range, now, graceMs, downstream } = input;
-  const result: CompareResult = {
-    missingDownstream: [],
-    notCompletedInTxflow: [],
-    duplicates: [],
-    inFlight: [],
-    counts: {
-      txflow: { total: 0, pending: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 },
-      matched: 0,
-      open: 0,
-      outOfRange: 0,
-      mismatches: 0,
-    },
-  };
+  const result = emptyResult();
 
   // Transactions in the range: the listing, plus any a lookup found in the range (a listing is eventually
   // consistent; a lookup is not).
@@ -144,27 +149,29 @@ export function compare(input: CompareInput): CompareResult {
   for (const tx of input.lookedUp.values()) {
     if (tx && !txflow.has(tx.id) && inRange(tx.startTime, range)) txflow.set(tx.id, tx);
   }
-  const rows = downstream.mode === 'list' ? copiesById(downstream.rows) : null;
-  const copiesOf = (id: string) =>
-    rows ? (rows.get(id)?.length ?? 0) : downstream.mode === 'per-id' && downstream.held.has(id) ? 1 : 0;
-
+  const rowsOf = rowLookup(downstream);
   const held = (id: string, status: TxflowSideStatus, startTime: string | null): HeldDownstream => ({
     id,
     txflowStatus: status,
-    copies: copiesOf(id),
+    copies: rowsOf(id).length,
     startTime,
   });
 
   for (const tx of txflow.values()) {
     result.counts.txflow.total += 1;
     result.counts.txflow[tx.status] += 1;
-    const copies = copiesOf(tx.id);
     const item = held(tx.id, tx.status, tx.startTime);
+    const { copies } = item;
     if (copies > 1) result.duplicates.push(item);
+    const differing = tx.content && rowsDiffering(tx.content, rowsOf(tx.id));
+    if (differing) {
+      const { id, status: txflowStatus, startTime } = tx;
+      result.contentDiffers.push({ id, txflowStatus, ...differing, copies, startTime });
+    }
     if (tx.status === 'completed') {
       if (copies === 0) {
         result.missingDownstream.push({ id: tx.id, startTime: tx.startTime, closeTime: tx.closeTime });
-      } else {
+      } else if (!differing) {
         result.counts.matched += 1;
       }
       continue;
@@ -178,8 +185,8 @@ export function compare(input: CompareInput): CompareResult {
     else result.notCompletedInTxflow.push(item);
   }
 
-  if (rows) {
-    for (const id of rows.keys()) {
+  if (downstream.mode === 'list') {
+    for (const id of copiesById(downstream.rows).keys()) {
       if (txflow.has(id)) continue;
       const found = input.lookedUp.get(id);
       if (found === null) {
@@ -192,13 +199,52 @@ export function compare(input: CompareInput): CompareResult {
       }
     }
   }
+  return finish(result);
+}
 
+function emptyResult(): CompareResult {
+  return {
+    missingDownstream: [],
+    notCompletedInTxflow: [],
+    duplicates: [],
+    contentDiffers: [],
+    inFlight: [],
+    counts: {
+      txflow: { total: 0, pending: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 },
+      matched: 0,
+      open: 0,
+      outOfRange: 0,
+      mismatches: 0,
+    },
+  };
+}
+
+/** An ID's stored rows, whichever way the downstream was read (per ID: the one row a GET answers). */
+function rowLookup(downstream: DownstreamView): (id: string) => readonly DownstreamRow[] {
+  if (downstream.mode === 'per-id') {
+    return (id) => {
+      const row = downstream.held.get(id);
+      return row ? [row] : [];
+    };
+  }
+  const rows = copiesById(downstream.rows);
+  return (id) => rows.get(id) ?? [];
+}
+
+/** Each category by ID, and the distinct IDs in any mismatch category. */
+function finish(result: CompareResult): CompareResult {
   result.missingDownstream.sort(byId);
   result.notCompletedInTxflow.sort(byId);
   result.duplicates.sort(byId);
+  result.contentDiffers.sort(byId);
   result.inFlight.sort(byId);
   result.counts.mismatches = new Set(
-    [...result.missingDownstream, ...result.notCompletedInTxflow, ...result.duplicates].map((m) => m.id),
+    [
+      ...result.missingDownstream,
+      ...result.notCompletedInTxflow,
+      ...result.duplicates,
+      ...result.contentDiffers,
+    ].map((m) => m.id),
   ).size;
   return result;
 }

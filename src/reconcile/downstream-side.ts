@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostingClient, type PostingClient, type PostingRecord } from '../posting/posting-client';
 import { PostingError } from '../posting/posting-error';
 import type { DownstreamRow, DownstreamView } from './compare';
+import { storedContent } from './content';
 import { pool } from './pool';
 import type { Progress } from './txflow-side';
 
@@ -36,6 +37,10 @@ export function rowTime(record: PostingRecord): string | null {
   return Number.isFinite(t) ? new Date(t).toISOString() : null;
 }
 
+function toRow(record: PostingRecord): DownstreamRow {
+  return { id: record.id, createdAt: rowTime(record), content: storedContent(record) };
+}
+
 /**
  * What the downstream holds: its full list when it has `GET /transactions`, else (404) a GET per txflow ID
  * at `concurrency`.
@@ -49,18 +54,16 @@ export async function readDownstream(
   progress(0, 1);
   const listed = await withRetry(() => posting.list());
   if (listed !== null) {
-    const rows: DownstreamRow[] = listed.rows.map((record) => ({
-      id: record.id,
-      createdAt: rowTime(record),
-    }));
+    const rows = listed.rows.map(toRow);
     progress(1, 1);
     return { mode: 'list', rows, unreadable: listed.unreadable };
   }
-  const held = new Set<string>();
+  const held = new Map<string, DownstreamRow>();
   let done = 0;
   progress(0, txflowIds.length);
   await pool(txflowIds, concurrency, async (id) => {
-    if ((await withRetry(() => posting.find(id))) !== null) held.add(id);
+    const record = await withRetry(() => posting.find(id));
+    if (record !== null) held.set(id, toRow(record));
     progress(++done, txflowIds.length);
   });
   return { mode: 'per-id', held, checked: txflowIds.length };

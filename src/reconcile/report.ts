@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderTable } from '../loadtest/table';
-import type { CompareResult, DownstreamView, HeldDownstream } from './compare';
+import type { CompareResult, ContentMismatch, DownstreamView, HeldDownstream } from './compare';
 
 /** What `npm run reconcile` prints and writes as JSON. */
 export interface ReconcileReport extends CompareResult {
@@ -37,6 +37,11 @@ function heldLine(item: HeldDownstream): string {
   const where = item.txflowStatus === 'unknown' ? 'unknown to txflow' : `${item.txflowStatus} in txflow`;
   const started = item.startTime ? `, started ${item.startTime}` : '';
   return `${item.id}: ${where}, ${copies(item.copies)} downstream${started}`;
+}
+
+function contentLine(item: ContentMismatch): string {
+  const rows = item.copies === 1 ? 'its row' : `${item.rows} of ${item.copies} rows`;
+  return `${item.id}: ${item.txflowStatus} in txflow, ${rows} with another ${item.fields.join(', ')}`;
 }
 
 function listed<T>(title: string, items: readonly T[], line: (item: T) => string, limit: number): string[] {
@@ -75,8 +80,13 @@ export function formatReport(report: ReconcileReport, limit: number): string {
         String(report.duplicates.length),
         mark(report.duplicates.length, report.checked.duplicates),
       ],
+      [
+        'stored with different content',
+        String(report.contentDiffers.length),
+        mark(report.contentDiffers.length),
+      ],
       [`in flight (within the ${report.graceSeconds} s grace)`, String(report.inFlight.length), ''],
-      ['matched (completed, held downstream)', String(report.counts.matched), ''],
+      ['matched (completed, held downstream as posted)', String(report.counts.matched), ''],
       ['open in txflow, not yet downstream', String(report.counts.open), ''],
       ['downstream only, outside the range', String(report.counts.outOfRange), ''],
     ],
@@ -96,6 +106,7 @@ export function formatReport(report: ReconcileReport, limit: number): string {
     ),
     ...listed('held downstream, not completed in txflow', report.notCompletedInTxflow, heldLine, limit),
     ...listed('held downstream more than once', report.duplicates, heldLine, limit),
+    ...listed('stored with different content', report.contentDiffers, contentLine, limit),
     ...listed('in flight', report.inFlight, heldLine, limit),
     '',
     report.ok

@@ -3,6 +3,7 @@ import { temporalConnectionOptions } from '../config/temporal';
 import { TX_STATUS } from '../domain/search-attributes';
 import type { TransactionStatus } from '../domain/transaction';
 import type { Range, TxflowTransaction } from './compare';
+import { postedContent } from './content';
 import type { ReconcileOptions } from './options';
 import { pool } from './pool';
 
@@ -47,7 +48,7 @@ export function statusOf(txStatus: unknown, running: boolean): TransactionStatus
 
 type RunInfo = Pick<
   WorkflowExecutionInfo,
-  'workflowId' | 'startTime' | 'closeTime' | 'status' | 'typedSearchAttributes'
+  'workflowId' | 'startTime' | 'closeTime' | 'status' | 'typedSearchAttributes' | 'memo'
 >;
 
 function toTransaction(run: RunInfo): TxflowTransaction {
@@ -56,6 +57,7 @@ function toTransaction(run: RunInfo): TxflowTransaction {
     status: statusOf(run.typedSearchAttributes.get(TX_STATUS), run.status.name === 'RUNNING'),
     startTime: run.startTime.toISOString(),
     closeTime: run.closeTime?.toISOString() ?? null,
+    content: postedContent(run.memo),
   };
 }
 

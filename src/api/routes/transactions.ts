@@ -4,19 +4,26 @@ import { decodeCursor, encodeCursor, type ListFilters } from '../list-cursor';
 import { listQuerySchema, transactionIdParams } from '../list-schemas';
 import { conflict, notFound, validationProblem } from '../problem';
 import { fromApiBody } from '../submission';
-import { apiSubmissionSchema, transactionId } from '../submission-schemas';
+import { apiSubmissionSchema, transactionId, type AmountFormat } from '../submission-schemas';
 import { unknownStartProblem } from '../error-handler';
 import { isTerminal } from '../transaction-view';
 import { PageTokenRefusedError, type TransactionsService } from '../transactions-service';
-import { requireJson, validate } from '../validate';
+import { requireJson, validate, validateBody } from '../validate';
+
+// Numbers stored as sent: the amount, and any in metadata.
+const EXACT_NUMBERS: ReadonlySet<string> = new Set(['amount', 'metadata']);
 
 /**
  * `/api/transactions`: submit (202 new, 200 same again, 409 different body under a known ID), read, list,
  * retry a failed one and cancel one not yet posted.
  */
-export function transactionsRouter(service: TransactionsService, metadataLimitBytes: number): Router {
+export function transactionsRouter(
+  service: TransactionsService,
+  metadataLimitBytes: number,
+  amountFormat: AmountFormat,
+): Router {
   const router = Router();
-  const bodySchema = apiSubmissionSchema(metadataLimitBytes);
+  const bodySchema = apiSubmissionSchema(metadataLimitBytes, amountFormat);
 
   router.get('/', async (req, res) => {
     const { limit, cursor, ...query } = validate(listQuerySchema, { ...req.query }, 'query');
@@ -41,7 +48,7 @@ export function transactionsRouter(service: TransactionsService, metadataLimitBy
 
   router.post('/', async (req, res) => {
     requireJson(req);
-    const body = validate(bodySchema, req.body);
+    const body = validateBody(bodySchema, req, EXACT_NUMBERS);
     const submission = fromApiBody(body, transactionIdOf(body.id, req.get('Idempotency-Key')), new Date());
     const { id } = submission.transaction;
     const result = await service.submit(submission).catch((err: unknown) => {

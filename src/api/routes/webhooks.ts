@@ -4,22 +4,24 @@ import { v1View } from '../dialects';
 import { unknownStartProblem } from '../error-handler';
 import { conflict, notFound } from '../problem';
 import { fromWebhookBody } from '../submission';
-import { transactionId, webhookSubmissionSchema } from '../submission-schemas';
+import { transactionId, webhookSubmissionSchema, type AmountFormat } from '../submission-schemas';
 import type { TransactionsService } from '../transactions-service';
-import { requireJson, validate } from '../validate';
+import { requireJson, validate, validateBody } from '../validate';
 
 const idParams = z.object({ transaction_id: transactionId });
+const EXACT_NUMBERS: ReadonlySet<string> = new Set(['amount']);
 
 /**
  * The webhook dialect: `/v1/webhooks/transactions` answers 202 for new and repeated deliveries alike, so a
  * sender never retries a duplicate; a different body under a known ID is still a 409.
  */
-export function webhooksRouter(service: TransactionsService): Router {
+export function webhooksRouter(service: TransactionsService, amountFormat: AmountFormat): Router {
   const router = Router();
+  const bodySchema = webhookSubmissionSchema(amountFormat);
 
   router.post('/webhooks/transactions', async (req, res) => {
     requireJson(req);
-    const body = validate(webhookSubmissionSchema, req.body);
+    const body = validateBody(bodySchema, req, EXACT_NUMBERS);
     const location = `/v1/transactions/${encodeURIComponent(body.transaction_id)}`;
     const result = await service.submit(fromWebhookBody(body, new Date())).catch((err: unknown) => {
       throw unknownStartProblem(err, 'Deliver it again', location);
