@@ -53,6 +53,7 @@ describe('posting activities against the mock over HTTP', function () {
       {
         attempt: n,
         scheduledTimestampMs: Date.now(),
+        currentAttemptScheduledTimestampMs: Date.now(),
         scheduleToCloseTimeoutMs: 60_000,
         startToCloseTimeoutMs: 10_000,
       },
@@ -215,6 +216,42 @@ describe('posting activities against the mock over HTTP', function () {
     assert.deepEqual(seen, [tx.id, undefined, undefined, tx.id, undefined, undefined]);
   });
 
+  it('checkExists: a record held with another amount or account is a PostingConflict, never "found"', async function () {
+    const tx = newTransaction();
+    mock.store.add({
+      id: tx.id,
+      amount: '150.5',
+      currency: tx.currency,
+      metadata: { source_account: 'acc_a', destination_account: 'acc_b' },
+    });
+    assert.deepEqual(await attempt(1).run(activities.checkExists, tx.id, tx), { found: true, attempt: 1 });
+    const other = newTransaction({ amount: '15.05' });
+    mock.store.add({
+      id: other.id,
+      amount: '150.50',
+      currency: other.currency,
+      metadata: { source_account: 'acc_x', destination_account: 'acc_b' },
+    });
+    const failure = await failureOf(attempt(1).run(activities.checkExists, other.id, other));
+    assert.equal(failure.type, 'PostingConflict');
+    assert.equal(failure.nonRetryable, true);
+    assert.match(failure.message, /another amount, source_account/);
+  });
+
+  it('postTransaction: a POST abandoned by a cancellation (a worker shutting down) is PostingOutcomeUnknown, final', async function () {
+    mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 5_000 });
+    const client = createPostingClient({ baseUrl: mock.url, timeoutMs: 3_000, amountFormat: 'number' });
+    const env = attempt(1);
+    const running = env.run(createPostingActivities(client).postTransaction, newTransaction());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    env.cancel();
+    const failure = await failureOf(running);
+    assert.equal(failure.type, 'PostingOutcomeUnknown');
+    assert.equal(failure.nonRetryable, true, 'never retried at once: the settle window comes first');
+    assert.match(failure.message, /abandoned/);
+    await client.close();
+  });
+
   it('a dot-segment ID never reaches a URL path', function () {
     for (const id of ['.', '..']) assert.throws(() => recordPath(id), /cannot be put in a URL path/);
     assert.equal(recordPath('a.b'), '/transactions/a.b');
@@ -229,7 +266,12 @@ describe('posting activities against the mock over HTTP', function () {
   });
 
   it('attemptTimeLeft: the attempt or the deadline, whichever ends first, less a margin', function () {
-    const info = { startToCloseTimeoutMs: 10_000, scheduledTimestampMs: 0, scheduleToCloseTimeoutMs: 0 };
+    const info = {
+      startToCloseTimeoutMs: 10_000,
+      scheduledTimestampMs: 0,
+      scheduleToCloseTimeoutMs: 0,
+      currentAttemptScheduledTimestampMs: 0,
+    };
     assert.equal(attemptTimeLeft(1_000, info, 1_000), 8_000, '20% margin of a 10 s attempt');
     assert.equal(
       attemptTimeLeft(1_000, { ...info, startToCloseTimeoutMs: 1_000 }, 1_000),
@@ -242,5 +284,10 @@ describe('posting activities against the mock over HTTP', function () {
       'deadline first',
     );
     assert.ok(attemptTimeLeft(1_000, info, 9_500) < 0, 'nothing left: do not post');
+    assert.equal(
+      attemptTimeLeft(3_000, { ...info, currentAttemptScheduledTimestampMs: 500 }, 3_000),
+      5_500,
+      "the server's clock for the attempt started when it was scheduled, before this worker began it",
+    );
   });
 });

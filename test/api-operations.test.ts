@@ -260,21 +260,45 @@ describe('API operations: list, retry, cancel (real API, Temporal, worker and mo
       assertProblem(await request(app).post(`/api/transactions/${id}/retry`), 409);
     });
 
-    it('a retry of a failed transaction whose POST was written after all finds it and does not post again', async function () {
-      // The POST is stored but its answer held past the client timeout; the GETs fail until the deadline and
-      // the final check have passed: the transaction fails although the downstream holds it.
+    it('past its deadline, a transaction whose POST may be written stays processing until the downstream answers a look', async function () {
+      // The POST is stored but its answer held past the client timeout; then every GET fails, past the deadline.
       mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'hang', postWriteHangMs: 5_000 });
+      const posts = mock.store.stats().requests.post;
       const id = await submit(shortApp, body());
       await eventually(() => assert.equal(mock.store.copies(id), 1), 10_000, 5);
       mock.faults.update({ getFailureRate: 1 });
-      await statusOf(app, id, 'failed', 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      assert.equal(
+        (await request(app).get(`/api/transactions/${id}`)).body.status,
+        'processing',
+        'never failed',
+      );
       mock.faults.update({ getFailureRate: 0, postWriteFailureRate: 0 });
-      const posts = mock.store.stats().requests.post;
-      assert.equal((await request(app).post(`/api/transactions/${id}/retry`)).status, 202);
-      const done = await statusOf(app, id, 'completed');
+      const done = await statusOf(app, id, 'completed', 90_000);
       assert.equal(done.outcome, 'already_present');
-      assert.equal(mock.store.stats().requests.post, posts, 'no POST by the retry');
+      assert.equal(mock.store.stats().requests.post, posts + 1, 'one POST');
       assert.equal(mock.store.copies(id), 1);
+    });
+
+    it('a retry of a terminated run waits out its POST in flight: stored once', async function () {
+      // Every write lands 3 s after it arrived, the key ignored: a retry that looked at once would post again.
+      mock.faults.update({ lateWriteRate: 1, lateWriteMs: 3_000, idempotency: 'ignore' });
+      try {
+        const id = await submit(app, body());
+        await eventually(() => assert.equal(mock.store.stats().lateWrites.started >= 1, true), 10_000, 5);
+        await client.workflow.getHandle(id).terminate('operator: stuck');
+        const res = await request(app).post(`/api/transactions/${id}/retry`);
+        assert.equal(res.status, 202, JSON.stringify(res.body));
+        const done = await statusOf(app, id, 'completed', 30_000);
+        assert.equal(
+          done.outcome,
+          'already_present',
+          "the terminated run's write was found, not posted again",
+        );
+        assert.equal(mock.store.copies(id), 1);
+      } finally {
+        mock.faults.update({ lateWriteRate: 0, idempotency: 'honour' });
+      }
     });
 
     it('409 for a running or completed transaction, 404 for an unknown one, 400 for a bad ID', async function () {

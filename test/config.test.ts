@@ -57,6 +57,33 @@ describe('configuration from env vars', function () {
     );
   });
 
+  it('the posting settings: the key header, the not-processed statuses and a settle window no shorter than the POST timeout', function () {
+    const defaults = postingSettings({});
+    assert.equal(defaults.idempotencyHeader, 'Idempotency-Key');
+    assert.deepEqual(defaults.notProcessedStatuses, [429, 503]);
+    assert.equal(postingSettings({ POSTING_IDEMPOTENCY_HEADER: 'none' }).idempotencyHeader, null);
+    assert.deepEqual(postingSettings({ POSTING_NOT_PROCESSED_STATUSES: 'none' }).notProcessedStatuses, []);
+    assert.throws(
+      () => postingSettings({ POSTING_NOT_PROCESSED_STATUSES: '503,200' }),
+      /POSTING_NOT_PROCESSED_STATUSES="503,200": must be HTTP statuses 400-599/,
+    );
+    assert.throws(() => postingSettings({ POSTING_IDEMPOTENCY_HEADER: 'a b' }), /POSTING_IDEMPOTENCY_HEADER/);
+    assert.equal(processingPolicy({}).writeSettleMs, 30_000);
+    for (const settings of [postingSettings, processingPolicy]) {
+      assert.throws(
+        () => settings({ POSTING_TIMEOUT_MS: '40000' }),
+        /POSTING_WRITE_SETTLE_MS="": must be at least POSTING_TIMEOUT_MS \(40000\)/,
+      );
+    }
+  });
+
+  it('refuses a maximum retry interval below the initial one (Temporal would refuse the policy for ever)', function () {
+    assert.throws(
+      () => processingPolicy({ POST_RETRY_INITIAL_INTERVAL_MS: '120000' }),
+      /POST_RETRY_MAX_INTERVAL_MS="": must be at least POST_RETRY_INITIAL_INTERVAL_MS \(120000\)/,
+    );
+  });
+
   it("the API reads POSTING_AMOUNT_FORMAT by the worker's rule: number by default, string, nothing else", function () {
     assert.equal(apiSettings({}).postingAmountFormat, 'number');
     assert.equal(apiSettings({ POSTING_AMOUNT_FORMAT: 'string' }).postingAmountFormat, 'string');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancelledFailure,
   RetryState,
   TimeoutFailure,
   TimeoutType,
@@ -16,6 +17,7 @@ import {
   POST_NON_RETRYABLE_TYPES,
   classifyPostFailure,
   postExactlyOnce,
+  settleDelayMs,
   type PostResult,
   type Verdict,
 } from '../src/workflows/posting-protocol';
@@ -34,6 +36,10 @@ const MAX_INTERVAL_MS = 8_000;
 type PostBehaviour =
   | { kind: 'store' }
   | { kind: 'notProcessed' }
+  /** A service that breaks its word: stores, then answers 503 ("not processed"). */
+  | { kind: 'notProcessedAfterWrite' }
+  /** The worker shuts down mid-POST: the SDK aborts the request, whose write lands later. */
+  | { kind: 'shutdownAbort'; writeAfterMs: number }
   | { kind: 'reject' }
   | { kind: 'refused' }
   /** Answers 500: written before the answer, or not at all. */
@@ -106,6 +112,14 @@ class Downstream {
       case 'notProcessed':
         this.now += 5;
         throw new PostingError('not_written', 'POST: answered 503', 503);
+      case 'notProcessedAfterWrite':
+        this.rows.push(sent + 2);
+        this.now += 5;
+        throw new PostingError('not_written', 'POST: answered 503', 503);
+      case 'shutdownAbort':
+        this.rows.push(sent + 5 + b.writeAfterMs);
+        this.now += 5;
+        throw new CancelledFailure('WORKER_SHUTDOWN');
       case 'reject':
         this.now += 5;
         throw new PostingError('rejected', 'POST: answered 422', 422);
@@ -150,7 +164,15 @@ async function postActivity(d: Downstream, deadline: number): Promise<PostResult
     } catch (err) {
       cause = err as Error;
     }
-    const type = cause instanceof ApplicationFailure ? cause.type : 'TemporalTimeout:StartToClose';
+    // As the SDK and server see it: a timed-out attempt by its timeout type, a cancelled one as WorkerShutdown.
+    const type =
+      cause instanceof ApplicationFailure
+        ? cause.type
+        : cause instanceof TimeoutFailure
+          ? 'TemporalTimeout:StartToClose'
+          : cause instanceof CancelledFailure
+            ? 'WorkerShutdown'
+            : cause.name;
     const final =
       (cause instanceof ApplicationFailure && cause.nonRetryable) ||
       (POST_NON_RETRYABLE_TYPES as readonly (string | null | undefined)[]).includes(type);
@@ -186,8 +208,8 @@ async function run(c: Case): Promise<{ verdict: Verdict; rows: number }> {
   else {
     verdict = await postExactlyOnce({
       post: () => postActivity(d, deadline),
-      settle: async () => {
-        d.now += SETTLE_MS;
+      settle: async (round) => {
+        d.now += settleDelayMs(SETTLE_MS, round);
       },
       look: () => look(d),
       pastDeadline: () => d.now >= deadline,
@@ -202,6 +224,8 @@ const behaviour = (lateMs: fc.Arbitrary<number>): fc.Arbitrary<PostBehaviour> =>
   fc.oneof(
     { arbitrary: fc.constant({ kind: 'store' as const }), weight: 2 },
     fc.constant({ kind: 'notProcessed' as const }),
+    fc.constant({ kind: 'notProcessedAfterWrite' as const }),
+    fc.record({ kind: fc.constant('shutdownAbort' as const), writeAfterMs: lateMs }),
     fc.constant({ kind: 'reject' as const }),
     fc.constant({ kind: 'refused' as const }),
     fc.constant({ kind: 'errorAfterWrite' as const }),
@@ -276,5 +300,14 @@ describe('the posting protocol, model-based (real activity and protocol code, si
     });
     assert.deepEqual(verdict, { status: 'completed', outcome: 'already_present' });
     assert.equal(rows, 1);
+  });
+
+  it('a downstream failing every POST for a day adds tens of rounds to the history, not thousands', function () {
+    let elapsed = 0;
+    let rounds = 0;
+    while (elapsed < 24 * 3_600_000) elapsed += settleDelayMs(30_000, ++rounds);
+    assert.ok(rounds < 160, `${rounds} rounds`);
+    assert.equal(settleDelayMs(30_000, 1), 30_000, 'the first wait is the window');
+    assert.equal(settleDelayMs(30 * 60_000, 3), 30 * 60_000, 'a window longer than the cap is kept');
   });
 });

@@ -16,7 +16,7 @@ import {
   type DownstreamRow,
   type TxflowTransaction,
 } from '../src/reconcile/compare';
-import { differingFields, postedContent, storedContent, type StoredContent } from '../src/reconcile/content';
+import { differingFields, postedContent, storedContent, type StoredContent } from '../src/posting/content';
 import { readOnlyPostingClient } from '../src/reconcile/downstream-side';
 import { FlagError, parseFlags, type ReconcileOptions } from '../src/reconcile/options';
 import type { ReconcileReport } from '../src/reconcile/report';

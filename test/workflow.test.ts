@@ -66,6 +66,22 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     assert.equal(env.mock.store.stats().requests.post, 0);
   });
 
+  it('fails as a conflict, never completes, when the downstream holds the ID with another amount', async function () {
+    const tx = newTransaction();
+    env.mock.store.add({ id: tx.id, amount: '999.00', currency: tx.currency, timestamp: tx.timestamp });
+    const err = await (await run(tx)).result().then(
+      () => assert.fail('expected the workflow to fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowFailedError);
+    const activity = (err.cause as ApplicationFailure).cause;
+    assert.ok(activity instanceof ActivityFailure);
+    assert.ok(activity.cause instanceof ApplicationFailure);
+    assert.equal(activity.cause.type, 'PostingConflict');
+    assert.match(activity.cause.message, /another amount/);
+    assert.equal(env.mock.store.stats().requests.post, 0);
+  });
+
   it('retries a pre-write failure and posts once', async function () {
     env.mock.faults.update({ preWriteFailureRate: 1 });
     const tx = newTransaction();

@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import type { AttemptReport, PostingOutcome, Transaction } from '../domain/transaction';
 import { PostingError } from '../posting/posting-error';
-import type { PostingClient } from '../posting/posting-client';
+import { recordPath, type PostingClient } from '../posting/posting-client';
+import { conflictingFields } from '../posting/content';
 
 /**
  * Failure types the workflow and operators see. The post activity's retry policy retries only what surely wrote
@@ -12,6 +13,7 @@ export const FAILURE_TYPES = {
   rejected: 'PostingRejected',
   not_written: 'PostingNotProcessed',
   unknown: 'PostingOutcomeUnknown',
+  conflict: 'PostingConflict',
   unavailable: 'PostingUnavailable',
   timeout: 'PostingTimeout',
 } as const;
@@ -38,6 +40,7 @@ type DownstreamOutcome =
   | 'rejected'
   | 'not_written'
   | 'unknown'
+  | 'conflict'
   | 'unavailable'
   | 'timeout';
 
@@ -48,11 +51,27 @@ function count(outcome: DownstreamOutcome): void {
 }
 
 export function createPostingActivities(posting: PostingClient) {
+  /** The record the service holds, or null; one held with other content is a conflict, never "found". */
+  async function held(id: string, expected: Transaction | undefined, signal: AbortSignal) {
+    const record = await posting.find(id, signal);
+    const differing = record && expected ? conflictingFields(expected, record) : [];
+    if (differing.length > 0) {
+      throw new PostingError(
+        'conflict',
+        `GET ${recordPath(id)}: the service holds ${id} with another ${differing.join(', ')}: not posted, not completed`,
+      );
+    }
+    return record;
+  }
+
   return {
-    /** Asks the posting service whether it already holds the transaction. */
-    async checkExists(id: string): Promise<CheckResult> {
+    /**
+     * Asks the posting service whether it already holds the transaction. Given the transaction (runs started
+     * before it was passed give only the ID), a record with another amount, currency or accounts is a conflict.
+     */
+    async checkExists(id: string, expected?: Transaction): Promise<CheckResult> {
       const { attempt } = Context.current().info;
-      const record = await guarded(attempt, () => posting.find(id, Context.current().cancellationSignal));
+      const record = await guarded(attempt, () => held(id, expected, Context.current().cancellationSignal));
       count(record === null ? 'absent' : 'found');
       return { found: record !== null, attempt };
     },
@@ -69,7 +88,7 @@ export function createPostingActivities(posting: PostingClient) {
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
         if (attempt > 1) {
-          if ((await posting.find(transaction.id, signal)) !== null) {
+          if ((await held(transaction.id, transaction, signal)) !== null) {
             count('post_write_recovery');
             return { outcome: 'already_present', attempt };
           }
@@ -84,7 +103,13 @@ export function createPostingActivities(posting: PostingClient) {
             'POST not sent: this attempt ran out of time (the next one looks first)',
           );
         }
-        await posting.post(transaction, signal, timeLeft);
+        try {
+          await posting.post(transaction, signal, timeLeft);
+        } catch (err) {
+          // Whatever went wrong once the POST may have left (a bug, a cancellation), its outcome is unknown.
+          if (err instanceof PostingError) throw err;
+          throw new PostingError('unknown', `POST /transactions: ${String(err)}: outcome unknown`);
+        }
         count('posted');
         return { outcome: 'posted', attempt };
       });
@@ -102,11 +127,23 @@ export type PostingActivities = ReturnType<typeof createPostingActivities>;
  */
 export function attemptTimeLeft(
   startedAt: number,
-  info: Pick<Info, 'startToCloseTimeoutMs' | 'scheduledTimestampMs' | 'scheduleToCloseTimeoutMs'>,
+  info: Pick<
+    Info,
+    | 'startToCloseTimeoutMs'
+    | 'scheduledTimestampMs'
+    | 'scheduleToCloseTimeoutMs'
+    | 'currentAttemptScheduledTimestampMs'
+  >,
   now = Date.now(),
 ): number {
   const ends: number[] = [];
-  if (info.startToCloseTimeoutMs > 0) ends.push(startedAt + info.startToCloseTimeoutMs);
+  if (info.startToCloseTimeoutMs > 0) {
+    ends.push(startedAt + info.startToCloseTimeoutMs);
+    // The server's clock for this attempt started when it was scheduled: no later than this function started.
+    if (info.currentAttemptScheduledTimestampMs > 0) {
+      ends.push(info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs);
+    }
+  }
   if (info.scheduleToCloseTimeoutMs > 0) ends.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
   if (ends.length === 0) return Number.POSITIVE_INFINITY;
   const margin = Math.max(ATTEMPT_MARGIN_MIN_MS, info.startToCloseTimeoutMs * ATTEMPT_MARGIN_SHARE);
@@ -126,7 +163,8 @@ async function guarded<T>(attempt: number, fn: () => Promise<T>): Promise<T> {
     throw ApplicationFailure.create({
       type: FAILURE_TYPES[err.kind],
       message: err.message,
-      nonRetryable: err.kind === 'rejected',
+      // Final whatever the retry policy says: a retry after an unknown outcome must wait the settle window.
+      nonRetryable: err.kind === 'rejected' || err.kind === 'conflict' || err.kind === 'unknown',
       details: [{ attempt, status: err.status ?? null }],
     });
   }

@@ -159,13 +159,14 @@ export class TransactionsService {
       fingerprint: described.memo.fingerprint,
       submittedAt: described.memo.submittedAt,
     };
+    const startDelay = this.retryDelayMs(described.description);
     let eagerlyStarted: boolean;
     try {
       ({ eagerlyStarted } = await this.rpc(() =>
-        this.deps.client.workflow.start(
-          processTransaction,
-          this.startOptions(memo, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY),
-        ),
+        this.deps.client.workflow.start(processTransaction, {
+          ...this.startOptions(memo, WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY),
+          ...(startDelay > 0 && { startDelay }),
+        }),
       ));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asStartFailure(err, id);
@@ -286,6 +287,17 @@ export class TransactionsService {
     const found = await this.get(id);
     if (!found) throw new Error(`transaction ${id} vanished`);
     return found.view;
+  }
+
+  /**
+   * A run that failed by its own rule has looked after its last POST. One that was terminated, timed out or
+   * cancelled from outside may have left a POST in flight (its activity can outlive it by an attempt) whose
+   * write lands within the settle window: the new run starts only once both have passed.
+   */
+  private retryDelayMs(description: { status: { name: string }; closeTime?: Date }): number {
+    if (description.status.name === 'FAILED' || !description.closeTime) return 0;
+    const { post, writeSettleMs = 0 } = this.deps.policy;
+    return Math.max(0, description.closeTime.getTime() + post.attemptTimeoutMs + writeSettleMs - Date.now());
   }
 
   private startOptions(memo: TransactionMemo, workflowIdReusePolicy: WorkflowIdReusePolicy) {

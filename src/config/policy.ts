@@ -1,4 +1,4 @@
-import { decimal, integer, parseEnv } from './env';
+import { ConfigError, decimal, integer, parseEnv } from './env';
 import { writeSettleMs } from './posting';
 import type { ProcessingPolicy, RetrySettings } from '../domain/transaction';
 
@@ -43,6 +43,17 @@ export const policySchema = {
 /** The retry policies and total deadline given to each new transaction's workflow. */
 export function processingPolicy(env = process.env): ProcessingPolicy {
   const e = parseEnv(policySchema, env) as Record<string, number>;
+  // Temporal refuses a retry policy whose maximum interval is below its initial one, and the workflow would
+  // retry that task for ever: refuse it here.
+  for (const prefix of ['CHECK_RETRY', 'POST_RETRY']) {
+    const initial = e[`${prefix}_INITIAL_INTERVAL_MS`] as number;
+    if ((e[`${prefix}_MAX_INTERVAL_MS`] as number) < initial) {
+      throw new ConfigError(
+        `Invalid configuration:\n  ${prefix}_MAX_INTERVAL_MS=${JSON.stringify(env[`${prefix}_MAX_INTERVAL_MS`] ?? '')}: ` +
+          `must be at least ${prefix}_INITIAL_INTERVAL_MS (${initial})`,
+      );
+    }
+  }
   return {
     check: retrySettings('CHECK_RETRY', e),
     post: retrySettings('POST_RETRY', e),

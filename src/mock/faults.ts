@@ -18,6 +18,9 @@ export type GetPlan =
   { latencyMs: number; outcome: 'answer' } | { latencyMs: number; outcome: 'failure'; status: FailureStatus };
 
 const FAILURE_STATUSES: readonly FailureStatus[] = [500, 502, 503];
+// The mock keeps the word a service gives by documenting 503 as "not processed" (txflow's default
+// POSTING_NOT_PROCESSED_STATUSES): a 503 never follows a write.
+const WROTE_STATUSES: readonly FailureStatus[] = [500, 502];
 // GETs draw from their own sequence, so how many GETs a client makes does not shift the POST faults.
 const GET_STREAM_SALT = 0x9e3779b9;
 // Late writes too: adding the knob must not change which POSTs an existing seed fails.
@@ -77,14 +80,14 @@ export class Faults {
     const latencyMs = intBetween(random, s.postLatencyMs.min, s.postLatencyMs.max);
     const preWrite = random() < s.preWriteFailureRate;
     const postWrite = random() < s.postWriteFailureRate;
-    const status = pickStatus(random());
+    const statusDraw = random();
     const hangDraw = random();
-    if (preWrite) return { latencyMs, outcome: 'preWriteFailure', status };
+    if (preWrite) return { latencyMs, outcome: 'preWriteFailure', status: pickStatus(statusDraw) };
     if (!postWrite) return { latencyMs, outcome: 'store' };
     const hang = s.postWriteMode === 'hang' || (s.postWriteMode === 'mixed' && hangDraw < 0.5);
     return hang
       ? { latencyMs, outcome: 'postWriteHang', holdMs: s.postWriteHangMs }
-      : { latencyMs, outcome: 'postWriteError', status };
+      : { latencyMs, outcome: 'postWriteError', status: pickStatus(statusDraw, WROTE_STATUSES) };
   }
 
   /**
@@ -107,6 +110,6 @@ export class Faults {
   }
 }
 
-function pickStatus(draw: number): FailureStatus {
-  return FAILURE_STATUSES[Math.floor(draw * FAILURE_STATUSES.length)] ?? 503;
+function pickStatus(draw: number, statuses = FAILURE_STATUSES): FailureStatus {
+  return statuses[Math.floor(draw * statuses.length)] ?? 500;
 }

@@ -93,6 +93,13 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
           `${method} ${path}: no answer within ${Math.round(limit)} ms${what}`,
         );
       }
+      // Aborted by the caller (an activity cancelled, a worker shutting down): a POST may have left all the same.
+      if (signal?.aborted && method === 'POST') {
+        throw new PostingError(
+          'unknown',
+          `POST ${path}: abandoned (${describe(signal.reason)}): outcome unknown`,
+        );
+      }
       if (signal?.aborted) throw err;
       const code = (err as { code?: string }).code ?? (err as Error).name;
       const kind = method === 'GET' ? 'unavailable' : NOT_SENT_CODES.has(code) ? 'not_written' : 'unknown';
@@ -233,6 +240,10 @@ function parseList(text: string): { rows: PostingRecord[]; unreadable: number } 
       typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string',
   );
   return { rows, unreadable: items.length - rows.length };
+}
+
+function describe(reason: unknown): string {
+  return reason instanceof Error ? reason.message || reason.name : String(reason);
 }
 
 function errorDetail(text: string): string {

@@ -7,9 +7,11 @@
  *   503 or 429, or a connection that could not be opened): safe to send again after the usual look.
  * - unknown: a POST that may have been written, now or later (no answer in time, a connection lost mid-request,
  *   any other status): nothing is sent again until the write-settle window has passed and a look found nothing.
+ * - conflict: the service holds the transaction's ID with another amount, currency or accounts: never "found".
  * - unavailable / timeout: a GET without a usable answer; reads are always safe to repeat.
  */
-export type PostingErrorKind = 'rejected' | 'not_written' | 'unknown' | 'unavailable' | 'timeout';
+export type PostingErrorKind =
+  'rejected' | 'not_written' | 'unknown' | 'conflict' | 'unavailable' | 'timeout';
 
 export class PostingError extends Error {
   override name = 'PostingError';

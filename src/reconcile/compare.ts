@@ -1,5 +1,5 @@
 import type { TransactionStatus } from '../domain/transaction';
-import { rowsDiffering, type ContentField, type PostedContent, type StoredContent } from './content';
+import { rowsDiffering, type ContentField, type PostedContent, type StoredContent } from '../posting/content';
 
 /** One transaction as txflow's side sees it (its latest run). */
 export interface TxflowTransaction {

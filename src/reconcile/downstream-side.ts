@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostingClient, type PostingClient, type PostingRecord } from '../posting/posting-client';
 import { PostingError } from '../posting/posting-error';
 import type { DownstreamRow, DownstreamView } from './compare';
-import { storedContent } from './content';
+import { storedContent } from '../posting/content';
 import { pool } from './pool';
 import type { Progress } from './txflow-side';
 

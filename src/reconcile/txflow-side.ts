@@ -3,7 +3,7 @@ import { temporalConnectionOptions } from '../config/temporal';
 import { TX_STATUS } from '../domain/search-attributes';
 import type { TransactionStatus } from '../domain/transaction';
 import type { Range, TxflowTransaction } from './compare';
-import { postedContent } from './content';
+import { postedContent } from '../posting/content';
 import type { ReconcileOptions } from './options';
 import { pool } from './pool';
 

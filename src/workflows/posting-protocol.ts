@@ -14,8 +14,11 @@ import { ApplicationFailure, type ActivityFailure } from '@temporalio/workflow';
  */
 export const POST_NON_RETRYABLE_TYPES = [
   'PostingRejected',
+  'PostingConflict',
   'PostingOutcomeUnknown',
   'TemporalTimeout:StartToClose',
+  // What the SDK reports for an attempt cut short by its worker's shutdown: its POST may have left.
+  'WorkerShutdown',
 ] as const;
 
 /** How one post activity ended. */
@@ -33,8 +36,8 @@ export type PostResult =
 export interface PostingSteps {
   /** Sends the POST (retrying only what surely wrote nothing, looking before each re-POST). */
   post(): Promise<PostResult>;
-  /** Waits the write-settle window (a durable timer). */
-  settle(): Promise<void>;
+  /** Waits the write-settle window (a durable timer); `round` counts the unknown outcomes so far, from 1. */
+  settle(round: number): Promise<void>;
   /** Asks the downstream whether it holds the transaction. */
   look(): Promise<boolean>;
   /** Whether the deadline for new POSTs has passed. */
@@ -47,28 +50,36 @@ export type Verdict =
 
 /** Posts a transaction the downstream did not hold at the first look, exactly once. */
 export async function postExactlyOnce(steps: PostingSteps): Promise<Verdict> {
-  let uncertain = false;
-  for (;;) {
+  for (let round = 1; ; round += 1) {
     const result = await steps.post();
     if (result.kind === 'posted') return { status: 'completed', outcome: 'posted' };
     if (result.kind === 'found') return { status: 'completed', outcome: 'already_present' };
     if (result.kind === 'unknown') {
-      uncertain = true;
-      await steps.settle();
+      await steps.settle(round);
       if (await steps.look()) return { status: 'completed', outcome: 'already_present' };
       if (steps.pastDeadline()) return { status: 'failed', result: result.kind };
       continue;
     }
-    // This POST wrote nothing, but an earlier one may have: the window has passed since it, so one look decides.
-    if (uncertain && (await steps.look())) return { status: 'completed', outcome: 'already_present' };
+    // This POST wrote nothing, but an earlier one may have (the window has passed since it), or the service
+    // broke its word about a status: a POST was sent, so one look decides before "failed".
+    if (await steps.look()) return { status: 'completed', outcome: 'already_present' };
     return { status: 'failed', result: result.kind };
   }
 }
 
+/**
+ * The wait after the n-th unknown outcome: the window, doubled each round up to ten minutes (or the window, if
+ * longer), so that a downstream failing every POST for a day adds tens of rounds to the history, not thousands.
+ */
+export function settleDelayMs(windowMs: number, round: number): number {
+  return Math.min(windowMs * 2 ** Math.min(round - 1, 20), Math.max(windowMs, MAX_SETTLE_DELAY_MS));
+}
+const MAX_SETTLE_DELAY_MS = 10 * 60_000;
+
 /** What a failed post activity means for the protocol: only failures that surely wrote nothing are not "unknown". */
 export function classifyPostFailure(err: ActivityFailure): PostResult['kind'] {
   const type = err.cause instanceof ApplicationFailure ? err.cause.type : undefined;
-  if (type === 'PostingRejected') return 'rejected';
+  if (type === 'PostingRejected' || type === 'PostingConflict') return 'rejected';
   // The activity's retries follow only these, so no attempt before the last one can have had an unknown outcome.
   if (type === 'PostingNotProcessed' || type === 'PostingUnavailable' || type === 'PostingTimeout') {
     return 'not_written';

@@ -26,6 +26,7 @@ import {
   POST_NON_RETRYABLE_TYPES,
   classifyPostFailure,
   postExactlyOnce,
+  settleDelayMs,
   type PostResult,
   type PostingSteps,
 } from './posting-protocol';
@@ -36,15 +37,14 @@ import { statusQuery } from './queries';
 const { checkExists } = proxyActivities<PostingActivities>({ startToCloseTimeout: '10s' });
 const { postTransaction } = proxyActivities<PostingActivities>({ startToCloseTimeout: '10s' });
 
-// A look after the deadline (the last POST's outcome still unknown) retries this long before giving up.
-const FINAL_LOOK: RetrySettings = {
+// A look after a POST retries until the service answers: the deadline stops new POSTs, not the truth.
+const LOOK: RetrySettings = {
   initialIntervalMs: 1_000,
   backoffCoefficient: 2,
-  maximumIntervalMs: 30_000,
+  maximumIntervalMs: 60_000,
   maximumAttempts: 0,
   attemptTimeoutMs: 10_000,
 };
-const FINAL_LOOK_BUDGET_MS = 10 * 60_000;
 // Runs started before the window existed have none in their policy.
 const DEFAULT_WRITE_SETTLE_MS = 30_000;
 
@@ -82,7 +82,10 @@ export async function processTransaction({
 
   try {
     const check = await beforePost(() =>
-      checkExists.executeWithOptions(options(policy.check, deadline, 'check exists'), [transaction.id]),
+      checkExists.executeWithOptions(options(policy.check, deadline, 'check exists'), [
+        transaction.id,
+        transaction,
+      ]),
     );
     state.attempts += check.attempt;
     if (check.found) return await settle(complete(state, 'already_present'));
@@ -128,16 +131,15 @@ function postingSteps(
         return { kind: classifyPostFailure(err) };
       }
     },
-    async settle() {
-      showDetails(state, `waiting ${settleMs / 1000} s for a POST of unknown outcome to settle`);
-      await sleep(settleMs, { summary: 'write settle: the last POST may still land' });
+    async settle(round) {
+      const delay = settleDelayMs(settleMs, round);
+      showDetails(state, `waiting ${delay / 1000} s for a POST of unknown outcome to settle`);
+      await sleep(delay, { summary: 'write settle: the last POST may still land' });
     },
     async look() {
-      const budget = Math.max(deadline, Date.now() + FINAL_LOOK_BUDGET_MS);
-      const check = await checkExists.executeWithOptions(
-        options(FINAL_LOOK, budget, 'look after an unknown POST'),
-        [transaction.id],
-      );
+      // No time limit: once a POST was sent, only an answer may decide between completed and failed.
+      const { scheduleToCloseTimeout: _unbounded, ...look } = options(LOOK, deadline, 'look after a POST');
+      const check = await checkExists.executeWithOptions(look, [transaction.id, transaction]);
       state.attempts += check.attempt;
       return check.found;
     },
@@ -158,7 +160,7 @@ function options(retry: RetrySettings, deadline: number, summary: string): Activ
       maximumInterval: retry.maximumIntervalMs,
       // 0 means "no limit but the deadline", which Temporal spells as no maximumAttempts at all.
       ...(retry.maximumAttempts > 0 && { maximumAttempts: retry.maximumAttempts }),
-      nonRetryableErrorTypes: ['PostingRejected'],
+      nonRetryableErrorTypes: ['PostingRejected', 'PostingConflict'],
     },
   };
 }

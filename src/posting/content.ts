@@ -1,6 +1,6 @@
 import { sameDecimal } from '../domain/decimal';
 import type { Transaction } from '../domain/transaction';
-import type { PostingRecord } from '../posting/posting-client';
+import type { PostingRecord } from './posting-client';
 
 /** What txflow posts of a transaction, as its memo holds it: what each stored row must carry. */
 export interface PostedContent {
@@ -85,4 +85,19 @@ export function rowsDiffering(
   if (differing === 0) return null;
   const order: ContentField[] = ['amount', 'currency', 'source_account', 'destination_account'];
   return { rows: differing, fields: order.filter((f) => fields.has(f)) };
+}
+
+/**
+ * The fields where a record the downstream holds differs from the transaction txflow would post: amount and
+ * currency always, the accounts only when the record carries metadata (a service may not echo it back).
+ */
+export function conflictingFields(transaction: Transaction, record: PostingRecord): ContentField[] {
+  const posted: PostedContent = {
+    amount: transaction.amount,
+    currency: transaction.currency,
+    sourceAccount: transaction.sourceAccount,
+    destinationAccount: transaction.destinationAccount,
+  };
+  const fields = differingFields(posted, storedContent(record));
+  return isObject(record.metadata) ? fields : fields.filter((f) => f === 'amount' || f === 'currency');
 }
