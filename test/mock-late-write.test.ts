@@ -127,7 +127,7 @@ describe('mock posting service: late-write draws', () => {
     const withLate = new Faults({ ...without.settings(), lateWriteRate: 0.5, lateWriteMs: 3_000 });
     let late = 0;
     for (let i = 0; i < 400; i++) {
-      without.planLateWrite();
+      // Only `withLate` draws late writes: were they drawn from the POST stream, its plans would shift.
       const ms = withLate.planLateWrite();
       if (ms > 0) late++;
       assert.ok(ms === 0 || ms === 3_000);
