@@ -245,7 +245,7 @@ describe('API (supertest against createApp with a real Temporal client)', functi
   });
 
   describe('GET /api/transactions/:id', function () {
-    it('404 for an unknown ID and for a malformed one', async function () {
+    it('404 for an unknown ID, 400 for a malformed one', async function () {
       assertProblem(await request(app).get(`/api/transactions/nope-${randomUUID()}`), 404);
       assertProblem(await request(app).get(`/api/transactions/${'x'.repeat(129)}`), 400);
     });
