@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   isCancellation,
   patched,
   proxyActivities,
@@ -232,12 +233,16 @@ function showDetails(state: ProcessingState, note?: string): void {
 function recordFailure(state: ProcessingState, err: unknown): void {
   const messages: string[] = [];
   let failure: unknown = err;
+  let counted = false;
   while (failure instanceof Error) {
     messages.push(failure.message);
     if (failure instanceof ApplicationFailure) {
       const attempt = (failure.details?.[0] as { attempt?: number } | undefined)?.attempt;
       if (typeof attempt === 'number') state.attempts += attempt;
+      counted ||= typeof attempt === 'number';
     }
+    // An attempt Temporal timed out (its worker died or stalled) reported nothing, but it was a call.
+    if (failure instanceof TimeoutFailure && !counted) state.attempts += 1;
     failure = failure.cause;
   }
   const outer = messages[0] ?? 'unknown failure';

@@ -1,9 +1,9 @@
 import { inFlightMidLoad, loadScenario, retriedTransactions } from './common';
 
 /**
- * kill -9 of the only worker while POSTs are in flight at the mock (200-500 ms each), then a new worker. The
- * activities it held are retried once their 2 s attempt timeout passes; a POST that reached the mock before
- * the kill is found by the retry's GET (outcome already_present), never posted again.
+ * kill -9 of the only worker while POSTs are in flight at the mock (200-500 ms each), then a new worker. Once
+ * the 2 s attempt timeout of a POST it held passes, its workflow waits the write-settle window and looks: a POST
+ * that reached the mock before the kill is found (outcome already_present), never posted again.
  */
 export const workerKill = loadScenario({
   name: 'worker-kill',
