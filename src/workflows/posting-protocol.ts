@@ -68,12 +68,15 @@ export async function postExactlyOnce(steps: PostingSteps): Promise<Verdict> {
 }
 
 /**
- * The wait after the n-th unknown outcome: the window, doubled each round up to ten minutes (or the window, if
- * longer), so that a downstream failing every POST for a day adds tens of rounds to the history, not thousands.
+ * The wait after the n-th unknown outcome: the window for the first ten, then doubling up to ten minutes (or the
+ * window, if longer), so that a downstream failing every POST for a day adds about 150 rounds to the history,
+ * not thousands, while an ordinary fault rate never waits more than the window per round.
  */
 export function settleDelayMs(windowMs: number, round: number): number {
-  return Math.min(windowMs * 2 ** Math.min(round - 1, 20), Math.max(windowMs, MAX_SETTLE_DELAY_MS));
+  const doublings = Math.min(Math.max(round - FLAT_ROUNDS, 0), 20);
+  return Math.min(windowMs * 2 ** doublings, Math.max(windowMs, MAX_SETTLE_DELAY_MS));
 }
+const FLAT_ROUNDS = 10;
 const MAX_SETTLE_DELAY_MS = 10 * 60_000;
 
 /** What a failed post activity means for the protocol: only failures that surely wrote nothing are not "unknown". */
