@@ -403,7 +403,8 @@ describe('metrics', function () {
         const text = await (await httpRequest(metricsUrl)).body.text();
         assert.deepEqual(outcomes(text), {
           found: 1,
-          absent: 3,
+          // The three first checks, and the look before "failed" after the rejection.
+          absent: 4,
           posted: 1,
           pre_write_failure: preWriteFaults,
           post_write_recovery: 1,

@@ -23,6 +23,12 @@ const SCENARIOS: { name: string; faults: FaultPatch; transaction: Partial<Transa
   },
   { name: 'pre-write-retries', faults: { preWriteFailureRate: 0.7, seed: 7 }, transaction: {} },
   { name: 'rejected', faults: {}, transaction: { currency: 'inr' } },
+  // The write lands 3 s after the POST, past the worker's 2 s timeout: a write-settle timer, then a look finds it.
+  {
+    name: 'late-write',
+    faults: { lateWriteRate: 1, lateWriteMs: 3_000, idempotency: 'ignore' },
+    transaction: {},
+  },
 ];
 
 async function main() {
