@@ -64,7 +64,7 @@ export function inexactNumbers(json: string, roots: ReadonlySet<string>): Inexac
 }
 
 /** `i` is at an opening quote; returns the index after the closing one. */
-function stringEnd(json: string, i: number): number {
+export function stringEnd(json: string, i: number): number {
   let j = i + 1;
   while (j < json.length) {
     const c = json[j];

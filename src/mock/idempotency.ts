@@ -2,6 +2,7 @@
 // key reserves it; a repeat while it runs is refused (409), a repeat after it stored gets its row back (200,
 // replayed), a repeat with another body is refused (422); a first POST that stored nothing frees the key.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../api/submission';
 import type { NewTransaction, StoredTransaction } from './store';
 
 /** The request header the mock reads, and the one it sets on a replayed answer. */
@@ -118,15 +119,4 @@ function canonicalDecimal(text: string): string {
   const w = whole.replace(/^0+(?=\d)/, '');
   const f = fraction.replace(/0+$/, '');
   return f === '' ? w : `${w}.${f}`;
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -1,3 +1,5 @@
+import { stringEnd } from '../api/raw-numbers';
+
 /**
  * The source text of a top-level member of a JSON object, e.g. `150.50` for "amount" in
  * `{"amount":150.50}`, which JSON.parse would turn into 150.5. The text must already be valid JSON
@@ -31,18 +33,6 @@ function isSpace(c: string | undefined): boolean {
 function skipSpace(json: string, i: number): number {
   while (isSpace(json[i])) i++;
   return i;
-}
-
-/** `i` is at an opening quote; returns the index after the closing one. */
-function stringEnd(json: string, i: number): number {
-  let j = i + 1;
-  while (j < json.length) {
-    const c = json[j];
-    if (c === '\\') j += 2;
-    else if (c === '"') return j + 1;
-    else j++;
-  }
-  return json.length;
 }
 
 function valueEndAt(json: string, i: number): number {
