@@ -43,15 +43,9 @@ export interface PostingClient {
 // 4xx answers to a POST that do not say "no": the route or the record is in an odd state, or the request timed out
 // on the service's side. The POST may have been written, so they count as unknown, like a 5xx.
 const UNCLEAR_4XX = new Set([404, 408, 409]);
-// Errors raised before the request could leave: nothing reached the service.
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
+// Errors raised before the request could leave: nothing reached the service. (EHOSTUNREACH and ENETUNREACH are
+// left out: they can also end a reused keep-alive socket after the request left.)
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
 
 export function createPostingClient(options: PostingClientOptions): PostingClient {
   const notProcessed = new Set(options.notProcessedStatuses ?? []);
