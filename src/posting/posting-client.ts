@@ -1,4 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici';
+import { holdsAsDouble } from '../domain/decimal';
 import type { Transaction } from '../domain/transaction';
 import { PostingError } from './posting-error';
 
@@ -166,7 +167,7 @@ export function encodeBody(
     transaction.metadata === null && Object.keys(accounts).length === 0
       ? undefined
       : { ...transaction.metadata, ...accounts };
-  if (options.amountFormat === 'number' && !exactAsDouble(transaction.amount)) {
+  if (options.amountFormat === 'number' && !holdsAsDouble(transaction.amount)) {
     throw new PostingError(
       'rejected',
       `amount ${transaction.amount} cannot be sent as an exact JSON number: set POSTING_AMOUNT_FORMAT=string`,
@@ -185,22 +186,6 @@ export function encodeBody(
   return options.amountFormat === 'number'
     ? json.replace(`"amount":"${transaction.amount}"`, `"amount":${transaction.amount}`)
     : json;
-}
-
-/** Whether a JSON-number reader (an IEEE double) reads the decimal back as the same value. */
-export function exactAsDouble(decimal: string): boolean {
-  const value = Number(decimal);
-  return Number.isFinite(value) && sameDecimal(String(value), decimal);
-}
-
-/** Compares two plain decimals (no exponent, as String() writes doubles below 1e21) by value. */
-function sameDecimal(a: string, b: string): boolean {
-  if (/e/i.test(a)) return false;
-  const norm = (d: string) => {
-    const [int = '', frac = ''] = d.replace(/^-/, '').split('.');
-    return `${d.startsWith('-') ? '-' : ''}${int.replace(/^0+(?=\d)/, '')}.${frac.replace(/0+$/, '')}`;
-  };
-  return norm(a) === norm(b);
 }
 
 function parseRecord(text: string): PostingRecord | undefined {
