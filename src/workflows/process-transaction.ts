@@ -54,8 +54,8 @@ const DEFAULT_WRITE_SETTLE_MS = 30_000;
  * 1. Ask the downstream whether it already holds the transaction; if so, it is completed.
  * 2. Otherwise post it (posting-protocol.ts): answers that wrote nothing are retried after a look; after a POST
  *    whose outcome is unknown, wait the write-settle window, look, and post again only if it is not there.
- * 3. A rejection fails the transaction, after a last look if an earlier POST's outcome was unknown; so does the
- *    deadline, never before the window after the last unknown POST has passed.
+ * 3. A rejection fails the transaction, and so does the deadline: never without a last look once a POST was
+ *    sent, nor before the window after the last unknown POST has passed.
  * 4. A cancellation before the POST is scheduled ends it cancelled; from then on it is ignored.
  */
 export async function processTransaction({
