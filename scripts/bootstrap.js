@@ -128,6 +128,7 @@ function ensureBuild() {
   const builtAt = mtimeMs(buildInfo);
   const newestSource = Math.max(
     newestTs(path.join(root, 'src')),
+    newestTs(path.join(root, 'tools')),
     newestTs(path.join(root, 'test')),
     mtimeMs(path.join(root, 'tsconfig.json')) ?? 0,
   );
@@ -136,7 +137,7 @@ function ensureBuild() {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!fs.existsSync(tsc)) fail(`${rel(tsc)} is missing: run npm ci`);
   run(process.execPath, [tsc, '-p', 'tsconfig.json'], 'compiling TypeScript');
-  for (const top of ['src', 'test']) pruneOrphans(path.join(dist, top), path.join(root, top));
+  for (const top of ['src', 'tools', 'test']) pruneOrphans(path.join(dist, top), path.join(root, top));
   // The worker loads this bundle instead of running webpack at every start.
   run(process.execPath, [path.join(dist, 'src', 'worker', 'bundle-main.js')], 'bundling the workflow code');
   // An incremental build with nothing to emit may leave the file's time alone: mark this check done.
@@ -150,7 +151,7 @@ function ensureTemporalCli() {
   if (lifecycle === 'prestart' && process.env.TEMPORAL_ADDRESS) return;
   if (lifecycle === 'pretest' && process.env.TXFLOW_TEST_TEMPORAL_ADDRESS) return;
   // Prints the CLI's path on stdout: keep it off ours, which may be parsed.
-  const cliMain = path.join(root, 'dist', 'src', 'stack', 'cli-main.js');
+  const cliMain = path.join(root, 'dist', 'tools', 'stack', 'cli-main.js');
   if (!fs.existsSync(cliMain)) fail(`${rel(cliMain)} is missing after the build`);
   const result = spawnSync(process.execPath, [cliMain], {
     cwd: root,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { alternate, LoopTally } from '../src/bench/closed-loop';
-import { splitCpus } from '../src/bench/cpu-split';
-import { fixedRate } from '../src/bench/fixed-rate';
-import { judgeTargets } from '../src/bench/targets';
+import { alternate, LoopTally } from '../tools/bench/closed-loop';
+import { splitCpus } from '../tools/bench/cpu-split';
+import { fixedRate } from '../tools/bench/fixed-rate';
+import { judgeTargets } from '../tools/bench/targets';
 
 describe('bench building blocks', function () {
   it('alternate runs the sides forwards then backwards, each call index exactly once per side', async function () {

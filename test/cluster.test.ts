@@ -10,20 +10,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { request } from 'undici';
-import { FAST_API_ENV, FAST_WORKER_ENV } from '../src/chaos/cluster';
-import { Load, until } from '../src/chaos/load';
-import { Verifier } from '../src/chaos/verify';
-import { clusterSettings, type ClusterSettings } from '../src/cluster/cluster-config';
-import { TEMPORAL_SERVICES, portLayout } from '../src/cluster/ports';
-import { migrateDatabases, serverModuleDir, dropDatabases } from '../src/cluster/schema';
-import { startCluster, type RunningCluster } from '../src/cluster/start-cluster';
-import { obtainClusterTools, type ClusterTools } from '../src/cluster/tools';
-import type { FaultPatch } from '../src/mock/config';
-import type { MockStats, StoredTransaction } from '../src/mock/store';
-import { obtainGoTool } from '../src/stack/go-tool';
-import { isPortFree } from '../src/stack/ports';
-import { progressReporter } from '../src/stack/progress';
-import { obtainTemporalCli } from '../src/stack/temporal-cli';
+import { FAST_API_ENV, FAST_WORKER_ENV } from '../tools/chaos/cluster';
+import { Load, until } from '../tools/chaos/load';
+import { Verifier } from '../tools/chaos/verify';
+import { clusterSettings, type ClusterSettings } from '../tools/cluster/cluster-config';
+import { TEMPORAL_SERVICES, portLayout } from '../tools/cluster/ports';
+import { migrateDatabases, serverModuleDir, dropDatabases } from '../tools/cluster/schema';
+import { startCluster, type RunningCluster } from '../tools/cluster/start-cluster';
+import { obtainClusterTools, type ClusterTools } from '../tools/cluster/tools';
+import type { FaultPatch } from '../tools/mock/config';
+import type { MockStats, StoredTransaction } from '../tools/mock/store';
+import { obtainGoTool } from '../tools/stack/go-tool';
+import { isPortFree } from '../tools/stack/ports';
+import { progressReporter } from '../tools/stack/progress';
+import { obtainTemporalCli } from '../tools/stack/temporal-cli';
 import { eventually } from './support/eventually';
 
 const exec = promisify(execFile);
@@ -141,7 +141,7 @@ async function getJson<T>(
   return { status: res.statusCode, body: (await res.body.json()) as T };
 }
 
-/** The cluster as src/chaos/verify.ts reads it: an API, the mock's rows and counters. */
+/** The cluster as tools/chaos/verify.ts reads it: an API, the mock's rows and counters. */
 function verifierView(cluster: RunningCluster) {
   const mock = cluster.urls.posting;
   return {

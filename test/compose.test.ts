@@ -1,8 +1,9 @@
 // The deployment files, checked without a Docker engine: docker-compose.yml parsed with `yaml`, its
 // services, images, ports, dependencies, health checks and restart policies, and every env var it gives a
-// txflow process checked against that process's config schema (src/config, src/mock/config).
+// txflow process checked against that process's config schema (src/config, tools/mock/config), and the
+// production image's contents: the product (src/) and the production dependencies it imports, nothing else.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { apiSchema } from '../src/config/api';
@@ -11,7 +12,7 @@ import { postingSchema } from '../src/config/posting';
 import { temporalSchema } from '../src/config/temporal';
 import { workerSchema } from '../src/config/worker';
 import { searchAttributeFlags } from '../src/domain/search-attributes';
-import { mockEnvSchema } from '../src/mock/config';
+import { mockEnvSchema } from '../tools/mock/config';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -88,10 +89,13 @@ describe('docker-compose.yml and Dockerfile', () => {
     assert.match(service('temporal-setup').image ?? '', /^temporalio\/(auto-setup|admin-tools):1\.29\.1/);
     assert.equal(service('temporal-ui').image, 'temporalio/ui:2.42.1');
     assert.match(service('postgresql').image ?? '', /^postgres:\d+\.\d+$/);
-    for (const name of ['api', 'worker', 'mock']) {
+    for (const name of ['api', 'worker']) {
       assert.equal(service(name).build, '.', `${name} is built from the Dockerfile`);
       assert.equal(service(name).image, services.api?.image, `${name} shares the one txflow image`);
     }
+    // The mock is tooling: the Dockerfile's own `mock` target, so the production image holds the product alone.
+    assert.deepEqual(service('mock').build, { context: '.', target: 'mock' });
+    assert.notEqual(service('mock').image, services.api?.image);
   });
 
   it('runs Temporal on PostgreSQL with the postgres12 plugin', () => {
@@ -101,15 +105,16 @@ describe('docker-compose.yml and Dockerfile', () => {
     assert.ok(Number(env.NUM_HISTORY_SHARDS) >= 1, 'the shard count is explicit');
   });
 
-  it('chooses api, worker or mock by command, in one multi-stage image run as a non-root user', () => {
+  it('chooses api, worker or reconcile by command, in multi-stage images run as a non-root user', () => {
     assert.deepEqual(service('api').command, ['api']);
     assert.deepEqual(service('worker').command, ['worker']);
-    assert.deepEqual(service('mock').command, ['mock']);
+    assert.match(dockerfile, /^FROM \S+ AS mock$/m, 'the mock has its own target');
+    assert.match(dockerfile, /ENTRYPOINT \["node", "dist\/tools\/mock\/main\.js"\]/);
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
     assert.match(dockerfile, /COPY --from=build/);
     const user = /^USER (\S+)/m.exec(dockerfile)?.[1];
     assert.ok(user && user !== 'root' && user !== '0', `runs as ${user}`);
-    for (const command of ['api', 'worker', 'mock']) {
+    for (const command of ['api', 'worker', 'reconcile']) {
       assert.match(dockerfile, new RegExp(`[ |]${command}[|)][^;]*exec node`), `a case for ${command}`);
     }
   });
@@ -185,5 +190,46 @@ describe('docker-compose.yml and Dockerfile', () => {
     assert.match(script, /namespace describe[\s\S]*\|\|[\s\S]*namespace create/);
     for (const flag of searchAttributeFlags()) assert.ok(script.includes(flag), `registers ${flag}`);
     assert.match(script, /search-attribute list[\s\S]*\|\|[\s\S]*search-attribute create/);
+  });
+
+  it('builds the production image from src/ alone; the mock target adds tools/mock and nothing else', () => {
+    const stage = (name: string) =>
+      new RegExp(`^FROM \\S+ AS ${name}$([\\s\\S]*?)(?=^FROM |(?![\\s\\S]))`, 'm').exec(dockerfile)?.[1] ??
+      '';
+    const copies = (text: string) => [...text.matchAll(/^COPY (?!--from)(.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(copies(stage('deps')), [
+      'package.json package-lock.json ./',
+      'tsconfig.json ./',
+      'src ./src',
+    ]);
+    assert.deepEqual(copies(stage('build')), []);
+    assert.deepEqual(copies(stage('mock-build')), ['tools/mock ./tools/mock']);
+    assert.match(stage('runtime'), /COPY --from=build /);
+    assert.doesNotMatch(stage('runtime'), /^[^#]*(--from=mock-build|tools\/)/m, 'no tooling outside comments');
+  });
+
+  it('declares as production dependencies exactly the packages src/ imports (what the image ships)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const imported = new Set<string>();
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (entry.name.endsWith('.ts')) {
+          const text = readFileSync(file, 'utf8');
+          for (const m of text.matchAll(/(?:from |require\(|require\.resolve\()'([^.'][^']*)'/g)) {
+            const spec = m[1] ?? '';
+            if (spec.startsWith('node:')) continue;
+            imported.add(
+              spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec),
+            );
+          }
+        }
+      }
+    };
+    walk(join(ROOT, 'src'));
+    assert.deepEqual(Object.keys(pkg.dependencies).sort(), [...imported].sort());
   });
 });

@@ -7,7 +7,9 @@ import { processingPolicy } from '../src/config/policy';
 import { postingSettings } from '../src/config/posting';
 import { temporalSettings } from '../src/config/temporal';
 
-const DIST = path.join(__dirname, '..', 'src');
+const DIST = path.join(__dirname, '..');
+// The mock is tooling (dist/tools), the processes the product (dist/src).
+const entryMain = (entry: string) => path.join(DIST, entry === 'mock' ? 'tools' : 'src', entry, 'main.js');
 
 describe('configuration from env vars', function () {
   it('has working defaults', function () {
@@ -104,7 +106,7 @@ describe('configuration from env vars', function () {
   ] as const;
   for (const [entry, name, value, rule] of badValues) {
     it(`npm run ${entry} stops at once with exit code 2 and a message naming ${name}`, function () {
-      const result = spawnSync(process.execPath, [path.join(DIST, entry, 'main.js')], {
+      const result = spawnSync(process.execPath, [entryMain(entry)], {
         env: { PATH: process.env.PATH, [name]: value, TEMPORAL_ADDRESS: '127.0.0.1:1' },
         encoding: 'utf8',
         timeout: 20_000,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CrashWindow } from '../src/stack/crash-loop';
+import { CrashWindow } from '../tools/stack/crash-loop';
 
 describe('CrashWindow (npm start restart policy)', function () {
   const policy = { maxCrashes: 5, windowMs: 60_000, initialBackoffMs: 500, maxBackoffMs: 1_500 };

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
-import { AdaptiveRate } from '../src/loadtest/adaptive-rate';
-import { CompletionTracker, type CompletionOptions } from '../src/loadtest/completion';
-import { ListingSweep, type ListedFinal } from '../src/loadtest/listing-sweep';
+import { AdaptiveRate } from '../tools/loadtest/adaptive-rate';
+import { CompletionTracker, type CompletionOptions } from '../tools/loadtest/completion';
+import { ListingSweep, type ListedFinal } from '../tools/loadtest/listing-sweep';
 import { listingPage, type ListedTx } from './support/listing-page';
 
 // A stand-in API: the listing (GET /api/transactions?status=...) and per-ID reads, with what each served

@@ -7,9 +7,9 @@ import path from 'node:path';
 import { Agent, request } from 'undici';
 import { ConfigError } from '../src/config/env';
 import { parseAmount } from '../src/domain/money';
-import { buildChecks } from '../src/loadtest/checks';
-import { CompletionTracker } from '../src/loadtest/completion';
-import { findKnee, judgeStep, stressRates } from '../src/loadtest/knee';
+import { buildChecks } from '../tools/loadtest/checks';
+import { CompletionTracker } from '../tools/loadtest/completion';
+import { findKnee, judgeStep, stressRates } from '../tools/loadtest/knee';
 import {
   logBins,
   newHistogram,
@@ -17,35 +17,42 @@ import {
   recordMs,
   summarize,
   summarizeValues,
-} from '../src/loadtest/metrics';
-import { MinHeap } from '../src/loadtest/min-heap';
-import { faultPatch, restorePatch } from '../src/loadtest/mock-admin';
-import { FlagError, loadTestOptions, parseFlags, usage, type LoadTestOptions } from '../src/loadtest/options';
-import { renderHtml } from '../src/loadtest/report-html';
-import { renderJson, writeReports } from '../src/loadtest/report-json';
-import type { LoadTestResult } from '../src/loadtest/result';
-import { LoadTestAbort, runLoadTest } from '../src/loadtest/run-load-test';
+} from '../tools/loadtest/metrics';
+import { MinHeap } from '../tools/loadtest/min-heap';
+import { faultPatch, restorePatch } from '../tools/loadtest/mock-admin';
+import {
+  FlagError,
+  loadTestOptions,
+  parseFlags,
+  usage,
+  type LoadTestOptions,
+} from '../tools/loadtest/options';
+import { renderHtml } from '../tools/loadtest/report-html';
+import { renderJson, writeReports } from '../tools/loadtest/report-json';
+import type { LoadTestResult } from '../tools/loadtest/result';
+import { LoadTestAbort, runLoadTest } from '../tools/loadtest/run-load-test';
 import {
   arrivalsFor,
   poissonArrivals,
   runOpenLoop,
   uniformArrivals,
   type Clock,
-} from '../src/loadtest/schedule';
-import { escapeXml, histogramChart, lineChart, logTicks, niceTicks } from '../src/loadtest/svg-chart';
-import { formatSummary, renderTable } from '../src/loadtest/table';
-import { verifyDownstream } from '../src/loadtest/verify';
-import { buildWorkload, makeTransaction, runIdPrefix } from '../src/loadtest/workload';
-import { mockSettings } from '../src/mock/config';
+} from '../tools/loadtest/schedule';
+import { escapeXml, histogramChart, lineChart, logTicks, niceTicks } from '../tools/loadtest/svg-chart';
+import { renderTable } from '../src/reconcile/table';
+import { formatSummary } from '../tools/loadtest/summary';
+import { verifyDownstream } from '../tools/loadtest/verify';
+import { buildWorkload, makeTransaction, runIdPrefix } from '../tools/loadtest/workload';
+import { mockSettings } from '../tools/mock/config';
 import { startWorker, testClient, type RunningWorker } from './support/harness';
 import { listingPage } from './support/listing-page';
 import { startMock, type RunningMock } from './support/mock-server';
 import { uniqueTaskQueue } from './support/temporal';
 import { testApp } from './support/api';
-import { createMockApp } from '../src/mock/app';
-import { Faults } from '../src/mock/faults';
-import { mulberry32 } from '../src/mock/random';
-import { TransactionStore, type MockStats } from '../src/mock/store';
+import { createMockApp } from '../tools/mock/app';
+import { Faults } from '../tools/mock/faults';
+import { mulberry32 } from '../tools/mock/random';
+import { TransactionStore, type MockStats } from '../tools/mock/store';
 
 /** A clock that only moves when told: sleep jumps to the wake-up time (the scheduler is alone on it). */
 class FakeClock implements Clock {

@@ -9,7 +9,7 @@ import { appParts } from '../src/api/app';
 import { collectProcessMetrics, UNMATCHED_ROUTE } from '../src/api/metrics';
 import { apiSettings } from '../src/config/api';
 import { createPostingClient } from '../src/posting/posting-client';
-import type { ManagedProcess } from '../src/stack/processes';
+import type { ManagedProcess } from '../tools/stack/processes';
 import { processTransaction } from '../src/workflows';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';

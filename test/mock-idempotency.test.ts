@@ -2,9 +2,9 @@
 // ignore mode, cleanup, and the bound on the keys it remembers.
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { IdempotencyKeys } from '../src/mock/idempotency';
-import type { FaultPatch } from '../src/mock/config';
-import type { MockStats } from '../src/mock/store';
+import { IdempotencyKeys } from '../tools/mock/idempotency';
+import type { FaultPatch } from '../tools/mock/config';
+import type { MockStats } from '../tools/mock/store';
 import { startMock, type RunningMock } from './support/mock-server';
 import { answered, mockBody, postTx, rowsFor } from './support/mock-http';
 

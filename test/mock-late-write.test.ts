@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { mockSettings, type FaultSettings } from '../src/mock/config';
-import { Faults } from '../src/mock/faults';
-import type { MockStats } from '../src/mock/store';
+import { mockSettings, type FaultSettings } from '../tools/mock/config';
+import { Faults } from '../tools/mock/faults';
+import type { MockStats } from '../tools/mock/store';
 import { eventually } from './support/eventually';
 import { startMock, type RunningMock } from './support/mock-server';
 import { answered, getStatus, mockBody, naiveClient, postTx, rowsFor } from './support/mock-http';

@@ -3,12 +3,12 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { ConfigError } from '../src/config/env';
-import { createMockApp } from '../src/mock/app';
-import { mockSettings, type FaultSettings } from '../src/mock/config';
-import { Faults, type PostPlan } from '../src/mock/faults';
-import { intBetween, mulberry32 } from '../src/mock/random';
-import { rawMember } from '../src/mock/raw-json';
-import { TransactionStore } from '../src/mock/store';
+import { createMockApp } from '../tools/mock/app';
+import { mockSettings, type FaultSettings } from '../tools/mock/config';
+import { Faults, type PostPlan } from '../tools/mock/faults';
+import { intBetween, mulberry32 } from '../tools/mock/random';
+import { rawMember } from '../tools/mock/raw-json';
+import { TransactionStore } from '../tools/mock/store';
 
 const NO_FAULTS: FaultSettings = {
   getLatencyMs: { min: 0, max: 0 },

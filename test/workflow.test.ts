@@ -16,7 +16,7 @@ import { fastPolicy, newTransaction, startWorker, workflowBundle } from './suppo
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 import { useWorkflowEnv } from './support/workflow-env';
 import { execFile, spawnSync } from 'node:child_process';
-import { obtainTemporalCli } from '../src/stack/temporal-cli';
+import { obtainTemporalCli } from '../tools/stack/temporal-cli';
 import { eventually } from './support/eventually';
 
 describe('processTransaction workflow (real dev server, real worker, mock over HTTP)', function () {

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { readRestartCounts, type RestartCounts } from '../stack/restart-counts';
+import { readRestartCounts, type RestartCounts } from '../config/restart-counts';
 import type { DownstreamProbe, ProbeResult } from './downstream-probe';
 import { asTemporalUnavailable } from './temporal-errors';
 

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { renderTable } from '../loadtest/table';
+import { renderTable } from './table';
 import type { CompareResult, ContentMismatch, DownstreamView, HeldDownstream } from './compare';
 
 /** What `npm run reconcile` prints and writes as JSON. */

@@ -2,10 +2,10 @@
 // whole run, shared through TXFLOW_TEST_TEMPORAL_ADDRESS; tests isolate themselves by task queue.
 // When that variable is already set, its server is used and none is started.
 import { createLogger } from '../../src/config/logger';
-import { type DevServer, startDevServer } from '../../src/stack/dev-server';
-import { freePort } from '../../src/stack/ports';
-import { progressReporter } from '../../src/stack/progress';
-import { obtainTemporalCli } from '../../src/stack/temporal-cli';
+import { type DevServer, startDevServer } from '../../tools/stack/dev-server';
+import { freePort } from '../../tools/stack/ports';
+import { progressReporter } from '../../tools/stack/progress';
+import { obtainTemporalCli } from '../../tools/stack/temporal-cli';
 import { TEST_TEMPORAL_ADDRESS_ENV } from '../support/temporal';
 
 let server: DevServer | undefined;

@@ -1,6 +1,6 @@
-import { nodeArgs, nodeEnv } from '../../src/stack/node-component';
-import { freePort } from '../../src/stack/ports';
-import { spawnManaged, type ManagedProcess } from '../../src/stack/processes';
+import { nodeArgs, nodeEnv } from '../../tools/stack/node-component';
+import { freePort } from '../../tools/stack/ports';
+import { spawnManaged, type ManagedProcess } from '../../tools/stack/processes';
 import { testTemporalAddress } from './temporal';
 
 export interface RunningAllInOne {

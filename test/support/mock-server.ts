@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createMockApp } from '../../src/mock/app';
-import { mockSettings, type FaultPatch } from '../../src/mock/config';
-import { Faults } from '../../src/mock/faults';
-import { TransactionStore } from '../../src/mock/store';
+import { createMockApp } from '../../tools/mock/app';
+import { mockSettings, type FaultPatch } from '../../tools/mock/config';
+import { Faults } from '../../tools/mock/faults';
+import { TransactionStore } from '../../tools/mock/store';
 
 export interface RunningMock {
   url: string;

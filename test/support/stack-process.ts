@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../src/stack/ports';
-import { spawnManaged, type ManagedProcess } from '../../src/stack/processes';
+import { freePort } from '../../tools/stack/ports';
+import { spawnManaged, type ManagedProcess } from '../../tools/stack/processes';
 import { testTemporalAddress } from './temporal';
 
-const STACK_MAIN = path.join(__dirname, '..', '..', 'src', 'stack', 'main.js');
+const STACK_MAIN = path.join(__dirname, '..', '..', 'tools', 'stack', 'main.js');
 
 export interface RunningStack {
   process: ManagedProcess;
@@ -15,7 +15,7 @@ export interface RunningStack {
 }
 
 /**
- * `npm start` (dist/src/stack/main.js) as a real process on the test Temporal server (TEMPORAL_ADDRESS: it
+ * `npm start` (dist/tools/stack/main.js) as a real process on the test Temporal server (TEMPORAL_ADDRESS: it
  * starts no dev server) with `env` added: the API on a free port. Not waited for.
  */
 export async function spawnStack(env: Record<string, string>): Promise<RunningStack> {

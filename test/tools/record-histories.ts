@@ -11,7 +11,7 @@ import { processTransaction } from '../../src/workflows';
 import { fastPolicy, newTransaction, startWorker, testClient } from '../support/harness';
 import { startMock } from '../support/mock-server';
 import { uniqueTaskQueue } from '../support/temporal';
-import type { FaultPatch } from '../../src/mock/config';
+import type { FaultPatch } from '../../tools/mock/config';
 
 const OUT = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
 
