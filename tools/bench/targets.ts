@@ -1,4 +1,4 @@
-// The performance targets txflow holds itself to (the README reports where it stands against each).
+// The performance targets txflow holds itself to (docs/performance.md reports where it stands against each).
 
 export interface TargetInputs {
   /** txflow accepted/s over raw starts/s, per concurrency. */
