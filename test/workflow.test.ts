@@ -304,7 +304,7 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       });
     };
 
-    /** The run's recorded history replays with the current code (patch marker, update and cancel included). */
+    /** The run's recorded history replays with the current code (update and cancel included). */
     const replays = async (id: string) => {
       const history = await env.client.workflow.getHandle(id).fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
