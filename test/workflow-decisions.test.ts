@@ -15,7 +15,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { FAILURE_TYPES, type CheckResult, type PostResult } from '../src/activities';
 import type { ProcessingPolicy, ProcessingState } from '../src/domain/transaction';
 import { processTransaction } from '../src/workflows';
-import { CANCEL_REFUSED, cancelUpdate } from '../src/workflows';
+import { CANCEL_REFUSED, cancelUpdate, statusQuery } from '../src/workflows';
 import { eventually } from './support/eventually';
 import { newTransaction, testClient, workflowBundle } from './support/harness';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
@@ -258,6 +258,24 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
     }
     assert.ok(made.check >= 1, JSON.stringify(made));
     assert.equal(made.post, 0);
+  });
+
+  it('while an activity retries, the status query names it as the pending activity describe() shows, uncounted', async function () {
+    let made: Calls | undefined;
+    await run(
+      { check: ['unavailable*'] },
+      policy(),
+      async (id) => {
+        const handle = client.workflow.getHandle(id);
+        await eventually(() => assert.ok((made?.check ?? 0) >= 2));
+        const [state, description] = [await handle.query(statusQuery), await handle.describe()];
+        assert.equal(state.pendingActivityId, 'check-1');
+        assert.equal(description.raw.pendingActivities?.[0]?.activityId, 'check-1');
+        assert.equal(state.attempts, 0, 'counted once the activity ends, by the workflow alone');
+        await handle.cancel();
+      },
+      (m) => (made = m),
+    );
   });
 
   describe('cancellation', function () {
