@@ -39,6 +39,7 @@ export class DownstreamCalls {
 /**
  * The attempts an activity made before it failed: the attempt number its last reported failure carries, plus
  * one for an attempt Temporal timed out (its worker died or stalled), which reported nothing but was a call.
+ * A deadline (schedule-to-close) timeout carries no attempt number at all: then it counts one, a lower bound.
  */
 export function attemptsMade(err: ActivityFailure): number {
   let timedOut = 0;

@@ -15,7 +15,7 @@ import type {
 import { TX_STATUS } from '../domain/search-attributes';
 import { PostGuard } from './post-guard';
 import { postExactlyOnce } from './posting-protocol';
-import { TransactionSteps } from './posting-steps';
+import { TransactionSteps } from './transaction-steps';
 import { statusQuery } from './queries';
 import { showDetails } from './run-details';
 
