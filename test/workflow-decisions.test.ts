@@ -1,5 +1,5 @@
 // The workflow's decisions as a table: the real workflow code on a real (test) server, the activities stubbed
-// by a script of answers, so that each row runs in about a second. The integration tests (workflow.test.ts)
+// by a script of answers (support/stub-activities.ts), so that each row runs in a second or two. The integration tests (workflow.test.ts)
 // cover the same workflow against the mock over HTTP.
 import assert from 'node:assert/strict';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
@@ -10,78 +10,13 @@ import {
   TimeoutFailure,
   TimeoutType,
 } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { FAILURE_TYPES, type CheckResult, type PostResult } from '../src/activities';
 import type { ProcessingPolicy, ProcessingState } from '../src/domain/transaction';
-import { processTransaction } from '../src/workflows';
-import { CANCEL_REFUSED, cancelUpdate, statusQuery } from '../src/workflows';
+import { CANCEL_REFUSED, cancelUpdate, processTransaction, statusQuery } from '../src/workflows';
 import { eventually } from './support/eventually';
+import { stubActivities, type Calls, type Script } from './support/stub-activities';
 import { newTransaction, testClient, workflowBundle } from './support/harness';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
-
-/** One answer of the downstream to one activity attempt; `...*` repeats for ever. */
-type Answer =
-  | 'absent'
-  | 'found'
-  | 'posted'
-  | 'already_present'
-  | keyof typeof FAILURE_TYPES
-  | 'unavailable*'
-  | 'not_written*';
-
-/** The answers for each step, in order: `check` the first look, `post` the POST attempts, `look` the looks after. */
-interface Script {
-  check: Answer[];
-  post?: Answer[];
-  look?: Answer[];
-  /** Holds every POST until it resolves: the POST is in flight meanwhile. */
-  postGate?: Promise<void>;
-}
-
-/** How the activities were called, from the stubs' side. */
-interface Calls {
-  check: number;
-  post: number;
-  look: number;
-}
-
-const FINAL: readonly string[] = ['rejected', 'conflict', 'unknown'];
-
-function stubActivities(script: Script, calls: Calls) {
-  const queues = { check: [...script.check], post: [...(script.post ?? [])], look: [...(script.look ?? [])] };
-  const answer = (step: keyof Calls): Answer => {
-    calls[step] += 1;
-    const next = queues[step][0];
-    if (next === undefined) throw ApplicationFailure.nonRetryable(`the script has no ${step} answer left`);
-    if (!next.endsWith('*')) queues[step].shift();
-    return next;
-  };
-  const fail = (kind: Answer, attempt: number): never => {
-    const type = FAILURE_TYPES[kind.replace('*', '') as keyof typeof FAILURE_TYPES];
-    throw ApplicationFailure.create({
-      type,
-      message: `stub: ${kind}`,
-      nonRetryable: FINAL.includes(kind),
-      details: [{ attempt, status: null }],
-    });
-  };
-  return {
-    async checkExists(): Promise<CheckResult> {
-      const { activityId, attempt } = Context.current().info;
-      const found = answer(activityId.startsWith('look') ? 'look' : 'check');
-      if (found !== 'absent' && found !== 'found') return fail(found, attempt);
-      return { found: found === 'found', attempt };
-    },
-    async postTransaction(): Promise<PostResult> {
-      const { attempt } = Context.current().info;
-      const posted = answer('post');
-      await script.postGate;
-      if (posted !== 'posted' && posted !== 'already_present') return fail(posted, attempt);
-      return { outcome: posted, attempt };
-    },
-  };
-}
 
 function policy(overrides: Partial<ProcessingPolicy> = {}): ProcessingPolicy {
   const fast = {
