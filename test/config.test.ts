@@ -22,7 +22,7 @@ describe('configuration from env vars', function () {
     assert.equal(postingSettings({}).baseUrl, 'http://127.0.0.1:8080');
     const policy = processingPolicy({});
     assert.equal(policy.deadlineMs, 24 * 3_600_000);
-    assert.equal(policy.post.maximumAttempts, 0);
+    assert.equal(policy.post.retry.maximumAttempts, undefined, 'no limit but the deadline');
   });
 
   it('reads values and trims a trailing slash from URLs', function () {
@@ -33,7 +33,7 @@ describe('configuration from env vars', function () {
     assert.equal(posting.baseUrl, 'http://downstream:8080');
     assert.equal(posting.timeoutMs, 2500);
     const policy = processingPolicy({ POST_RETRY_BACKOFF: '1.5', PROCESSING_DEADLINE_MS: '60000' });
-    assert.equal(policy.post.backoffCoefficient, 1.5);
+    assert.equal(policy.post.retry.backoffCoefficient, 1.5);
     assert.equal(policy.deadlineMs, 60_000);
   });
 

@@ -200,7 +200,7 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     env.mock.faults.update({ outage: true });
     const tx = newTransaction();
     const policy = fastPolicy({ deadlineMs: 1_500 });
-    policy.check.maximumIntervalMs = 200;
+    policy.check.retry.maximumInterval = 200;
     const err = await (await run(tx, policy)).result().then(
       () => assert.fail('expected the workflow to fail'),
       (e: unknown) => e,
@@ -304,7 +304,7 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
       });
     };
 
-    /** The run's recorded history replays with the current code (patch marker, update and cancel included). */
+    /** The run's recorded history replays with the current code (update and cancel included). */
     const replays = async (id: string) => {
       const history = await env.client.workflow.getHandle(id).fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, id);
@@ -413,8 +413,8 @@ describe('a POST never outlives its attempt (real dev server, real worker, slow 
       postLatencyMs: { min: 1_500, max: 1_500 },
     });
     const policy = fastPolicy({
-      check: { ...fastPolicy().check, attemptTimeoutMs: 3_000 },
-      post: { ...fastPolicy().post, attemptTimeoutMs: 1_000 },
+      check: { ...fastPolicy().check, startToCloseTimeout: 3_000 },
+      post: { ...fastPolicy().post, startToCloseTimeout: 1_000 },
       writeSettleMs: 2_000,
     });
     const handle = await env.client.workflow.start(processTransaction, {

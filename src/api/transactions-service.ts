@@ -297,7 +297,10 @@ export class TransactionsService {
   private retryDelayMs(description: { status: { name: string }; closeTime?: Date }): number {
     if (description.status.name === 'FAILED' || !description.closeTime) return 0;
     const { post, writeSettleMs = 0 } = this.deps.policy;
-    return Math.max(0, description.closeTime.getTime() + post.attemptTimeoutMs + writeSettleMs - Date.now());
+    return Math.max(
+      0,
+      description.closeTime.getTime() + post.startToCloseTimeout + writeSettleMs - Date.now(),
+    );
   }
 
   private startOptions(memo: TransactionMemo, workflowIdReusePolicy: WorkflowIdReusePolicy) {
@@ -362,9 +365,10 @@ export class TransactionsService {
       state?.status ??
       (description.typedSearchAttributes.get(TX_STATUS) as TransactionStatus | undefined) ??
       'pending';
-    // The query answers after describe(): a final state has counted the call describe() saw in flight. While
-    // the run goes on, a call that ended between the two is still counted twice; the final count is exact.
-    const stillInFlight = state && isTerminal(state.status) ? { attempts: 0, lastError: null } : inFlight;
+    // The workflow counts an activity's attempts once it ends; describe()'s pending one is added only while the
+    // workflow still waits for it (the query answers after describe(): it may have ended in between).
+    const counted = state && (isTerminal(state.status) || state.pendingActivityId !== pending?.activityId);
+    const stillInFlight = counted ? { attempts: 0, lastError: null } : inFlight;
     return {
       ...pendingView(memo),
       status,

@@ -1,10 +1,19 @@
 import { ConfigError, decimal, integer, parseEnv } from './env';
 import { writeSettleMs } from './posting';
-import type { ProcessingPolicy, RetrySettings } from '../domain/transaction';
+import type { ActivityPolicy, ProcessingPolicy } from '../domain/transaction';
 
 const MINUTE = 60_000;
 
-function retrySchema(prefix: string, defaults: RetrySettings) {
+interface RetryDefaults {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  /** 0: no limit but the deadline. */
+  maximumAttempts: number;
+  attemptTimeoutMs: number;
+}
+
+function retrySchema(prefix: string, defaults: RetryDefaults) {
   return {
     [`${prefix}_INITIAL_INTERVAL_MS`]: integer(defaults.initialIntervalMs, 1, 24 * 60 * MINUTE),
     [`${prefix}_BACKOFF`]: decimal(defaults.backoffCoefficient, 1, 100),
@@ -14,25 +23,30 @@ function retrySchema(prefix: string, defaults: RetrySettings) {
   };
 }
 
-function retrySettings(prefix: string, e: Record<string, number>): RetrySettings {
+/** The env's numbers as Temporal's activity options: the workflow uses them as they are. */
+function activityPolicy(prefix: string, e: Record<string, number>): ActivityPolicy {
   const read = (suffix: string) => e[`${prefix}_${suffix}`] as number;
+  const maximumAttempts = read('MAX_ATTEMPTS');
   return {
-    initialIntervalMs: read('INITIAL_INTERVAL_MS'),
-    backoffCoefficient: read('BACKOFF'),
-    maximumIntervalMs: read('MAX_INTERVAL_MS'),
-    maximumAttempts: read('MAX_ATTEMPTS'),
-    attemptTimeoutMs: read('ATTEMPT_TIMEOUT_MS'),
+    startToCloseTimeout: read('ATTEMPT_TIMEOUT_MS'),
+    retry: {
+      initialInterval: read('INITIAL_INTERVAL_MS'),
+      backoffCoefficient: read('BACKOFF'),
+      maximumInterval: read('MAX_INTERVAL_MS'),
+      // 0 means "no limit but the deadline", which Temporal spells as no maximumAttempts at all.
+      ...(maximumAttempts > 0 && { maximumAttempts }),
+    },
   };
 }
 
-const CHECK_DEFAULTS: RetrySettings = {
+const CHECK_DEFAULTS: RetryDefaults = {
   initialIntervalMs: 200,
   backoffCoefficient: 2,
   maximumIntervalMs: 30_000,
   maximumAttempts: 0,
   attemptTimeoutMs: 10_000,
 };
-const POST_DEFAULTS: RetrySettings = { ...CHECK_DEFAULTS, initialIntervalMs: 500, maximumIntervalMs: 60_000 };
+const POST_DEFAULTS: RetryDefaults = { ...CHECK_DEFAULTS, initialIntervalMs: 500, maximumIntervalMs: 60_000 };
 
 export const policySchema = {
   ...retrySchema('CHECK_RETRY', CHECK_DEFAULTS),
@@ -55,8 +69,8 @@ export function processingPolicy(env = process.env): ProcessingPolicy {
     }
   }
   return {
-    check: retrySettings('CHECK_RETRY', e),
-    post: retrySettings('POST_RETRY', e),
+    check: activityPolicy('CHECK_RETRY', e),
+    post: activityPolicy('POST_RETRY', e),
     deadlineMs: e.PROCESSING_DEADLINE_MS as number,
     writeSettleMs: writeSettleMs(env),
   };

@@ -1,3 +1,5 @@
+import type { RetryPolicy } from '@temporalio/common';
+
 /** What txflow knows of a payment; amounts are canonical decimal strings, never floats. */
 export interface Transaction {
   id: string;
@@ -22,27 +24,27 @@ export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
 /** How the transaction reached the downstream: posted by us, or found there already. */
 export type PostingOutcome = 'posted' | 'already_present';
 
-export interface RetrySettings {
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maximumIntervalMs: number;
-  /** 0 means no limit other than the deadline. */
-  maximumAttempts: number;
-  /** Limit of one attempt (activity start-to-close). */
-  attemptTimeoutMs: number;
+/**
+ * One activity's limits in Temporal's own terms, durations in milliseconds so that the workflow input stays plain
+ * JSON. No `retry.maximumAttempts` means no limit but the deadline.
+ */
+export interface ActivityPolicy {
+  /** Limit of one attempt. */
+  startToCloseTimeout: number;
+  retry: RetryPolicy;
 }
 
 /** Retry and deadline rules for one transaction; carried in the workflow input so replays see them. */
 export interface ProcessingPolicy {
-  check: RetrySettings;
-  post: RetrySettings;
+  check: ActivityPolicy;
+  post: ActivityPolicy;
   /** Total time from start after which no new attempt is made and the transaction fails. */
   deadlineMs: number;
   /**
    * How long after a POST whose outcome is unknown its write may still land at the posting service. Until it has
-   * passed nothing is posted again and nothing is declared failed. Absent in runs started before it existed.
+   * passed nothing is posted again and nothing is declared failed.
    */
-  writeSettleMs?: number;
+  writeSettleMs: number;
 }
 
 export interface ProcessTransactionInput {
@@ -53,11 +55,16 @@ export interface ProcessTransactionInput {
 /** The workflow's own view of its progress, returned by the status query and as its result. */
 export interface ProcessingState {
   status: TransactionStatus;
-  /** Downstream attempts finished so far (check-exists and post, each retry counted). */
+  /** Downstream calls of the activities that have ended (check-exists and post, each retry counted). */
   attempts: number;
   lastError: string | null;
   outcome: PostingOutcome | null;
   completedAt: string | null;
+  /**
+   * The ID of the activity the workflow waits for, whose attempts are not in `attempts` yet (absent between
+   * calls): a reader adds that activity's attempt from the server's record only if its ID is this one.
+   */
+  pendingActivityId?: string;
 }
 
 /** What an activity reports back besides its answer: which attempt succeeded. */

@@ -8,9 +8,6 @@ import {
 import type { ProcessingState } from '../domain/transaction';
 import { CANCEL_REFUSED, cancelUpdate } from './updates';
 
-/** patched() ID: runs recorded before cancellation support replay without a guard. */
-export const CANCEL_BEFORE_POST_PATCH = 'cancel-before-post';
-
 /**
  * Cancellation, from the API's cancel update or a workflow cancel request (`temporal workflow cancel`, the
  * Web UI), takes effect only before the POST is scheduled. From then on it is ignored and the transaction

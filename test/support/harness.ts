@@ -9,7 +9,7 @@ import {
   type WorkflowBundle,
 } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import type { ProcessingPolicy, RetrySettings, Transaction } from '../../src/domain/transaction';
+import type { ActivityPolicy, ProcessingPolicy, Transaction } from '../../src/domain/transaction';
 import { createPostingClient, type PostingClient } from '../../src/posting/posting-client';
 import { createTxWorker } from '../../src/worker/create-worker';
 import { workflowsPath } from '../../src/worker/workflow-bundle';
@@ -43,13 +43,9 @@ export function testClient(): Promise<Client> {
   return client;
 }
 
-const fast = (overrides: Partial<RetrySettings> = {}): RetrySettings => ({
-  initialIntervalMs: 50,
-  backoffCoefficient: 2,
-  maximumIntervalMs: 400,
-  maximumAttempts: 0,
-  attemptTimeoutMs: 3_000,
-  ...overrides,
+const fast = (): ActivityPolicy => ({
+  startToCloseTimeout: 3_000,
+  retry: { initialInterval: 50, backoffCoefficient: 2, maximumInterval: 400 },
 });
 
 /** Retries in tens of milliseconds and a 1 s write-settle window, so fault scenarios finish quickly. */

@@ -1,0 +1,60 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
+import type { AttemptReport, ProcessingState } from '../domain/transaction';
+
+/**
+ * The one owner of `state.attempts`: every activity goes through `call`, which adds the attempts Temporal made
+ * once the activity has ended, answered or failed, and keeps its error. While it runs its ID is
+ * `state.pendingActivityId`; a reader adds the attempt the server shows for that activity, and for no other.
+ */
+export class DownstreamCalls {
+  private readonly issued = new Map<string, number>();
+
+  constructor(private readonly state: ProcessingState) {}
+
+  /** Runs one activity under the ID `<step>-<n>` (its name in the Web UI's pending activities). */
+  async call<T extends AttemptReport>(
+    step: string,
+    activity: (activityId: string) => Promise<T>,
+  ): Promise<T> {
+    const n = (this.issued.get(step) ?? 0) + 1;
+    this.issued.set(step, n);
+    this.state.pendingActivityId = `${step}-${n}`;
+    try {
+      const result = await activity(this.state.pendingActivityId);
+      this.state.attempts += result.attempt;
+      return result;
+    } catch (err) {
+      // A cancelled activity is not a failure of the downstream: the transaction ends cancelled, error-free.
+      if (err instanceof ActivityFailure && !isCancellation(err)) {
+        this.state.attempts += attemptsMade(err);
+        this.state.lastError = errorSummary(err);
+      }
+      throw err;
+    } finally {
+      delete this.state.pendingActivityId;
+    }
+  }
+}
+
+/**
+ * The attempts an activity made before it failed: the attempt number its last reported failure carries, plus
+ * one for an attempt Temporal timed out (its worker died or stalled), which reported nothing but was a call.
+ * A deadline (schedule-to-close) timeout carries no attempt number at all: then it counts one, a lower bound.
+ */
+export function attemptsMade(err: ActivityFailure): number {
+  let timedOut = 0;
+  for (let failure: unknown = err.cause; failure instanceof Error; failure = failure.cause) {
+    if (failure instanceof TimeoutFailure) timedOut = 1;
+    const report = failure instanceof ApplicationFailure ? failure.details?.[0] : undefined;
+    const attempt = (report as Partial<AttemptReport> | undefined)?.attempt;
+    if (typeof attempt === 'number') return timedOut + attempt;
+  }
+  return timedOut;
+}
+
+/** The outer message and the deepest cause's (e.g. "POST /transactions: answered 503"). */
+export function errorSummary(err: Error): string {
+  let inner = err;
+  while (inner.cause instanceof Error) inner = inner.cause;
+  return inner.message === err.message ? err.message : `${err.message}: ${inner.message}`;
+}

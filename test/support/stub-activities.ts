@@ -1,0 +1,70 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { FAILURE_TYPES, type CheckResult, type PostResult } from '../../src/activities';
+
+/** One answer of the downstream to one activity attempt; `...*` repeats for ever. */
+export type Answer =
+  | 'absent'
+  | 'found'
+  | 'posted'
+  | 'already_present'
+  | keyof typeof FAILURE_TYPES
+  | 'unavailable*'
+  | 'not_written*';
+
+/** The answers for each step, in order: `check` the first look, `post` the POST attempts, `look` the looks after. */
+export interface Script {
+  check: Answer[];
+  post?: Answer[];
+  look?: Answer[];
+  /** Holds every POST until it resolves: the POST is in flight meanwhile. */
+  postGate?: Promise<void>;
+}
+
+/** How the activities were called, from the stubs' side. */
+export interface Calls {
+  check: number;
+  post: number;
+  look: number;
+}
+
+const FINAL: readonly string[] = ['rejected', 'conflict', 'unknown'];
+
+/**
+ * The posting activities as a script: each attempt takes the next answer for its step (the look is told from
+ * the check by its activity ID) and reports its attempt number as the real activities do.
+ */
+export function stubActivities(script: Script, calls: Calls) {
+  const queues = { check: [...script.check], post: [...(script.post ?? [])], look: [...(script.look ?? [])] };
+  const answer = (step: keyof Calls): Answer => {
+    calls[step] += 1;
+    const next = queues[step][0];
+    if (next === undefined) throw ApplicationFailure.nonRetryable(`the script has no ${step} answer left`);
+    if (!next.endsWith('*')) queues[step].shift();
+    return next;
+  };
+  const fail = (kind: Answer, attempt: number): never => {
+    const type = FAILURE_TYPES[kind.replace('*', '') as keyof typeof FAILURE_TYPES];
+    throw ApplicationFailure.create({
+      type,
+      message: `stub: ${kind}`,
+      nonRetryable: FINAL.includes(kind),
+      details: [{ attempt, status: null }],
+    });
+  };
+  return {
+    async checkExists(): Promise<CheckResult> {
+      const { activityId, attempt } = Context.current().info;
+      const found = answer(activityId.startsWith('look') ? 'look' : 'check');
+      if (found !== 'absent' && found !== 'found') return fail(found, attempt);
+      return { found: found === 'found', attempt };
+    },
+    async postTransaction(): Promise<PostResult> {
+      const { attempt } = Context.current().info;
+      const posted = answer('post');
+      await script.postGate;
+      if (posted !== 'posted' && posted !== 'already_present') return fail(posted, attempt);
+      return { outcome: posted, attempt };
+    },
+  };
+}

@@ -1,0 +1,297 @@
+// The workflow's decisions as a table: the real workflow code on a real (test) server, the activities stubbed
+// by a script of answers (support/stub-activities.ts), so that each row runs in a second or two. The integration tests (workflow.test.ts)
+// cover the same workflow against the mock over HTTP.
+import assert from 'node:assert/strict';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  RetryState,
+  TimeoutFailure,
+  TimeoutType,
+} from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { ProcessingPolicy, ProcessingState } from '../src/domain/transaction';
+import { CANCEL_REFUSED, cancelUpdate, processTransaction, statusQuery } from '../src/workflows';
+import { eventually } from './support/eventually';
+import { stubActivities, type Calls, type Script } from './support/stub-activities';
+import { newTransaction, testClient, workflowBundle } from './support/harness';
+import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
+
+function policy(overrides: Partial<ProcessingPolicy> = {}): ProcessingPolicy {
+  const fast = {
+    startToCloseTimeout: 2_000,
+    retry: { initialInterval: 10, backoffCoefficient: 1, maximumInterval: 10 },
+  };
+  return { check: fast, post: fast, deadlineMs: 60_000, writeSettleMs: 100, ...overrides };
+}
+
+interface Expected {
+  status: 'completed' | 'failed';
+  outcome?: 'posted' | 'already_present';
+  /** The downstream's failure type at the end of the cause chain. */
+  failure?: string;
+  attempts: number;
+  calls: Calls;
+}
+
+interface Row {
+  name: string;
+  script: Script;
+  policy?: ProcessingPolicy;
+  expected: Expected;
+}
+
+const calls = (check: number, post = 0, look = 0): Calls => ({ check, post, look });
+
+const ROWS: Row[] = [
+  {
+    name: 'absent, posted: completed, posted',
+    script: { check: ['absent'], post: ['posted'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 2, calls: calls(1, 1) },
+  },
+  {
+    name: 'found by the first check: completed, nothing posted',
+    script: { check: ['found'] },
+    expected: { status: 'completed', outcome: 'already_present', attempts: 1, calls: calls(1) },
+  },
+  {
+    name: 'the check retries what failed to read, then posts',
+    script: { check: ['unavailable', 'unavailable', 'absent'], post: ['posted'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 4, calls: calls(3, 1) },
+  },
+  {
+    name: 'held with other content: failed as a conflict, nothing posted',
+    script: { check: ['conflict'] },
+    expected: { status: 'failed', failure: 'PostingConflict', attempts: 1, calls: calls(1) },
+  },
+  {
+    name: 'POSTs that wrote nothing are retried by the activity: posted',
+    script: { check: ['absent'], post: ['not_written', 'timeout', 'posted'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 4, calls: calls(1, 3) },
+  },
+  {
+    name: "a retried POST's look found it: completed, already present",
+    script: { check: ['absent'], post: ['not_written', 'already_present'] },
+    expected: { status: 'completed', outcome: 'already_present', attempts: 3, calls: calls(1, 2) },
+  },
+  {
+    name: 'rejected, and the look after it finds nothing: failed',
+    script: { check: ['absent'], post: ['rejected'], look: ['absent'] },
+    expected: { status: 'failed', failure: 'PostingRejected', attempts: 3, calls: calls(1, 1, 1) },
+  },
+  {
+    name: 'rejected, but the look after it finds it (the service broke its word): completed',
+    script: { check: ['absent'], post: ['rejected'], look: ['found'] },
+    expected: { status: 'completed', outcome: 'already_present', attempts: 3, calls: calls(1, 1, 1) },
+  },
+  {
+    name: 'unknown outcome, the look after the window finds it: completed, not posted again',
+    script: { check: ['absent'], post: ['unknown'], look: ['found'] },
+    expected: { status: 'completed', outcome: 'already_present', attempts: 3, calls: calls(1, 1, 1) },
+  },
+  {
+    name: 'unknown outcome, the look finds nothing: posted again',
+    script: { check: ['absent'], post: ['unknown', 'posted'], look: ['absent'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 4, calls: calls(1, 2, 1) },
+  },
+  {
+    name: 'unknown outcome, nothing found after the window, past the deadline: failed as unknown',
+    script: { check: ['absent'], post: ['unknown'], look: ['absent'] },
+    policy: policy({ deadlineMs: 1_000, writeSettleMs: 1_200 }),
+    expected: { status: 'failed', failure: 'PostingOutcomeUnknown', attempts: 3, calls: calls(1, 1, 1) },
+  },
+  {
+    name: 'the look after an unknown outcome meets a conflict: failed as a conflict',
+    script: { check: ['absent'], post: ['unknown'], look: ['conflict'] },
+    expected: { status: 'failed', failure: 'PostingConflict', attempts: 3, calls: calls(1, 1, 1) },
+  },
+];
+
+describe('processTransaction decisions (stubbed activities, a task queue per row)', function () {
+  this.timeout(20_000);
+  let client: Client;
+  let connection: NativeConnection;
+
+  before(async function () {
+    client = await testClient();
+    connection = await NativeConnection.connect({ address: testTemporalAddress() });
+  });
+  after(async function () {
+    await connection?.close();
+  });
+
+  /** Runs the workflow to its end on a worker of its own with the stubbed activities. */
+  async function run(
+    script: Script,
+    runPolicy = policy(),
+    during?: (id: string) => Promise<void>,
+    watch?: (made: Calls) => void,
+  ) {
+    const made: Calls = calls(0);
+    watch?.(made);
+    const taskQueue = uniqueTaskQueue('decisions');
+    const worker = await Worker.create({
+      connection,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: stubActivities(script, made),
+    });
+    const transaction = newTransaction();
+    const outcome = worker.runUntil(async () => {
+      const handle = await client.workflow.start(processTransaction, {
+        taskQueue,
+        workflowId: transaction.id,
+        args: [{ transaction, policy: runPolicy }],
+      });
+      await during?.(transaction.id);
+      return handle.result().then(
+        (state) => ({ state, error: undefined }),
+        (error: unknown) => ({ state: undefined, error }),
+      );
+    });
+    return { ...(await outcome), calls: made };
+  }
+
+  for (const row of ROWS) {
+    it(row.name, async function () {
+      const { state, error, calls: made } = await run(row.script, row.policy);
+      const { expected } = row;
+      let final: ProcessingState;
+      if (expected.status === 'completed') {
+        assert.equal(error, undefined, String(error));
+        final = state as ProcessingState;
+        assert.equal(final.outcome, expected.outcome);
+      } else {
+        final = failedState(error, expected.failure as string);
+      }
+      assert.equal(final.status, expected.status);
+      assert.equal(final.pendingActivityId, undefined, 'no activity left in flight');
+      assert.equal(final.attempts, expected.attempts, 'attempts: every call, each once');
+      assert.deepEqual(made, expected.calls);
+    });
+  }
+
+  it('the check retries until the deadline: failed by the deadline, nothing posted', async function () {
+    const { error, calls: made } = await run({ check: ['unavailable*'] }, policy({ deadlineMs: 2_000 }));
+    assert.ok(error instanceof WorkflowFailedError, String(error));
+    assert.ok(error.cause instanceof ApplicationFailure);
+    const activity = error.cause.cause;
+    assert.ok(activity instanceof ActivityFailure);
+    // Temporal stops at the deadline itself (a schedule-to-close timeout, which reports no attempt number) or
+    // before it, when the next backoff would overshoot it (the last failure, retry state TIMEOUT).
+    const last = activity.cause;
+    const final = error.cause.details?.[0] as ProcessingState;
+    if (last instanceof TimeoutFailure) {
+      assert.equal(last.timeoutType, TimeoutType.SCHEDULE_TO_CLOSE);
+      assert.ok(final.attempts >= 1 && final.attempts <= made.check, `${final.attempts} of ${made.check}`);
+    } else {
+      assert.ok(last instanceof ApplicationFailure, String(last));
+      assert.equal(last.type, 'PostingUnavailable');
+      assert.equal(activity.retryState, RetryState.TIMEOUT);
+      assert.equal(final.attempts, made.check);
+    }
+    assert.ok(made.check >= 1, JSON.stringify(made));
+    assert.equal(made.post, 0);
+  });
+
+  it('while an activity retries, the status query names it as the pending activity describe() shows, uncounted', async function () {
+    let made: Calls | undefined;
+    await run(
+      { check: ['unavailable*'] },
+      policy(),
+      async (id) => {
+        const handle = client.workflow.getHandle(id);
+        await eventually(() => assert.ok((made?.check ?? 0) >= 2));
+        const [state, description] = [await handle.query(statusQuery), await handle.describe()];
+        assert.equal(state.pendingActivityId, 'check-1');
+        assert.equal(description.raw.pendingActivities?.[0]?.activityId, 'check-1');
+        assert.equal(state.attempts, 0, 'counted once the activity ends, by the workflow alone');
+        await handle.cancel();
+      },
+      (m) => (made = m),
+    );
+  });
+
+  describe('cancellation', function () {
+    it('a cancel request while the check retries: cancelled, nothing posted, no error', async function () {
+      let made: Calls | undefined;
+      const {
+        state,
+        error,
+        calls: seen,
+      } = await run(
+        { check: ['unavailable*'] },
+        policy(),
+        async (id) => {
+          await eventually(() => assert.ok((made?.check ?? 0) >= 2));
+          await client.workflow.getHandle(id).cancel();
+        },
+        (m) => (made = m),
+      );
+      assert.equal(error, undefined, String(error));
+      assert.equal(state?.status, 'cancelled');
+      assert.equal(state?.lastError, null);
+      assert.ok(state?.completedAt);
+      assert.equal(seen.post, 0);
+    });
+
+    it('the cancel update while the check retries answers cancelled', async function () {
+      let made: Calls | undefined;
+      let answer: ProcessingState | undefined;
+      const { state } = await run(
+        { check: ['unavailable*'] },
+        policy(),
+        async (id) => {
+          await eventually(() => assert.ok((made?.check ?? 0) >= 2));
+          answer = await client.workflow.getHandle(id).executeUpdate(cancelUpdate);
+        },
+        (m) => (made = m),
+      );
+      assert.equal(answer?.status, 'cancelled');
+      assert.equal(state?.status, 'cancelled');
+      assert.equal(made?.post, 0);
+    });
+
+    it('once the POST is in flight, the update is refused and a cancel request ignored: posted', async function () {
+      let release = () => {};
+      const postGate = new Promise<void>((resolve) => (release = resolve));
+      let made: Calls | undefined;
+      const { state, calls: seen } = await run(
+        { check: ['absent'], post: ['posted'], postGate },
+        policy(),
+        async (id) => {
+          await eventually(() => assert.equal(made?.post, 1));
+          const handle = client.workflow.getHandle(id);
+          await assert.rejects(handle.executeUpdate(cancelUpdate), (err: Error) => {
+            assert.ok(err.cause instanceof ApplicationFailure, String(err.cause));
+            assert.equal(err.cause.type, CANCEL_REFUSED);
+            return true;
+          });
+          await handle.cancel();
+          release();
+        },
+        (m) => (made = m),
+      );
+      assert.equal(state?.status, 'completed');
+      assert.equal(state?.outcome, 'posted');
+      assert.equal(state?.attempts, 2);
+      assert.deepEqual(seen, calls(1, 1));
+    });
+  });
+});
+
+/** The failure cause chain of a failed transaction: TransactionFailed <- ActivityFailure <- the downstream's type. */
+function failedState(error: unknown, type: string): ProcessingState {
+  assert.ok(error instanceof WorkflowFailedError, String(error));
+  const failed = error.cause;
+  assert.ok(failed instanceof ApplicationFailure);
+  assert.equal(failed.type, 'TransactionFailed');
+  const activity = failed.cause;
+  assert.ok(activity instanceof ActivityFailure, String(activity));
+  let cause: unknown = activity.cause;
+  while (!(cause instanceof ApplicationFailure) && cause instanceof Error) cause = cause.cause;
+  assert.ok(cause instanceof ApplicationFailure, String(activity.cause));
+  assert.equal(cause.type, type);
+  return failed.details?.[0] as ProcessingState;
+}
