@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { renderTable } from '../src/reconcile/table';
 import { buildChecks } from '../tools/loadtest/checks';
 import { logBins } from '../tools/loadtest/metrics';
-import { escapeXml, histogramChart, lineChart, logTicks, niceTicks } from '../tools/loadtest/svg-chart';
+import { escapeXml, histogramChart, lineChart } from '../tools/loadtest/svg-chart';
+import { logTicks, niceTicks, tickLabel } from '../tools/loadtest/svg-ticks';
 
 describe('loadtest: charts and tables', function () {
   it('draws nice ticks and escapes text', function () {
@@ -81,5 +82,95 @@ describe('loadtest: charts and tables', function () {
       checks.map((c) => c.ok),
       [true, true, true, null],
     );
+  });
+});
+
+describe('loadtest: SVG chart details', function () {
+  const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
+
+  it('labels ticks compactly', function () {
+    assert.deepEqual([0.5, 20, 1500, 15_000, 2_000_000].map(tickLabel), ['0.5', '20', '1500', '15k', '2M']);
+  });
+
+  it('draws a linear chart from 0: dashed series, every other band shaded, a legend entry per series', function () {
+    const svg = lineChart({
+      title: 'lin',
+      xLabel: 'x',
+      yLabel: 'y',
+      bands: [
+        { from: 0, to: 1, label: 'a' },
+        { from: 1, to: 3, label: 'b' },
+        { from: 3, to: 4, label: 'c' },
+      ],
+      series: [
+        {
+          name: 'one',
+          color: '#f00',
+          dashed: true,
+          points: [
+            [0, 1],
+            [1, 2.5],
+            [3, 7],
+          ],
+        },
+        {
+          name: 'two',
+          color: '#00f',
+          points: [
+            [0, 0],
+            [4, 3],
+          ],
+        },
+      ],
+    });
+    assert.equal(count(svg, /class="band"/g), 2);
+    assert.equal(count(svg, /class="bandlabel"/g), 3);
+    assert.equal(count(svg, /<path [^>]*stroke-dasharray="5 3"/g), 1);
+    assert.equal(count(svg, /<path /g), 2);
+    assert.match(svg, /class="ytick">0</, 'the y axis starts at 0');
+    assert.equal(count(svg, /class="legend"/g), 2);
+  });
+
+  it('leaves out what a log scale cannot show', function () {
+    const svg = lineChart({
+      title: 'log',
+      xLabel: 'x',
+      yLabel: 'y',
+      yScale: 'log',
+      series: [
+        {
+          name: 'a',
+          color: '#f00',
+          points: [
+            [0, 0],
+            [1, 0.5],
+            [2, 3000],
+          ],
+        },
+      ],
+    });
+    assert.match(svg, /<path d="M[\d.]+ [\d.]+L[\d.]+ [\d.]+"/, 'one line from 0.5 to 3000');
+    assert.match(svg, /class="ytick">0\.1</);
+    assert.match(svg, /class="ytick">10k</, 'decades up to 10k: 3000 on the scale');
+  });
+
+  it('draws a histogram without data, and one whose markers fall outside its bins or near its edge', function () {
+    assert.match(histogramChart({ title: 'h', xLabel: 'ms', yLabel: 'n', bins: [] }), /no data/);
+    const svg = histogramChart({
+      title: 'h',
+      xLabel: 'ms',
+      yLabel: 'n',
+      bins: logBins([1, 5, 10, 20, 30, 400, 9000]),
+      markers: [
+        { value: 20, label: 'p50' },
+        { value: 8000, label: 'p99' },
+        { value: 1e9, label: 'off the chart' },
+      ],
+    });
+    assert.equal(count(svg, /class="marker"/g), 2);
+    assert.doesNotMatch(svg, /off the chart/);
+    assert.match(svg, /class="markerlabel" text-anchor="end">p99</, 'near the right edge: left of its line');
+    assert.match(svg, /class="markerlabel">p50</);
+    assert.match(svg, /<title>[^<]+ ms: \d+<\/title>/, 'each bar says its range and count');
   });
 });
