@@ -1,4 +1,6 @@
-/** Inline SVG charts, drawn here: no script, no font or file from elsewhere. */
+/** Inline SVG charts, drawn here: no script, no font or file from elsewhere (docs/decisions/0005). */
+
+import { logTicks, niceTicks, tickLabel } from './svg-ticks';
 
 export interface Series {
   name: string;
@@ -44,43 +46,6 @@ export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** About `count` round tick values (1, 2, 2.5 or 5 times a power of ten) covering [min, max]. */
-export function niceTicks(min: number, max: number, count = 5): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0];
-  if (max <= min) max = min + 1;
-  const raw = (max - min) / Math.max(1, count);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 2.5, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
-  const ticks: number[] = [];
-  for (let t = Math.floor(min / step) * step; t <= max + step * 1e-9; t += step) {
-    ticks.push(Math.round(t / step) * step);
-  }
-  if ((ticks[ticks.length - 1] ?? -Infinity) < max) ticks.push((ticks[ticks.length - 1] ?? 0) + step);
-  return ticks.map((t) => Number(t.toPrecision(12)));
-}
-
-/** 1, 2, 5 times powers of ten from below min to above max (min > 0). */
-export function logTicks(min: number, max: number): number[] {
-  const lo = Math.floor(Math.log10(Math.max(min, 1e-6)));
-  const hi = Math.ceil(Math.log10(Math.max(max, min * 10, 1e-6)));
-  const ticks: number[] = [];
-  for (let k = lo; k <= hi; k++) {
-    for (const m of [1, 2, 5]) {
-      const v = Number((m * 10 ** k).toPrecision(12));
-      if (v >= 10 ** lo && v <= 10 ** hi) ticks.push(v);
-    }
-  }
-  return ticks;
-}
-
-/** A tick label: 0.5, 20, 1.5k, 2M. */
-export function tickLabel(v: number): string {
-  const abs = Math.abs(v);
-  if (abs >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
-  if (abs >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
-  return String(Number(v.toPrecision(3)));
-}
-
 interface Frame {
   width: number;
   height: number;
@@ -104,7 +69,7 @@ function frame(
     const span = b - a || 1;
     return (v: number) => {
       const t = (f(log ? Math.max(v, domain[0]) : v) - a) / span;
-      return invert ? M.top + plotH * (1 - t) : M.left + plotW * t;
+      return invert ? M.top + size * (1 - t) : M.left + size * t;
     };
   };
   return {
@@ -163,6 +128,14 @@ function svg(width: number, height: number, title: string, body: string[]): stri
   ].join('\n');
 }
 
+/** An empty frame that says so. */
+function noData(width: number, height: number, title: string): string {
+  return svg(width, height, title, [
+    `<text x="${M.left}" y="18" class="title">${escapeXml(title)}</text>`,
+    `<text x="${width / 2}" y="${height / 2}" class="xlabel">no data</text>`,
+  ]);
+}
+
 function legend(
   series: readonly { name: string; color: string; dashed?: boolean }[],
   width: number,
@@ -181,68 +154,71 @@ function legend(
   return parts;
 }
 
+/** The y axis of a line chart: ticks and domain, from 0 (linear) or the decades of the positive values (log). */
+function yAxis(ys: readonly number[], log: boolean): { ticks: number[]; domain: [number, number] } {
+  if (log) {
+    const positive = ys.filter((v) => v > 0);
+    const values = positive.length > 0 ? positive : [1];
+    const ticks = logTicks(Math.min(...values), Math.max(...values));
+    return { ticks, domain: [ticks[0] ?? 1, ticks[ticks.length - 1] ?? 10] };
+  }
+  const ticks = niceTicks(0, Math.max(...ys, 1e-9), 5);
+  return { ticks, domain: [0, ticks[ticks.length - 1] ?? 1] };
+}
+
+/** The phases along the x axis: every other one shaded, each labelled. */
+function bandShapes(f: Frame, bands: readonly Band[]): string[] {
+  const parts: string[] = [];
+  bands.forEach((b, i) => {
+    const x1 = f.x(b.from);
+    const x2 = f.x(b.to);
+    if (i % 2 === 0) {
+      parts.push(
+        `<rect x="${n(x1)}" y="${M.top}" width="${n(Math.max(0, x2 - x1))}" height="${f.height - M.top - M.bottom}" class="band"/>`,
+      );
+    }
+    parts.push(`<text x="${n(x1 + 3)}" y="${M.top + 11}" class="bandlabel">${escapeXml(b.label)}</text>`);
+  });
+  return parts;
+}
+
+/** One series as a path; a null (or, on a log scale, a value <= 0) lifts the pen. Null if nothing to draw. */
+function seriesPath(f: Frame, s: Series, log: boolean): string | null {
+  let d = '';
+  let pen = false;
+  for (const [x, y] of s.points) {
+    if (y === null || (log && y <= 0)) {
+      pen = false;
+      continue;
+    }
+    d += `${pen ? 'L' : 'M'}${n(f.x(x))} ${n(f.y(y))}`;
+    pen = true;
+  }
+  if (d === '') return null;
+  const dash = s.dashed === true ? ' stroke-dasharray="5 3"' : '';
+  return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6" stroke-linejoin="round"${dash}/>`;
+}
+
 /** A line chart; empty series give an empty frame with "no data". */
 export function lineChart(o: LineChartOptions): string {
   const width = o.width ?? 960;
   const height = o.height ?? 300;
   const log = o.yScale === 'log';
+  const bands = o.bands ?? [];
   const xs = o.series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = o.series.flatMap((s) => s.points.map((p) => p[1]).filter((v): v is number => v !== null));
-  const positive = ys.filter((v) => v > 0);
-  const xMin = Math.min(...xs, ...(o.bands ?? []).map((b) => b.from));
-  const xMax = Math.max(...xs, ...(o.bands ?? []).map((b) => b.to));
-  if (xs.length === 0 || ys.length === 0 || !Number.isFinite(xMin)) {
-    return svg(width, height, o.title, [
-      `<text x="${M.left}" y="18" class="title">${escapeXml(o.title)}</text>`,
-      `<text x="${width / 2}" y="${height / 2}" class="xlabel">no data</text>`,
-    ]);
-  }
-  const xTicks = niceTicks(xMin, xMax, 10);
-  const xDomain: [number, number] = [xMin, Math.max(xMax, xMin + 1)];
-  let yTicks: number[];
-  let yDomain: [number, number];
-  if (log) {
-    yTicks = logTicks(
-      Math.min(...(positive.length > 0 ? positive : [1])),
-      Math.max(...(positive.length > 0 ? positive : [1])),
-    );
-    yDomain = [yTicks[0] ?? 1, yTicks[yTicks.length - 1] ?? 10];
-  } else {
-    yTicks = niceTicks(0, Math.max(...ys, 1e-9), 5);
-    yDomain = [0, yTicks[yTicks.length - 1] ?? 1];
-  }
-  const f = frame(width, height, xDomain, yDomain, log);
-  const body: string[] = [];
-  (o.bands ?? []).forEach((b, i) => {
-    const x1 = f.x(b.from);
-    const x2 = f.x(b.to);
-    if (i % 2 === 0) {
-      body.push(
-        `<rect x="${n(x1)}" y="${M.top}" width="${n(Math.max(0, x2 - x1))}" height="${height - M.top - M.bottom}" class="band"/>`,
-      );
-    }
-    body.push(`<text x="${n(x1 + 3)}" y="${M.top + 11}" class="bandlabel">${escapeXml(b.label)}</text>`);
-  });
-  body.push(...axes(f, xTicks, yTicks, o.title, o.xLabel, o.yLabel));
-  for (const s of o.series) {
-    let d = '';
-    let pen = false;
-    for (const [x, y] of s.points) {
-      if (y === null || (log && y <= 0)) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? 'L' : 'M'}${n(f.x(x))} ${n(f.y(y))}`;
-      pen = true;
-    }
-    if (d === '') continue;
-    const dash = s.dashed === true ? ' stroke-dasharray="5 3"' : '';
-    body.push(
-      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6" stroke-linejoin="round"${dash}/>`,
-    );
-  }
-  body.push(...legend(o.series, width));
-  return svg(width, height, o.title, body);
+  const xMin = Math.min(...xs, ...bands.map((b) => b.from));
+  const xMax = Math.max(...xs, ...bands.map((b) => b.to));
+  if (xs.length === 0 || ys.length === 0 || !Number.isFinite(xMin)) return noData(width, height, o.title);
+  const y = yAxis(ys, log);
+  const f = frame(width, height, [xMin, Math.max(xMax, xMin + 1)], y.domain, log);
+  const paths = o.series.map((s) => seriesPath(f, s, log)).filter((p): p is string => p !== null);
+  return svg(width, height, o.title, [
+    ...bandShapes(f, bands),
+    ...axes(f, niceTicks(xMin, xMax, 10), y.ticks, o.title, o.xLabel, o.yLabel),
+    ...paths,
+    ...legend(o.series, width),
+  ]);
 }
 
 /** Bars over a log x axis (bins given in ms), with marker lines. */
@@ -250,12 +226,7 @@ export function histogramChart(o: HistogramOptions): string {
   const width = o.width ?? 960;
   const height = o.height ?? 300;
   const bins = o.bins.filter((b) => b.toMs > 0);
-  if (bins.length === 0) {
-    return svg(width, height, o.title, [
-      `<text x="${M.left}" y="18" class="title">${escapeXml(o.title)}</text>`,
-      `<text x="${width / 2}" y="${height / 2}" class="xlabel">no data</text>`,
-    ]);
-  }
+  if (bins.length === 0) return noData(width, height, o.title);
   const lo = Math.min(...bins.map((b) => b.fromMs));
   const hi = Math.max(...bins.map((b) => b.toMs));
   const xTicks = logTicks(lo, hi).filter((t) => t >= lo && t <= hi);
