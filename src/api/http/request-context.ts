@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '../config/logger';
+import type { Logger } from '../../config/logger';
 
 declare module 'express-serve-static-core' {
   interface Request {

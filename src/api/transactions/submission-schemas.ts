@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { holdsAsDouble } from '../domain/decimal';
-import { isCurrency, parseAmount } from '../domain/money';
-import { TRANSACTION_ID } from '../domain/transaction';
+import { holdsAsDouble } from '../../domain/decimal';
+import { isCurrency, parseAmount } from '../../domain/money';
+import { TRANSACTION_ID } from '../../domain/transaction';
 
 /** Metadata keys refused at any depth: they could reach an object's prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
-import type { HealthService } from '../health-service';
-import { countsOnly, V1_HEALTH_STATUS } from '../health-view';
+import type { HealthService } from './health-service';
+import { countsOnly, V1_HEALTH_STATUS } from './health-view';
 
 /**
  * `/api/health` with the full figures, and `GET /` in the webhook dialect's shape. 503 only when Temporal is

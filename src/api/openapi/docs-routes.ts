@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Router } from 'express';
-import { notFound } from '../problem';
+import { notFound } from '../http/problem';
 
 // Swagger UI from the installed swagger-ui-dist package: no CDN, nothing fetched from elsewhere. Only its folder
 // is looked up: requiring the package evaluates its 2 MB of browser bundles, 41 MB of RSS for nothing.

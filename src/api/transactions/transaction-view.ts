@@ -1,4 +1,4 @@
-import type { PostingOutcome, Transaction, TransactionStatus } from '../domain/transaction';
+import type { PostingOutcome, Transaction, TransactionStatus } from '../../domain/transaction';
 
 /** Everything the API can say about one transaction, before a dialect shapes it. */
 export interface TransactionView {

@@ -1,4 +1,4 @@
-import type { TransactionStatus } from '../domain/transaction';
+import type { TransactionStatus } from '../../domain/transaction';
 import type { ListedView, TransactionView } from './transaction-view';
 
 /** `/api/transactions` dialect, as a listing shows it (no attempts, lastError or outcome). */

@@ -1,4 +1,4 @@
-import type { TransactionStatus } from '../domain/transaction';
+import type { TransactionStatus } from '../../domain/transaction';
 import type { ListFilters } from './list-cursor';
 
 // Each status as GET /api/transactions/{id} derives it: a closed run whose TxStatus never reached a final

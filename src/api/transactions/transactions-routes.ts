@@ -1,14 +1,14 @@
 import { Router } from 'express';
-import { apiListItem, apiView } from '../dialects';
-import { decodeCursor, encodeCursor, type ListFilters } from '../list-cursor';
-import { listQuerySchema, transactionIdParams } from '../list-schemas';
-import { conflict, notFound, validationProblem } from '../problem';
-import { fromApiBody } from '../submission';
-import { apiSubmissionSchema, transactionId, type AmountFormat } from '../submission-schemas';
-import { unknownStartProblem } from '../error-handler';
-import { isTerminal } from '../transaction-view';
-import { PageTokenRefusedError, type TransactionsService } from '../transactions-service';
-import { requireJson, validate, validateBody } from '../validate';
+import { apiListItem, apiView } from './dialects';
+import { decodeCursor, encodeCursor, type ListFilters } from './list-cursor';
+import { listQuerySchema, transactionIdParams } from './list-schemas';
+import { conflict, notFound, validationProblem } from '../http/problem';
+import { fromApiBody } from './submission';
+import { apiSubmissionSchema, transactionId, type AmountFormat } from './submission-schemas';
+import { unknownStartProblem } from '../http/error-handler';
+import { isTerminal } from './transaction-view';
+import { PageTokenRefusedError, type TransactionsService } from './transactions-service';
+import { requireJson, validate, validateBody } from '../http/validate';
 
 // Numbers stored as sent: the amount, and any in metadata.
 const EXACT_NUMBERS: ReadonlySet<string> = new Set(['amount', 'metadata']);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TransactionStatus } from '../domain/transaction';
+import type { TransactionStatus } from '../../domain/transaction';
 import { canonicalJson } from './submission';
 
 /** The filters a page was listed with; a cursor is only good with the same ones. */

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HttpProblem } from './problem';
-import { StartOutcomeUnknownError, TemporalUnavailableError } from './temporal-errors';
+import { StartOutcomeUnknownError, TemporalUnavailableError } from '../temporal/temporal-errors';
 
 // body-parser's error types → what the client did wrong.
 const BODY_ERRORS: Record<string, [number, string]> = {

@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { v1View } from '../dialects';
-import { unknownStartProblem } from '../error-handler';
-import { conflict, notFound } from '../problem';
-import { fromWebhookBody } from '../submission';
-import { transactionId, webhookSubmissionSchema, type AmountFormat } from '../submission-schemas';
-import type { TransactionsService } from '../transactions-service';
-import { requireJson, validate, validateBody } from '../validate';
+import { v1View } from './dialects';
+import { unknownStartProblem } from '../http/error-handler';
+import { conflict, notFound } from '../http/problem';
+import { fromWebhookBody } from './submission';
+import { transactionId, webhookSubmissionSchema, type AmountFormat } from './submission-schemas';
+import type { TransactionsService } from './transactions-service';
+import { requireJson, validate, validateBody } from '../http/validate';
 
 const idParams = z.object({ transaction_id: transactionId });
 const EXACT_NUMBERS: ReadonlySet<string> = new Set(['amount']);

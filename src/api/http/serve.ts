@@ -1,15 +1,15 @@
 import type { Client } from '@temporalio/client';
 import { Registry } from 'prom-client';
-import type { ApiSettings } from '../config/api';
-import type { Logger } from '../config/logger';
-import { describeTemporalConnection, type TemporalSettings } from '../config/temporal';
-import type { ProcessingPolicy } from '../domain/transaction';
+import type { ApiSettings } from '../../config/api';
+import type { Logger } from '../../config/logger';
+import { describeTemporalConnection, type TemporalSettings } from '../../config/temporal';
+import type { ProcessingPolicy } from '../../domain/transaction';
 import { appParts, createApp } from './app';
-import { DownstreamProbe } from './downstream-probe';
+import { DownstreamProbe } from '../health/downstream-probe';
 import { gracefulStopper } from './graceful-stop';
-import { HealthService } from './health-service';
-import { collectProcessMetrics, type ApiMetrics } from './metrics';
-import { TransactionsService } from './transactions-service';
+import { HealthService } from '../health/health-service';
+import { collectProcessMetrics, type ApiMetrics } from '../metrics/metrics';
+import { TransactionsService } from '../transactions/transactions-service';
 
 export interface ServeApiOptions {
   settings: ApiSettings;

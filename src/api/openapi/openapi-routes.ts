@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listQuerySchema, transactionIdParams } from './list-schemas';
+import { listQuerySchema, transactionIdParams } from '../transactions/list-schemas';
 import {
   apiListPageSchema,
   apiTransactionSchema,
@@ -13,7 +13,7 @@ import {
   transactionId,
   webhookSubmissionSchema,
   type AmountFormat,
-} from './submission-schemas';
+} from '../transactions/submission-schemas';
 
 /** A schema with the name it has under `components.schemas`. */
 export interface Named {

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RouteIndex } from './route-index';
-import type { TransactionsService } from './transactions-service';
+import type { RouteIndex } from '../http/route-index';
+import type { TransactionsService } from '../transactions/transactions-service';
 
 export type Dialect = 'api' | 'v1';
 export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TRANSACTION_STATUSES } from '../domain/transaction';
+import { TRANSACTION_STATUSES } from '../../domain/transaction';
 
 // What the API answers, for the OpenAPI document only (the routers validate requests, not answers). The OpenAPI
 // test checks real answers against these, so they cannot drift from dialects.ts, error-handler.ts and health.

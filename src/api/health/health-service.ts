@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { readRestartCounts, type RestartCounts } from '../stack/restart-counts';
+import { readRestartCounts, type RestartCounts } from '../../stack/restart-counts';
 import type { DownstreamProbe, ProbeResult } from './downstream-probe';
-import { asTemporalUnavailable } from './temporal-errors';
+import { asTemporalUnavailable } from '../temporal/temporal-errors';
 
 /** One stalled transaction's current activity, from describe(): what the downstream answers it. */
 export interface StalledSample {

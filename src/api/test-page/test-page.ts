@@ -10,12 +10,12 @@ export interface TestPageOptions {
 }
 
 /**
- * The page lives in the source tree (tsc copies no .html): next to this file's source when run from
- * `src/api/routes`, and at the same place in the source tree when run compiled from `dist/src/api/routes`
- * (the Docker image copies `src/api/test-page` beside `dist`).
+ * The page lives in the source tree (tsc copies no .html): next to this file when run from its source, and at
+ * the same place in the source tree when run compiled from `dist/src/api/test-page` (the Docker image copies
+ * `src/api/test-page` beside `dist`).
  */
 const PAGE_CANDIDATES = [
-  path.resolve(__dirname, '../test-page/index.html'),
+  path.resolve(__dirname, 'index.html'),
   path.resolve(__dirname, '../../../../src/api/test-page/index.html'),
 ];
 

@@ -1,22 +1,22 @@
 import express, { type Express, type Router } from 'express';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../config/logger';
+import type { Logger } from '../../config/logger';
 import { errorHandler, notFoundHandler } from './error-handler';
-import type { HealthService } from './health-service';
-import { ApiMetrics } from './metrics';
-import { buildOpenApiDocument } from './openapi';
-import { documentedRoutes } from './openapi-routes';
+import type { HealthService } from '../health/health-service';
+import { ApiMetrics } from '../metrics/metrics';
+import { buildOpenApiDocument } from '../openapi/openapi';
+import { documentedRoutes } from '../openapi/openapi-routes';
 import { requestContext } from './request-context';
 import { RouteIndex } from './route-index';
 import { apiKeyAuth, rateLimiter, securityHeaders } from './security';
-import { docsRouter } from './routes/docs';
-import { healthRouter } from './routes/health';
-import { metricsRouter } from './routes/metrics';
-import { testPageRouter } from './routes/test-page';
-import { transactionsRouter } from './routes/transactions';
-import { webhooksRouter } from './routes/webhooks';
-import type { AmountFormat } from './submission-schemas';
-import type { TransactionsService } from './transactions-service';
+import { docsRouter } from '../openapi/docs-routes';
+import { healthRouter } from '../health/health-routes';
+import { metricsRouter } from '../metrics/metrics-routes';
+import { testPageRouter } from '../test-page/test-page';
+import { transactionsRouter } from '../transactions/transactions-routes';
+import { webhooksRouter } from '../transactions/webhooks-routes';
+import type { AmountFormat } from '../transactions/submission-schemas';
+import type { TransactionsService } from '../transactions/transactions-service';
 import { requireUtf8 } from './validate';
 
 export interface AppDeps {

@@ -1,5 +1,5 @@
 import { Client, Connection, type ConnectionLike } from '@temporalio/client';
-import { temporalConnectionOptions, type TemporalSettings } from '../config/temporal';
+import { temporalConnectionOptions, type TemporalSettings } from '../../config/temporal';
 
 /**
  * One client for the process. The connection is lazy so the API starts (and answers 503) while Temporal

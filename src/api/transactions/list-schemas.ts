@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TRANSACTION_STATUSES } from '../domain/transaction';
+import { TRANSACTION_STATUSES } from '../../domain/transaction';
 import { currency, transactionId } from './submission-schemas';
 
 export const LIST_LIMIT_DEFAULT = 50;
