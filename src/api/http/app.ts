@@ -1,22 +1,23 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type Request } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../config/logger';
-import { errorHandler, notFoundHandler } from './error-handler';
+import { healthRoutes } from '../health/health-routes';
 import type { HealthService } from '../health/health-service';
 import { ApiMetrics } from '../metrics/metrics';
+import { metricsRoutes } from '../metrics/metrics-routes';
+import { docsRoutes } from '../openapi/docs-routes';
 import { buildOpenApiDocument } from '../openapi/openapi';
-import { documentedRoutes } from '../openapi/openapi-routes';
+import { testPageResponder } from '../test-page/test-page';
+import type { AmountFormat } from '../transactions/submission-schemas';
+import { TRANSACTION_ID } from '../transactions/transaction-docs';
+import { transactionsRoutes } from '../transactions/transactions-routes';
+import type { TransactionsService } from '../transactions/transactions-service';
+import { webhooksRoutes } from '../transactions/webhooks-routes';
+import { errorHandler, notFoundHandler } from './error-handler';
 import { requestContext } from './request-context';
+import type { RouteDeclaration } from './route';
 import { RouteIndex } from './route-index';
 import { apiKeyAuth, rateLimiter, securityHeaders } from './security';
-import { docsRouter } from '../openapi/docs-routes';
-import { healthRouter } from '../health/health-routes';
-import { metricsRouter } from '../metrics/metrics-routes';
-import { testPageRouter } from '../test-page/test-page';
-import { transactionsRouter } from '../transactions/transactions-routes';
-import { webhooksRouter } from '../transactions/webhooks-routes';
-import type { AmountFormat } from '../transactions/submission-schemas';
-import type { TransactionsService } from '../transactions/transactions-service';
 import { requireUtf8 } from './validate';
 
 export interface AppDeps {
@@ -62,17 +63,26 @@ export function appParts(app: Express): AppParts {
 /** The HTTP API, without listening: tests drive it with supertest, main.ts serves it. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
-  const routes = new RouteIndex();
   const metrics = new ApiMetrics(deps.metricsRegistry);
-  const metricsEnabled = deps.metricsEnabled ?? true;
   const docsEnabled = deps.docsEnabled ?? true;
-  const amountFormat = deps.postingAmountFormat ?? 'number';
+  // Without keys configured everyone sees it all; with keys, only a caller that sent a valid one.
+  const auth = deps.apiKeys?.length ? apiKeyAuth(deps.apiKeys) : undefined;
+  let document = '';
+  const routes = new RouteIndex(
+    declareRoutes(deps, metrics, {
+      fullDetail: (req) => !auth || req.apiClient !== undefined,
+      document: () => document,
+    }),
+  );
+  if (docsEnabled) {
+    const openApi = buildOpenApiDocument(routes.declarations, {
+      version: deps.version,
+      apiKeys: Boolean(auth),
+      shared: [TRANSACTION_ID],
+    });
+    document = JSON.stringify(openApi);
+  }
   parts.set(app, { routes, metrics });
-  // Routers go through here, so metrics label requests with their route patterns.
-  const mount = (path: string, router: Router) => {
-    routes.add(path, router);
-    app.use(path, router);
-  };
 
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -80,7 +90,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps.logger));
   app.use(securityHeaders());
   // Before the body is read: identify the key, count the request, refuse it without a valid key.
-  const auth = deps.apiKeys?.length ? apiKeyAuth(deps.apiKeys) : undefined;
   if (auth) app.use(auth.identify);
   if (deps.rateLimitPerMinute) app.use(rateLimiter(deps.rateLimitPerMinute));
   if (auth) app.use(auth.requireKey);
@@ -91,35 +100,29 @@ export function createApp(deps: AppDeps): Express {
       verify: requireUtf8,
     }),
   );
-  mount('/', testPageRouter({ temporalUiUrl: deps.temporalUiUrl, namespace: deps.namespace ?? 'default' }));
-  // Without keys configured everyone sees it all; with keys, only a caller that sent a valid one.
-  mount(
-    '/',
-    healthRouter(deps.health, deps.version, (req) => !auth || req.apiClient !== undefined),
-  );
-  if (metricsEnabled) mount('/', metricsRouter(metrics.registry));
-  if (docsEnabled) {
-    const document = buildOpenApiDocument(
-      documentedRoutes({
-        metadataLimitBytes: deps.metadataLimitBytes,
-        metricsEnabled,
-        docsEnabled,
-        amountFormat,
-      }),
-      { version: deps.version, apiKeys: Boolean(auth) },
-    );
-    mount('/', docsRouter(document));
-  }
-  mount(
-    '/api/transactions',
-    transactionsRouter(
-      metrics.countingSubmissions(deps.transactions, 'api'),
-      deps.metadataLimitBytes,
-      amountFormat,
-    ),
-  );
-  mount('/v1', webhooksRouter(metrics.countingSubmissions(deps.transactions, 'v1'), amountFormat));
+  routes.register(app);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/** Every route of the app, one table per concern, in the order the OpenAPI document lists them. */
+function declareRoutes(
+  deps: AppDeps,
+  metrics: ApiMetrics,
+  { fullDetail, document }: { fullDetail: (req: Request) => boolean; document: () => string },
+): RouteDeclaration[] {
+  const service = deps.transactions;
+  const amountFormat = deps.postingAmountFormat ?? 'number';
+  const testPage = testPageResponder({
+    temporalUiUrl: deps.temporalUiUrl,
+    namespace: deps.namespace ?? 'default',
+  });
+  return [
+    ...transactionsRoutes({ service, metrics, metadataLimitBytes: deps.metadataLimitBytes, amountFormat }),
+    ...webhooksRoutes({ service, metrics, amountFormat }),
+    ...healthRoutes({ health: deps.health, version: deps.version, fullDetail, testPage }),
+    ...((deps.metricsEnabled ?? true) ? metricsRoutes(metrics.registry) : []),
+    ...((deps.docsEnabled ?? true) ? docsRoutes(document) : []),
+  ];
 }

@@ -1,4 +1,5 @@
-import type { Request, Router } from 'express';
+import type { Express, Request } from 'express';
+import type { RouteDeclaration } from './route';
 
 /** One route as Express matches it: upper-case method and the full path pattern ("/api/transactions/:id"). */
 export interface IndexedRoute {
@@ -6,38 +7,36 @@ export interface IndexedRoute {
   path: string;
 }
 
-type RouteObject = { path: unknown; methods?: Record<string, boolean> };
-
 /**
- * Every route of the routers mounted through it, by full path pattern. Metrics label requests with the pattern
- * (bounded: never the raw URL with its IDs), and the OpenAPI test checks the document against the same list.
- * Express keeps only the pattern relative to a router in `req.route`, and forgets the mount path once the
- * request leaves it (an error answered by the app's handler), so the full pattern is recorded at mount time.
+ * The app's declared routes, by full path pattern. Metrics label requests with the pattern (bounded: never the
+ * raw URL with its IDs). `register` notes which route answered a request, so the label is exact even for a URL
+ * Express matched loosely (a trailing slash, other letter case) and an error the app's handler answered.
  */
 export class RouteIndex {
-  private readonly byRoute = new Map<RouteObject, string>();
-  private readonly routers = new Set<unknown>();
-  private readonly patterns: { method: string; path: string; segments: string[] }[] = [];
+  private readonly answered = new WeakMap<Request, string>();
+  private readonly patterns: { method: string; path: string; segments: string[] }[];
 
-  /** Records `router`'s routes under `mountPath` ('' for the root); call it with the router app.use() gets. */
-  add(mountPath: string, router: Router): void {
-    this.routers.add(router);
-    for (const layer of router.stack) {
-      const route = layer.route as RouteObject | undefined;
-      if (!route || typeof route.path !== 'string') continue;
-      const path = joinPath(mountPath, route.path);
-      this.byRoute.set(route, path);
-      for (const [method, on] of Object.entries(route.methods ?? {})) {
-        if (on && method !== '_all') {
-          this.patterns.push({ method: method.toUpperCase(), path, segments: path.split('/') });
-        }
-      }
-    }
+  constructor(readonly declarations: readonly RouteDeclaration[]) {
+    this.patterns = declarations.map(({ method, path }) => ({
+      method: method.toUpperCase(),
+      path,
+      segments: path.split('/'),
+    }));
   }
 
-  /** Whether `router` was recorded (a test finds routers mounted around the index). */
-  has(router: unknown): boolean {
-    return this.routers.has(router);
+  /** Registers every declared route on `app`, in declaration order. */
+  register(app: Express): void {
+    for (const declaration of this.declarations) {
+      const { path } = declaration;
+      app[declaration.method](
+        path,
+        (req, _res, next) => {
+          this.answered.set(req, path);
+          next();
+        },
+        declaration.handle,
+      );
+    }
   }
 
   routes(): IndexedRoute[] {
@@ -49,7 +48,7 @@ export class RouteIndex {
    * refused before routing: 401, 413, 415, 429, malformed JSON), else undefined (no such route: a 404).
    */
   patternOf(req: Request): string | undefined {
-    const matched = req.route ? this.byRoute.get(req.route as RouteObject) : undefined;
+    const matched = this.answered.get(req);
     if (matched !== undefined) return matched;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const segments = req.path.split('/');
@@ -60,9 +59,4 @@ export class RouteIndex {
         p.segments.every((s, i) => (s.startsWith(':') ? segments[i] !== '' : s === segments[i])),
     )?.path;
   }
-}
-
-function joinPath(mountPath: string, routePath: string): string {
-  if (routePath === '/') return mountPath || '/';
-  return `${mountPath.replace(/\/$/, '')}${routePath}`;
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RouteIndex } from '../http/route-index';
-import type { TransactionsService } from '../transactions/transactions-service';
+import type { RetryResult, SubmitResult } from '../transactions/transactions-service';
 
 export type Dialect = 'api' | 'v1';
 export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected';
@@ -80,6 +80,17 @@ export class ApiMetrics {
     this.starts.inc({ eager: String(eagerlyStarted) });
   }
 
+  /** What a submission in `dialect` turned out to be, and the run it started if any. */
+  countSubmitted(dialect: Dialect, result: SubmitResult): void {
+    this.countSubmission(dialect, result.kind);
+    if (result.kind === 'accepted') this.countStart(result.eagerlyStarted);
+  }
+
+  /** The run a retry started, if it did. */
+  countRetried(result: RetryResult): void {
+    if (result.kind === 'started') this.countStart(result.eagerlyStarted);
+  }
+
   /** Runs started so far, and how many of them eagerly (for a process's closing log line). */
   async startCounts(): Promise<{ started: number; eagerlyStarted: number }> {
     const { values } = await this.starts.get();
@@ -101,32 +112,5 @@ export class ApiMetrics {
       });
       next();
     };
-  }
-
-  /**
-   * `service` for one dialect's router, counting what each submission turned out to be and every run started
-   * (by a submission or a retry). Only `submit` and `retry` are wrapped; every other member is the service's
-   * own, called on the service itself.
-   */
-  countingSubmissions(service: TransactionsService, dialect: Dialect): TransactionsService {
-    const submit: TransactionsService['submit'] = async (submission) => {
-      const result = await service.submit(submission);
-      this.countSubmission(dialect, result.kind);
-      if (result.kind === 'accepted') this.countStart(result.eagerlyStarted);
-      return result;
-    };
-    const retry: TransactionsService['retry'] = async (id) => {
-      const result = await service.retry(id);
-      if (result.kind === 'started') this.countStart(result.eagerlyStarted);
-      return result;
-    };
-    return new Proxy(service, {
-      get(target, property) {
-        if (property === 'submit') return submit;
-        if (property === 'retry') return retry;
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
   }
 }

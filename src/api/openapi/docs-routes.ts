@@ -1,6 +1,8 @@
 import path from 'node:path';
-import { Router } from 'express';
+import { z } from 'zod';
 import { notFound } from '../http/problem';
+import { route, type RouteDeclaration } from '../http/route';
+import { problem } from './responses';
 
 // Swagger UI from the installed swagger-ui-dist package: no CDN, nothing fetched from elsewhere. Only its folder
 // is looked up: requiring the package evaluates its 2 MB of browser bundles, 41 MB of RSS for nothing.
@@ -55,28 +57,58 @@ export const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** `GET /openapi.json` (generated from the zod schemas) and `GET /docs`, Swagger UI rendering it. */
-export function docsRouter(document: object): Router {
-  const router = Router();
-  const json = JSON.stringify(document);
+const TAGS = ['operations'];
 
-  router.get('/openapi.json', (_req, res) => {
-    res.set('Cache-Control', 'no-cache').type('json').send(json);
-  });
-
-  router.get('/docs', (_req, res) => {
-    res.set({ 'Content-Security-Policy': DOCS_CSP, 'Cache-Control': 'no-cache' }).type('html').send(PAGE);
-  });
-
-  router.get('/docs/:file', (req, res) => {
-    const { file } = req.params;
-    if (file === 'swagger-initializer.js') {
-      res.set('Cache-Control', 'no-cache').type('js').send(INITIALIZER);
-      return;
-    }
-    if (!ASSETS.has(file)) throw notFound(`/docs/${file}`);
-    res.sendFile(path.join(SWAGGER_UI_DIR, file), { maxAge: '1h' });
-  });
-
-  return router;
+/**
+ * `GET /openapi.json` and `GET /docs`, Swagger UI rendering it. `document` is the JSON text, asked for when
+ * first served: the document describes these routes too, so it is built once all routes are declared.
+ */
+export function docsRoutes(document: () => string): RouteDeclaration[] {
+  return [
+    route({
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'getOpenApi',
+      summary: 'This document',
+      tags: TAGS,
+      open: true,
+      responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': null } } },
+      handler: (_input, _req, res) => {
+        res.set('Cache-Control', 'no-cache').type('json').send(document());
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/docs',
+      operationId: 'getDocs',
+      summary: 'This document in Swagger UI',
+      tags: TAGS,
+      open: true,
+      responses: { '200': { description: 'the Swagger UI page', content: { 'text/html': null } } },
+      handler: (_input, _req, res) => {
+        res.set({ 'Content-Security-Policy': DOCS_CSP, 'Cache-Control': 'no-cache' }).type('html').send(PAGE);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/docs/:file',
+      operationId: 'getDocsAsset',
+      summary: "Swagger UI's scripts, style sheet and icons",
+      tags: TAGS,
+      open: true,
+      params: z.object({ file: z.string() }),
+      responses: {
+        '200': { description: 'the file' },
+        '404': problem('no such file'),
+      },
+      handler: ({ params: { file } }, _req, res) => {
+        if (file === 'swagger-initializer.js') {
+          res.set('Cache-Control', 'no-cache').type('js').send(INITIALIZER);
+          return;
+        }
+        if (!ASSETS.has(file)) throw notFound(`/docs/${file}`);
+        res.sendFile(path.join(SWAGGER_UI_DIR, file), { maxAge: '1h' });
+      },
+    }),
+  ];
 }

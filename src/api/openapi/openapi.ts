@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { Named, ResponseDoc, RouteDoc } from './openapi-routes';
-import { TRANSACTION_ID } from './openapi-routes';
+import type { Named, ResponseDoc, RouteDoc } from '../http/route';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -8,6 +7,8 @@ export interface OpenApiOptions {
   version: string;
   /** API keys are configured: the document declares the two ways to send one. */
   apiKeys: boolean;
+  /** Schemas used in several routes' schemas: named first, so each use refers to one component. */
+  shared?: readonly Named[];
 }
 
 /** OpenAPI 3.1 paths use `{id}` where Express has `:id`. */
@@ -21,7 +22,7 @@ const componentRef = (name: string) => `#/components/schemas/${name}`;
  * operations' descriptions.
  */
 export function buildOpenApiDocument(routes: readonly RouteDoc[], options: OpenApiOptions): JsonSchema {
-  const schemas = generateSchemas(routes);
+  const schemas = generateSchemas(routes, options.shared ?? []);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = openApiPath(route.path);
@@ -60,7 +61,7 @@ interface GeneratedSchemas {
 }
 
 /** All schemas in one zod registry, so a schema used in several places is one component referred to by $ref. */
-function generateSchemas(routes: readonly RouteDoc[]): GeneratedSchemas {
+function generateSchemas(routes: readonly RouteDoc[], shared: readonly Named[]): GeneratedSchemas {
   const registry = z.registry<{ id: string }>();
   const seen = new Map<string, z.ZodType>();
   const add = ({ name, schema }: Named) => {
@@ -70,7 +71,7 @@ function generateSchemas(routes: readonly RouteDoc[]): GeneratedSchemas {
     seen.set(name, schema);
     registry.add(schema, { id: name });
   };
-  add(TRANSACTION_ID);
+  for (const named of shared) add(named);
   // Parameter objects get a temporary id (several routes may share one object), removed from the components.
   const parameterIds = new Map<z.ZodType, string>();
   for (const route of routes) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Router } from 'express';
+import type { Request, Response } from 'express';
 
 export interface TestPageOptions {
   /** Base URL of the Temporal Web UI (no trailing slash); without it the page shows no run links. */
@@ -52,19 +52,15 @@ export function renderTestPage(template: string, options: TestPageOptions): { ht
 }
 
 /**
- * `GET /` for a browser (an Accept header preferring text/html): the self-contained test client page. Any
- * other client (curl's any-type Accept, JSON clients) falls through to the health route. Read from disk once.
+ * `GET /` for a browser (an Accept header preferring text/html): the self-contained test client page, and
+ * true. Any other client (curl's any-type Accept, JSON clients) gets false: the health answer is theirs. Read
+ * from disk once.
  */
-export function testPageRouter(options: TestPageOptions): Router {
+export function testPageResponder(options: TestPageOptions): (req: Request, res: Response) => boolean {
   const { html, csp } = renderTestPage(readFileSync(testPageFile(), 'utf8'), options);
-  const router = Router();
-
-  router.get('/', (req, res, next) => {
+  return (req, res) => {
     res.vary('Accept');
-    if (req.accepts(['json', 'html']) !== 'html') {
-      next();
-      return;
-    }
+    if (req.accepts(['json', 'html']) !== 'html') return false;
     res
       .set({
         'Content-Security-Policy': csp,
@@ -74,7 +70,6 @@ export function testPageRouter(options: TestPageOptions): Router {
       })
       .type('html')
       .send(html);
-  });
-
-  return router;
+    return true;
+  };
 }
