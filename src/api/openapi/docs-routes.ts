@@ -28,10 +28,13 @@ const PAGE = `<!DOCTYPE html>
 </html>
 `;
 
+/** Where the document is served; Swagger UI loads it from there. */
+const DOCUMENT_PATH = '/openapi.json';
+
 // A file of its own, not an inline script: the page's CSP allows scripts from this origin only.
 const INITIALIZER = `window.addEventListener('load', function () {
   window.ui = SwaggerUIBundle({
-    url: '/openapi.json',
+    url: '${DOCUMENT_PATH}',
     dom_id: '#swagger-ui',
     deepLinking: true,
     validatorUrl: null,
@@ -57,7 +60,8 @@ export const DOCS_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const TAGS = ['operations'];
+/** The documentation is open: no key needed, even with API_KEYS set. */
+const OPEN = { tags: ['operations'], open: true };
 
 /**
  * `GET /openapi.json` and `GET /docs`, Swagger UI rendering it. `document` is the JSON text, asked for when
@@ -67,11 +71,10 @@ export function docsRoutes(document: () => string): RouteDeclaration[] {
   return [
     route({
       method: 'get',
-      path: '/openapi.json',
+      path: DOCUMENT_PATH,
       operationId: 'getOpenApi',
       summary: 'This document',
-      tags: TAGS,
-      open: true,
+      ...OPEN,
       responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': null } } },
       handler: (_input, _req, res) => {
         res.set('Cache-Control', 'no-cache').type('json').send(document());
@@ -82,8 +85,7 @@ export function docsRoutes(document: () => string): RouteDeclaration[] {
       path: '/docs',
       operationId: 'getDocs',
       summary: 'This document in Swagger UI',
-      tags: TAGS,
-      open: true,
+      ...OPEN,
       responses: { '200': { description: 'the Swagger UI page', content: { 'text/html': null } } },
       handler: (_input, _req, res) => {
         res.set({ 'Content-Security-Policy': DOCS_CSP, 'Cache-Control': 'no-cache' }).type('html').send(PAGE);
@@ -92,11 +94,10 @@ export function docsRoutes(document: () => string): RouteDeclaration[] {
     route({
       method: 'get',
       path: '/docs/:file',
+      params: z.object({ file: z.string() }),
       operationId: 'getDocsAsset',
       summary: "Swagger UI's scripts, style sheet and icons",
-      tags: TAGS,
-      open: true,
-      params: z.object({ file: z.string() }),
+      ...OPEN,
       responses: {
         '200': { description: 'the file' },
         '404': problem('no such file'),

@@ -43,13 +43,13 @@ const V1_STATUS: Record<TransactionStatus, 'PROCESSING' | 'PROCESSED' | 'FAILED'
 
 /** `/v1/transactions` dialect (webhook senders). */
 export function v1View(v: TransactionView) {
-  const t = v.transaction;
+  const { id, sourceAccount, destinationAccount, amount, currency } = v.transaction;
   return {
-    transaction_id: t.id,
-    source_account: t.sourceAccount,
-    destination_account: t.destinationAccount,
-    amount: t.amount,
-    currency: t.currency,
+    transaction_id: id,
+    source_account: sourceAccount,
+    destination_account: destinationAccount,
+    amount,
+    currency,
     status: V1_STATUS[v.status],
     created_at: v.submittedAt,
     processed_at: v.completedAt,
