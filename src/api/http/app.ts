@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): Express {
   const routes = new RouteIndex(
     declareRoutes(deps, metrics, {
       fullDetail: (req) => !auth || req.apiClient !== undefined,
-      document: () => document,
+      document: docsEnabled ? () => document : undefined,
     }),
   );
   if (docsEnabled) {
@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): Express {
 function declareRoutes(
   deps: AppDeps,
   metrics: ApiMetrics,
-  { fullDetail, document }: { fullDetail: (req: Request) => boolean; document: () => string },
+  { fullDetail, document }: { fullDetail: (req: Request) => boolean; document?: () => string },
 ): RouteDeclaration[] {
   const service = deps.transactions;
   const amountFormat = deps.postingAmountFormat ?? 'number';
@@ -123,6 +123,6 @@ function declareRoutes(
     ...webhooksRoutes({ service, metrics, amountFormat }),
     ...healthRoutes({ health: deps.health, version: deps.version, fullDetail, testPage }),
     ...((deps.metricsEnabled ?? true) ? metricsRoutes(metrics.registry) : []),
-    ...((deps.docsEnabled ?? true) ? docsRoutes(document) : []),
+    ...(document ? docsRoutes(document) : []),
   ];
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { TRANSACTION_STATUSES } from '../../domain/transaction';
 
-// What the API answers, for the OpenAPI document only (the routers validate requests, not answers). The OpenAPI
-// test checks real answers against these, so they cannot drift from dialects.ts, error-handler.ts and health.
+// What the API answers, for the OpenAPI document only (the route declarations validate requests, not answers).
+// The OpenAPI test checks real answers against these, so they cannot drift from dialects.ts, error-handler.ts
+// and health.
 
 const nullableString = z.string().nullable();
 const instant = z.string().describe('ISO 8601 date-time');
