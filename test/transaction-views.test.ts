@@ -47,14 +47,15 @@ const completed: ProcessingState = {
 
 describe('transaction views (no Temporal)', function () {
   it('a new transaction is pending, from its memo alone', function () {
+    // Nothing has happened yet: no attempt, error, outcome or completion.
     assert.deepEqual(pendingView(memo), {
-      transaction,
       status: 'pending',
       attempts: 0,
       lastError: null,
       outcome: null,
-      submittedAt: memo.submittedAt,
       completedAt: null,
+      transaction,
+      submittedAt: memo.submittedAt,
     });
   });
 
