@@ -205,7 +205,11 @@ describe('docker-compose.yml and Dockerfile', () => {
     assert.deepEqual(copies(stage('build')), []);
     assert.deepEqual(copies(stage('mock-build')), ['tools/mock ./tools/mock']);
     assert.match(stage('runtime'), /COPY --from=build /);
-    assert.doesNotMatch(stage('runtime'), /^[^#]*(--from=mock-build|tools\/)/m, 'no tooling outside comments');
+    assert.doesNotMatch(
+      stage('runtime'),
+      /^[^#]*(--from=mock-build|tools\/)/m,
+      'no tooling outside comments',
+    );
   });
 
   it('declares as production dependencies exactly the packages src/ imports (what the image ships)', () => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
-import { DownstreamProbe } from '../src/api/downstream-probe';
+import { DownstreamProbe } from '../src/api/health/downstream-probe';
 import { freePort } from '../tools/stack/ports';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
-import { DownstreamProbe } from '../src/api/downstream-probe';
+import { DownstreamProbe } from '../src/api/health/downstream-probe';
 import { freePort } from '../tools/stack/ports';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';

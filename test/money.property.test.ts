@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import cc from 'currency-codes';
 import fc from 'fast-check';
-import { canonicalJson, fromApiBody } from '../src/api/submission';
+import { canonicalJson, fromApiBody } from '../src/api/transactions/submission';
 import {
   apiSubmissionSchema,
   FORBIDDEN_KEYS,
   RESERVED_METADATA_KEYS,
   transactionId,
-} from '../src/api/submission-schemas';
+} from '../src/api/transactions/submission-schemas';
 import { fromMinorUnits, isCurrency, minorUnitDigits, parseAmount, toMinorUnits } from '../src/domain/money';
 
 // Every postable ISO 4217 currency, with its minor-unit digits (0 for JPY, 2 for EUR, 3 for BHD, 4 for CLF).

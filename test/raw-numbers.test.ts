@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { inexactNumbers, needsScan } from '../src/api/raw-numbers';
+import { inexactNumbers, needsScan } from '../src/api/http/raw-numbers';
 
 const ROOTS = new Set(['amount', 'metadata']);
 const found = (json: string) => inexactNumbers(json, ROOTS).map((n) => [n.path.join('.'), n.text]);

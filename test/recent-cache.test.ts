@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { RecentCache } from '../src/api/recent-cache';
+import { RecentCache } from '../src/api/transactions/recent-cache';
 
 describe('RecentCache', function () {
   let now = 0;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Script } from 'node:vm';
 import type { Express } from 'express';
 import request from 'supertest';
-import { renderTestPage, testPageFile } from '../src/api/routes/test-page';
+import { renderTestPage, testPageFile } from '../src/api/test-page/test-page';
 import { testApp } from './support/api';
 import { fastPolicy, testClient } from './support/harness';
 import { uniqueTaskQueue } from './support/temporal';

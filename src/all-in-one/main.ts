@@ -11,8 +11,8 @@ import { processingPolicy } from '../config/policy';
 import { postingSettings } from '../config/posting';
 import { temporalSettings } from '../config/temporal';
 import { workerSettings } from '../config/worker';
-import { serveApi } from '../api/serve';
-import { clientOn } from '../api/temporal-client';
+import { serveApi } from '../api/http/serve';
+import { clientOn } from '../api/temporal/temporal-client';
 import { createWorkerProcess } from '../worker/run-worker';
 
 void runMain(async () => {

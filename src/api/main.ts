@@ -3,8 +3,8 @@ import { runMain } from '../config/env';
 import { createLogger } from '../config/logger';
 import { processingPolicy } from '../config/policy';
 import { temporalSettings } from '../config/temporal';
-import { serveApi } from './serve';
-import { createTemporalClient } from './temporal-client';
+import { serveApi } from './http/serve';
+import { createTemporalClient } from './temporal/temporal-client';
 
 void runMain(async () => {
   const settings = apiSettings();

@@ -1,8 +1,11 @@
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
-import { createApp, type AppDeps } from '../../src/api/app';
-import { HealthService, type HealthServiceDeps } from '../../src/api/health-service';
-import { TransactionsService, type TransactionsServiceDeps } from '../../src/api/transactions-service';
+import { createApp, type AppDeps } from '../../src/api/http/app';
+import { HealthService, type HealthServiceDeps } from '../../src/api/health/health-service';
+import {
+  TransactionsService,
+  type TransactionsServiceDeps,
+} from '../../src/api/transactions/transactions-service';
 import type { ProcessingPolicy } from '../../src/domain/transaction';
 import { fastPolicy } from './harness';
 

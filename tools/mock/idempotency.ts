@@ -2,7 +2,7 @@
 // key reserves it; a repeat while it runs is refused (409), a repeat after it stored gets its row back (200,
 // replayed), a repeat with another body is refused (422); a first POST that stored nothing frees the key.
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../../src/api/submission';
+import { canonicalJson } from '../../src/api/transactions/submission';
 import type { NewTransaction, StoredTransaction } from './store';
 
 /** The request header the mock reads, and the one it sets on a replayed answer. */

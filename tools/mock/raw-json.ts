@@ -1,4 +1,4 @@
-import { stringEnd } from '../../src/api/raw-numbers';
+import { stringEnd } from '../../src/api/http/raw-numbers';
 
 /**
  * The source text of a top-level member of a JSON object, e.g. `150.50` for "amount" in

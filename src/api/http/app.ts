@@ -1,0 +1,128 @@
+import express, { type Express, type Request } from 'express';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../config/logger';
+import { healthRoutes } from '../health/health-routes';
+import type { HealthService } from '../health/health-service';
+import { ApiMetrics } from '../metrics/metrics';
+import { metricsRoutes } from '../metrics/metrics-routes';
+import { docsRoutes } from '../openapi/docs-routes';
+import { buildOpenApiDocument } from '../openapi/openapi';
+import { testPageResponder } from '../test-page/test-page';
+import type { AmountFormat } from '../transactions/submission-schemas';
+import { TRANSACTION_ID } from '../transactions/transaction-docs';
+import { transactionsRoutes } from '../transactions/transactions-routes';
+import type { TransactionsService } from '../transactions/transactions-service';
+import { webhooksRoutes } from '../transactions/webhooks-routes';
+import { errorHandler, notFoundHandler } from './error-handler';
+import { requestContext } from './request-context';
+import type { RouteDeclaration } from './route';
+import { RouteIndex } from './route-index';
+import { apiKeyAuth, rateLimiter, securityHeaders } from './security';
+import { requireUtf8 } from './validate';
+
+export interface AppDeps {
+  transactions: TransactionsService;
+  health: HealthService;
+  logger: Logger;
+  bodyLimitBytes: number;
+  metadataLimitBytes: number;
+  version: string;
+  /** Temporal Web UI base URL: the test page links each transaction to its run there. */
+  temporalUiUrl?: string;
+  /** Temporal namespace of the runs, for those links ('default'). */
+  namespace?: string;
+  /** Accepted API keys; none (the default) means no authentication. */
+  apiKeys?: readonly string[];
+  /** Requests per minute per client; 0 or unset: no limit. */
+  rateLimitPerMinute?: number;
+  /** Serve GET /metrics (default true). */
+  metricsEnabled?: boolean;
+  /** This app's Prometheus registry (main.ts adds the process metrics to it); unset: a new, empty one. */
+  metricsRegistry?: Registry;
+  /** Serve GET /openapi.json and GET /docs (default true). */
+  docsEnabled?: boolean;
+  /** POSTING_AMOUNT_FORMAT, as the worker has it: `number` (the default) refuses amounts a double alters. */
+  postingAmountFormat?: AmountFormat;
+}
+
+/** The app, and what tests inspect: its routes as mounted and its metrics. */
+export interface AppParts {
+  routes: RouteIndex;
+  metrics: ApiMetrics;
+}
+
+const parts = new WeakMap<Express, AppParts>();
+
+/** The route index and metrics of an app made by createApp. */
+export function appParts(app: Express): AppParts {
+  const found = parts.get(app);
+  if (!found) throw new Error('not an app made by createApp');
+  return found;
+}
+
+/** The HTTP API, without listening: tests drive it with supertest, main.ts serves it. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  const metrics = new ApiMetrics(deps.metricsRegistry);
+  const docsEnabled = deps.docsEnabled ?? true;
+  // Without keys configured everyone sees it all; with keys, only a caller that sent a valid one.
+  const auth = deps.apiKeys?.length ? apiKeyAuth(deps.apiKeys) : undefined;
+  let document = '';
+  const routes = new RouteIndex(
+    declareRoutes(deps, metrics, {
+      fullDetail: (req) => !auth || req.apiClient !== undefined,
+      document: docsEnabled ? () => document : undefined,
+    }),
+  );
+  if (docsEnabled) {
+    const openApi = buildOpenApiDocument(routes.declarations, {
+      version: deps.version,
+      apiKeys: Boolean(auth),
+      shared: [TRANSACTION_ID],
+    });
+    document = JSON.stringify(openApi);
+  }
+  parts.set(app, { routes, metrics });
+
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(metrics.middleware(routes));
+  app.use(requestContext(deps.logger));
+  app.use(securityHeaders());
+  // Before the body is read: identify the key, count the request, refuse it without a valid key.
+  if (auth) app.use(auth.identify);
+  if (deps.rateLimitPerMinute) app.use(rateLimiter(deps.rateLimitPerMinute));
+  if (auth) app.use(auth.requireKey);
+  app.use(
+    express.json({
+      limit: deps.bodyLimitBytes,
+      type: ['application/json', 'application/*+json'],
+      verify: requireUtf8,
+    }),
+  );
+  routes.register(app);
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}
+
+/** Every route of the app, one table per concern, in the order the OpenAPI document lists them. */
+function declareRoutes(
+  deps: AppDeps,
+  metrics: ApiMetrics,
+  { fullDetail, document }: { fullDetail: (req: Request) => boolean; document?: () => string },
+): RouteDeclaration[] {
+  const service = deps.transactions;
+  const amountFormat = deps.postingAmountFormat ?? 'number';
+  const testPage = testPageResponder({
+    temporalUiUrl: deps.temporalUiUrl,
+    namespace: deps.namespace ?? 'default',
+  });
+  return [
+    ...transactionsRoutes({ service, metrics, metadataLimitBytes: deps.metadataLimitBytes, amountFormat }),
+    ...webhooksRoutes({ service, metrics, amountFormat }),
+    ...healthRoutes({ health: deps.health, version: deps.version, fullDetail, testPage }),
+    ...((deps.metricsEnabled ?? true) ? metricsRoutes(metrics.registry) : []),
+    ...(document ? docsRoutes(document) : []),
+  ];
+}

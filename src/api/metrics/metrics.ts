@@ -1,0 +1,116 @@
+import type { RequestHandler } from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RouteIndex } from '../http/route-index';
+import type { RetryResult, SubmitResult } from '../transactions/transactions-service';
+
+export type Dialect = 'api' | 'v1';
+export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+
+const DIALECTS: readonly Dialect[] = ['api', 'v1'];
+const OUTCOMES: readonly SubmissionOutcome[] = ['accepted', 'duplicate', 'conflict', 'rejected'];
+
+/** The route label of requests that reached no route (404s): one series, however many URLs are tried. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** Where each dialect submits; a validation refusal there (400, 413, 415) counts as `rejected`. */
+const SUBMISSION_ROUTES: Readonly<Record<string, Dialect>> = {
+  'POST /api/transactions': 'api',
+  'POST /v1/webhooks/transactions': 'v1',
+};
+const REJECTION_STATUSES = new Set([400, 413, 415]);
+
+// From a 5 ms duplicate answer up to the RPC timeout (3 s by default) and beyond.
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Adds Node's process metrics (CPU, memory, event-loop lag, GC, handles) to `registry`: main.ts does, tests need not. */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+}
+
+/**
+ * The API's Prometheus metrics, in a registry of its own (never prom-client's global one, so several apps in one
+ * process do not clash): requests and latency by method, route pattern and status, submissions by dialect and
+ * outcome, and the workflow runs started, by whether they were started eagerly.
+ */
+export class ApiMetrics {
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly latency: Histogram<'method' | 'route' | 'status'>;
+  private readonly submissions: Counter<'dialect' | 'outcome'>;
+  private readonly starts: Counter<'eager'>;
+
+  constructor(readonly registry: Registry = new Registry()) {
+    const registers = [registry];
+    const labelNames = ['method', 'route', 'status'] as const;
+    this.requests = new Counter({
+      name: 'txflow_api_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames,
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'txflow_api_http_request_duration_seconds',
+      help: 'Time from receiving a request to the end of its answer, by method, route pattern and status',
+      labelNames,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.submissions = new Counter({
+      name: 'txflow_api_submissions_total',
+      help: 'Submissions by dialect and outcome: accepted (new), duplicate (same ID and body), conflict (409), rejected (invalid, 400/413/415)',
+      labelNames: ['dialect', 'outcome'],
+      registers,
+    });
+    this.starts = new Counter({
+      name: 'txflow_api_workflow_starts_total',
+      help: 'Workflow runs started (new submissions and retries), by eager: true when the server handed the first workflow task straight to the worker in this process (all-in-one with eager start)',
+      labelNames: ['eager'],
+      registers,
+    });
+    // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
+    for (const dialect of DIALECTS)
+      for (const outcome of OUTCOMES) this.submissions.inc({ dialect, outcome }, 0);
+    for (const eager of ['true', 'false']) this.starts.inc({ eager }, 0);
+  }
+
+  countSubmission(dialect: Dialect, outcome: SubmissionOutcome): void {
+    this.submissions.inc({ dialect, outcome });
+  }
+
+  countStart(eagerlyStarted: boolean): void {
+    this.starts.inc({ eager: String(eagerlyStarted) });
+  }
+
+  /** What a submission in `dialect` turned out to be, and the run it started if any. */
+  countSubmitted(dialect: Dialect, result: SubmitResult): void {
+    this.countSubmission(dialect, result.kind);
+    if (result.kind === 'accepted') this.countStart(result.eagerlyStarted);
+  }
+
+  /** The run a retry started, if it did. */
+  countRetried(result: RetryResult): void {
+    if (result.kind === 'started') this.countStart(result.eagerlyStarted);
+  }
+
+  /** Runs started so far, and how many of them eagerly (for a process's closing log line). */
+  async startCounts(): Promise<{ started: number; eagerlyStarted: number }> {
+    const { values } = await this.starts.get();
+    const count = (eager: string) => values.find((v) => v.labels.eager === eager)?.value ?? 0;
+    return { started: count('true') + count('false'), eagerlyStarted: count('true') };
+  }
+
+  /** Times every request, including those refused before routing (401, 413, 429…); mount it first. */
+  middleware(routes: RouteIndex): RequestHandler {
+    return (req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const route = routes.patternOf(req) ?? UNMATCHED_ROUTE;
+        const labels = { method: req.method, route, status: String(res.statusCode) };
+        this.requests.inc(labels);
+        this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        const dialect = SUBMISSION_ROUTES[`${req.method} ${route}`];
+        if (dialect && REJECTION_STATUSES.has(res.statusCode)) this.countSubmission(dialect, 'rejected');
+      });
+      next();
+    };
+  }
+}
