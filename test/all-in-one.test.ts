@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import type { ManagedProcess } from '../tools/stack/processes';
+import type { ManagedProcess } from '../tools/shared/processes';
 import {
   spawnAllInOneProcess,
   startAllInOneProcess,

@@ -2,7 +2,7 @@
 // and API as child processes from dist, drives 40-80 transactions, injects its fault and must end with every
 // transaction accepted and finished, 0 lost and 0 duplicated downstream. Some 20 s each.
 import assert from 'node:assert/strict';
-import { liveProcesses } from '../tools/stack/processes';
+import { liveProcesses } from '../tools/shared/processes';
 import { runScenario, SCENARIOS } from '../tools/chaos/run';
 
 describe('chaos: fault scenarios against real processes (size small)', function () {

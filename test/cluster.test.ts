@@ -21,7 +21,7 @@ import { obtainClusterTools, type ClusterTools } from '../tools/cluster/tools';
 import type { FaultPatch } from '../tools/mock/config';
 import type { MockStats, StoredTransaction } from '../tools/mock/store';
 import { obtainGoTool } from '../tools/stack/go-tool';
-import { isPortFree } from '../tools/stack/ports';
+import { isPortFree } from '../tools/shared/ports';
 import { progressReporter } from '../tools/stack/progress';
 import { obtainTemporalCli } from '../tools/stack/temporal-cli';
 import { eventually } from './support/eventually';

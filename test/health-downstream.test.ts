@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
 import { DownstreamProbe } from '../src/api/health/downstream-probe';
-import { freePort } from '../tools/stack/ports';
+import { freePort } from '../tools/shared/ports';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';

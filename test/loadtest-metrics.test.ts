@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { findKnee, judgeStep, stressRates } from '../tools/loadtest/knee';
-import {
-  logBins,
-  newHistogram,
-  percentile,
-  recordMs,
-  summarize,
-  summarizeValues,
-} from '../tools/loadtest/metrics';
+import { logBins, percentile, summarizeValues } from '../tools/loadtest/metrics';
+import { newHistogram, recordMs, summarize } from '../tools/shared/histogram';
 import { MinHeap } from '../tools/loadtest/min-heap';
 
 describe('loadtest: metrics and knee', function () {

@@ -3,10 +3,10 @@ import { ConfigError } from '../src/config/env';
 import { parseAmount } from '../src/domain/money';
 import { faultPatch, restorePatch } from '../tools/loadtest/mock-admin';
 import { FlagError, parseFlags, usage } from '../tools/loadtest/options';
-import { uniformArrivals } from '../tools/loadtest/schedule';
+import { uniformArrivals } from '../tools/shared/schedule';
 import { buildWorkload, makeTransaction, runIdPrefix } from '../tools/loadtest/workload';
 import { mockSettings } from '../tools/mock/config';
-import { mulberry32 } from '../tools/mock/random';
+import { mulberry32 } from '../tools/shared/random';
 
 describe('loadtest: workload and options', function () {
   it('makes valid transactions in both dialects, with canonical amounts', function () {

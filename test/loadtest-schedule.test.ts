@@ -5,8 +5,8 @@ import {
   runOpenLoop,
   uniformArrivals,
   type Clock,
-} from '../tools/loadtest/schedule';
-import { mulberry32 } from '../tools/mock/random';
+} from '../tools/shared/schedule';
+import { mulberry32 } from '../tools/shared/random';
 
 /** A clock that only moves when told: sleep jumps to the wake-up time (the scheduler is alone on it). */
 class FakeClock implements Clock {

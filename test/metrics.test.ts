@@ -9,7 +9,7 @@ import { appParts } from '../src/api/http/app';
 import { collectProcessMetrics, UNMATCHED_ROUTE } from '../src/api/metrics/metrics';
 import { apiSettings } from '../src/config/api';
 import { createPostingClient } from '../src/posting/posting-client';
-import type { ManagedProcess } from '../tools/stack/processes';
+import type { ManagedProcess } from '../tools/shared/processes';
 import { processTransaction } from '../src/workflows';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';

@@ -6,7 +6,7 @@ import { ConfigError } from '../src/config/env';
 import { createMockApp } from '../tools/mock/app';
 import { mockSettings, type FaultSettings } from '../tools/mock/config';
 import { Faults, type PostPlan } from '../tools/mock/faults';
-import { intBetween, mulberry32 } from '../tools/mock/random';
+import { intBetween, mulberry32 } from '../tools/shared/random';
 import { rawMember } from '../tools/mock/raw-json';
 import { TransactionStore } from '../tools/mock/store';
 

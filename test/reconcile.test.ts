@@ -22,7 +22,7 @@ import { FlagError, parseFlags, type ReconcileOptions } from '../src/reconcile/o
 import type { ReconcileReport } from '../src/reconcile/report';
 import { reconcile } from '../src/reconcile/run';
 import { latestRuns, rangeQuery, statusOf } from '../src/reconcile/txflow-side';
-import { freePort } from '../tools/stack/ports';
+import { freePort } from '../tools/shared/ports';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';

@@ -12,9 +12,9 @@ import { startDevServer } from '../tools/stack/dev-server';
 import { buildTemporalCliWithGo } from '../tools/stack/go-build';
 import { formatLogLine } from '../tools/stack/log-format';
 import { NODE_ENV_DEFAULTS, NODE_FLAGS, nodeEnv } from '../tools/stack/node-component';
-import { freePort } from '../tools/stack/ports';
+import { freePort } from '../tools/shared/ports';
 import type { CliProgress } from '../tools/stack/progress';
-import { spawnManaged, waitForHttpOk } from '../tools/stack/processes';
+import { spawnManaged, waitForHttpOk } from '../tools/shared/processes';
 import { obtainTemporalCli, temporalCliCacheDir } from '../tools/stack/temporal-cli';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 

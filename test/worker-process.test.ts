@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { processTransaction } from '../src/workflows';
-import type { ManagedProcess } from '../tools/stack/processes';
+import type { ManagedProcess } from '../tools/shared/processes';
 import { fastPolicy, newTransaction, testClient } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { startWorkerProcess } from './support/worker-process';

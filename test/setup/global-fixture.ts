@@ -3,7 +3,7 @@
 // When that variable is already set, its server is used and none is started.
 import { createLogger } from '../../src/config/logger';
 import { type DevServer, startDevServer } from '../../tools/stack/dev-server';
-import { freePort } from '../../tools/stack/ports';
+import { freePort } from '../../tools/shared/ports';
 import { progressReporter } from '../../tools/stack/progress';
 import { obtainTemporalCli } from '../../tools/stack/temporal-cli';
 import { TEST_TEMPORAL_ADDRESS_ENV } from '../support/temporal';

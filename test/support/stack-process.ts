@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../../tools/stack/ports';
-import { spawnManaged, type ManagedProcess } from '../../tools/stack/processes';
+import { freePort } from '../../tools/shared/ports';
+import { spawnManaged, type ManagedProcess } from '../../tools/shared/processes';
 import { testTemporalAddress } from './temporal';
 
 const STACK_MAIN = path.join(__dirname, '..', '..', 'tools', 'stack', 'main.js');

@@ -1,6 +1,6 @@
 import { nodeArgs, nodeEnv } from '../../tools/stack/node-component';
-import { freePort } from '../../tools/stack/ports';
-import { spawnManaged, type ManagedProcess } from '../../tools/stack/processes';
+import { freePort } from '../../tools/shared/ports';
+import { spawnManaged, type ManagedProcess } from '../../tools/shared/processes';
 import { testTemporalAddress } from './temporal';
 
 export interface RunningWorkerProcess {

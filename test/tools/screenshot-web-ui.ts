@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fetch } from 'undici';
 import { createLogger } from '../../src/config/logger';
 import { startDevServer, type DevServer } from '../../tools/stack/dev-server';
-import { freePort } from '../../tools/stack/ports';
+import { freePort } from '../../tools/shared/ports';
 import { obtainTemporalCli } from '../../tools/stack/temporal-cli';
 import { testApp } from '../support/api';
 import { launchChromium } from '../support/chromium';

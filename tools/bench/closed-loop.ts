@@ -1,4 +1,4 @@
-import { newHistogram, recordMs, summarize, type Histogram, type LatencySummary } from '../loadtest/metrics';
+import { newHistogram, recordMs, summarize, type Histogram, type LatencySummary } from '../shared/histogram';
 
 export interface LoopResult {
   concurrency: number;

@@ -1,5 +1,5 @@
-import { newHistogram, recordMs, summarize, type LatencySummary } from '../loadtest/metrics';
-import { realClock, runOpenLoop, uniformArrivals, type Scheduled } from '../loadtest/schedule';
+import { newHistogram, recordMs, summarize, type LatencySummary } from '../shared/histogram';
+import { realClock, runOpenLoop, uniformArrivals, type Scheduled } from '../shared/schedule';
 
 export interface FixedRateResult {
   /** Submissions per second planned (new ones and repeats together). */

@@ -11,14 +11,14 @@ import type { FaultPatch, FaultSettings } from '../mock/config';
 import type { StoredTransaction, MockStats } from '../mock/store';
 import { startDevServer } from '../stack/dev-server';
 import { NODE_FLAGS, distPath, nodeEnv, isWorkerRunningLine } from '../stack/node-component';
-import { freePort, isPortFree } from '../stack/ports';
+import { freePort, isPortFree } from '../shared/ports';
 import {
   describeExit,
   spawnManaged,
   waitForHttpOk,
   type ExitInfo,
   type ManagedProcess,
-} from '../stack/processes';
+} from '../shared/processes';
 import { obtainTemporalCli } from '../stack/temporal-cli';
 
 const TASK_QUEUE = 'txflow-chaos';

@@ -3,7 +3,7 @@
 // the same ID and the same body, until a 2xx (202 new, 200 already known) or a final 4xx. Every answer is kept.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { errorCode } from '../loadtest/submitter';
+import { errorCode } from '../shared/error-code';
 
 export interface LoadOptions {
   api: string;

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, runMain } from '../../src/config/env';
-import { liveProcesses } from '../stack/processes';
+import { liveProcesses } from '../shared/processes';
 import { Cluster } from './cluster';
 import { runScenario, scenarioNames, SCENARIOS, type ScenarioResult, type Size } from './run';
 import { SIZES } from './scenario';

@@ -3,8 +3,8 @@
 // an API's health answer 200; a worker prints "worker running" once it polls).
 import { join } from 'node:path';
 import { isWorkerRunningLine, spawnNodeComponent } from '../stack/node-component';
-import { isPortFree } from '../stack/ports';
-import { type ManagedProcess, waitForHttpOk } from '../stack/processes';
+import { isPortFree } from '../shared/ports';
+import { type ManagedProcess, waitForHttpOk } from '../shared/processes';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface AppProcessOptions {

@@ -1,6 +1,6 @@
 // Waits for `temporal operator cluster health` to say SERVING: the frontend is up and reaches its peers.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ManagedProcess } from '../stack/processes';
+import type { ManagedProcess } from '../shared/processes';
 import { runCommand } from '../stack/run-command';
 
 export interface HealthOptions {

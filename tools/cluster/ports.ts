@@ -1,6 +1,6 @@
 // The Temporal server's ports, as one block from a base, so the cluster runs beside a dev server (7233) and
 // `npm start`: each service has a gRPC port and a membership (ringpop) port; the frontend also serves HTTP.
-import type { PortNeed } from '../stack/ports';
+import type { PortNeed } from '../shared/ports';
 
 export type TemporalService = 'frontend' | 'history' | 'matching' | 'worker';
 export const TEMPORAL_SERVICES: readonly TemporalService[] = ['frontend', 'history', 'matching', 'worker'];

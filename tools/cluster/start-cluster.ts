@@ -3,8 +3,8 @@
 // start it through here. If a step fails, whatever started is stopped before the error is thrown.
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { assertPortsFree, type PortNeed } from '../stack/ports';
-import type { ManagedProcess } from '../stack/processes';
+import { assertPortsFree, type PortNeed } from '../shared/ports';
+import type { ManagedProcess } from '../shared/processes';
 import { startApi, startMock, startWorker, type AppProcessOptions } from './app-processes';
 import type { ClusterSettings } from './cluster-config';
 import { waitForClusterHealth } from './cluster-health';

@@ -3,8 +3,8 @@
 // (CLUSTER_SERVER_MODE=single). Each process's output goes to its own log file.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPortFree } from '../stack/ports';
-import { type ManagedProcess, spawnManaged } from '../stack/processes';
+import { isPortFree } from '../shared/ports';
+import { type ManagedProcess, spawnManaged } from '../shared/processes';
 import { type PortLayout, TEMPORAL_SERVICES, type TemporalService } from './ports';
 import { SERVER_CONFIG_ENV } from './server-config';
 

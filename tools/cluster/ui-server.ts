@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type ManagedProcess, spawnManaged, waitForHttpOk } from '../stack/processes';
+import { type ManagedProcess, spawnManaged, waitForHttpOk } from '../shared/processes';
 
 export interface UiServerOptions {
   uiServerPath: string;

@@ -1,7 +1,8 @@
 import { request, type Dispatcher } from 'undici';
 import type { Tracked } from './completion-types';
-import type { Clock } from './schedule';
-import { answerKey, errorCode } from './submitter';
+import type { Clock } from '../shared/schedule';
+import { errorCode } from '../shared/error-code';
+import { answerKey } from './submitter';
 
 /** What a transaction's GET shows; only what the tracker reads, each field checked before use. */
 export interface TransactionView {

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { AdaptiveRateOptions } from './adaptive-rate';
-import type { LatencySummary } from './metrics';
-import type { Clock } from './schedule';
+import type { LatencySummary } from '../shared/histogram';
+import type { Clock } from '../shared/schedule';
 
 /** One transaction followed until it is completed, failed or cancelled. */
 export interface Tracked {

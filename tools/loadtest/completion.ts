@@ -5,7 +5,7 @@ import { CompletionTimes, completionResult } from './completion-result';
 import { SweepSchedule } from './completion-sweeps';
 import type { CompletionOptions, CompletionResult, Tracked } from './completion-types';
 import { FINAL_STATUSES, type ListedFinal } from './listing-sweep';
-import { realClock } from './schedule';
+import { realClock } from '../shared/schedule';
 
 export type { CompletionOptions, CompletionResult, SweepResult } from './completion-types';
 

@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
-import { answerKey, errorCode } from './submitter';
+import { errorCode } from '../shared/error-code';
+import { answerKey } from './submitter';
 
 /** The final statuses, as `GET /api/transactions?status=` names them. */
 export const FINAL_STATUSES = ['completed', 'failed', 'cancelled'] as const;

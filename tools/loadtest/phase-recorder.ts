@@ -1,4 +1,5 @@
-import { encodeHistogram, newHistogram, recordMs, summarize, valueAt, type Histogram } from './metrics';
+import { newHistogram, recordMs, summarize, valueAt, type Histogram } from '../shared/histogram';
+import { encodeHistogram } from './metrics';
 import type { PhaseKind } from './options';
 import type { PhaseResult } from './result';
 import { answerKey, isAccepted, type SubmitAnswer } from './submitter';

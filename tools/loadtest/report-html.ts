@@ -1,4 +1,4 @@
-import type { LatencySummary } from './metrics';
+import type { LatencySummary } from '../shared/histogram';
 import type { LoadTestResult, PhaseResult } from './result';
 import { escapeXml as esc, histogramChart, lineChart, type Band } from './svg-chart';
 import { ms } from './summary';

@@ -1,7 +1,8 @@
 import type { FaultSettings } from '../mock/config';
 import type { CompletionResult } from './completion';
 import type { KneeCriteria, StepMeasure, StepVerdict } from './knee';
-import type { Bin, LatencySummary } from './metrics';
+import type { LatencySummary } from '../shared/histogram';
+import type { Bin } from './metrics';
 import type { LoadTestOptions, PhaseKind } from './options';
 import type { VerificationResult } from './verify';
 

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { mulberry32 } from '../mock/random';
+import { mulberry32 } from '../shared/random';
 import { CompletionTracker, LIST_FROM_MARGIN_MS } from './completion';
 import { logBins } from './metrics';
 import { MockAdmin } from './mock-admin';
@@ -12,7 +12,7 @@ import { runResult } from './run-result';
 import { Sender } from './run-sender';
 import { StressRamp } from './run-stress';
 import { apiHealth, applyFaults, checkDownstream, preflight, restoreFaults } from './run-target';
-import { realClock, runOpenLoop, type Clock } from './schedule';
+import { realClock, runOpenLoop, type Clock } from '../shared/schedule';
 import { ms } from './summary';
 import { Timeline } from './timeline';
 import { runIdPrefix } from './workload';

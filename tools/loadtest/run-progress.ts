@@ -1,7 +1,7 @@
 import type { CompletionTracker } from './completion';
 import type { PhaseRecorder } from './phase-recorder';
 import type { Progress, ProgressSnapshot } from './progress';
-import type { Clock } from './schedule';
+import type { Clock } from '../shared/schedule';
 import type { Timeline } from './timeline';
 
 /** The phase (or stress step) sending now; none while draining. */

@@ -1,9 +1,9 @@
 import type { Dispatcher } from 'undici';
-import type { Random } from '../mock/random';
+import type { Random } from '../shared/random';
 import type { CompletionTracker } from './completion';
 import type { LoadTestOptions, PhaseKind } from './options';
 import { PhaseRecorder } from './phase-recorder';
-import { arrivalsFor, type Clock, type Scheduled } from './schedule';
+import { arrivalsFor, type Clock, type Scheduled } from '../shared/schedule';
 import { isAccepted, submit } from './submitter';
 import type { Timeline } from './timeline';
 import { buildWorkload, type Submission } from './workload';

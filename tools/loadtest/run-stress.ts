@@ -4,7 +4,7 @@ import type { PhaseRecorder } from './phase-recorder';
 import type { Progress } from './progress';
 import type { StressResult, StressStepResult } from './result';
 import type { Sender } from './run-sender';
-import { runOpenLoop, type Clock } from './schedule';
+import { runOpenLoop, type Clock } from '../shared/schedule';
 import { ms } from './summary';
 
 export interface StressContext {

@@ -1,4 +1,5 @@
 import { request, type Dispatcher } from 'undici';
+import { errorCode } from '../shared/error-code';
 import type { LoadTransaction } from './workload';
 
 /** How one submission ended: an HTTP status, or a network-level error (no status). */
@@ -47,14 +48,4 @@ export async function submit(
   } catch (err) {
     return { status: null, error: errorCode(err), detail: err instanceof Error ? err.message : String(err) };
   }
-}
-
-/** The code of a network error, looking through `cause` (undici wraps socket errors). */
-export function errorCode(err: unknown): string {
-  for (let e: unknown = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return err instanceof Error ? err.name : 'unknown';
 }

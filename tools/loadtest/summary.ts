@@ -1,5 +1,5 @@
 import { renderTable } from '../../src/reconcile/table';
-import type { LatencySummary } from './metrics';
+import type { LatencySummary } from '../shared/histogram';
 import type { LoadTestResult, PhaseResult } from './result';
 
 /** Milliseconds for a table cell: 0.42, 12.3, 456, 12 345. */

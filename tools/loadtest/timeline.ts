@@ -1,4 +1,4 @@
-import { newHistogram, recordMs, valueAt, type Histogram } from './metrics';
+import { newHistogram, recordMs, valueAt, type Histogram } from '../shared/histogram';
 import type { TimelinePoint } from './result';
 
 interface Bucket {

@@ -1,5 +1,5 @@
-import { intBetween, type Random } from '../mock/random';
-import type { Scheduled } from './schedule';
+import { intBetween, type Random } from '../shared/random';
+import type { Scheduled } from '../shared/schedule';
 
 export type Dialect = 'api' | 'webhook';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bool, decimal, integer, parseEnv } from '../../src/config/env';
-import { randomSeed } from './random';
+import { randomSeed } from '../shared/random';
 
 /** Upper bound of every latency or hang knob: ten minutes. */
 export const MAX_DELAY_MS = 600_000;

@@ -1,5 +1,5 @@
 import { faultSettingsSchema, type FaultPatch, type FaultSettings, type IdempotencyMode } from './config';
-import { intBetween, mulberry32, type Random } from './random';
+import { intBetween, mulberry32, type Random } from '../shared/random';
 
 export type FailureStatus = 500 | 502 | 503;
 

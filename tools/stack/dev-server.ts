@@ -2,8 +2,8 @@ import { Connection } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../src/config/logger';
 import { searchAttributeFlags } from '../../src/domain/search-attributes';
-import { assertPortsFree, type PortNeed } from './ports';
-import { type LineListener, type ManagedProcess, spawnManaged } from './processes';
+import { assertPortsFree, type PortNeed } from '../shared/ports';
+import { type LineListener, type ManagedProcess, spawnManaged } from '../shared/processes';
 
 export interface DevServerOptions {
   cliPath: string;

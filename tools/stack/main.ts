@@ -14,8 +14,8 @@ import { temporalConnectionOptions, temporalSettings } from '../../src/config/te
 import { startDevServer, waitForTemporal } from './dev-server';
 import { formatLogLine } from './log-format';
 import { isWorkerRunningLine, spawnNodeComponent } from './node-component';
-import { assertPortsFree, type PortNeed } from './ports';
-import { type ManagedProcess, waitForHttpOk } from './processes';
+import { assertPortsFree, type PortNeed } from '../shared/ports';
+import { type ManagedProcess, waitForHttpOk } from '../shared/processes';
 import { progressReporter } from './progress';
 import { RESTARTS_FILE_ENV, type RestartCounts, writeRestartCounts } from '../../src/config/restart-counts';
 import { MOCK_PORT, stackSettings, TEMPORAL_PORT, TEMPORAL_UI_PORT } from './stack-config';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type LineListener, type ManagedProcess, spawnManaged } from './processes';
+import { type LineListener, type ManagedProcess, spawnManaged } from '../shared/processes';
 
 // Compiled next to us: dist/tools/stack/x.js. The product is compiled to dist/src, the tooling to dist/tools.
 const DIST = resolve(__dirname, '..', '..');

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { CrashWindow, type RestartPolicy } from './crash-loop';
 import { formatLogLine } from './log-format';
-import { describeExit, liveProcesses, type ManagedProcess } from './processes';
+import { describeExit, liveProcesses, type ManagedProcess } from '../shared/processes';
 
 export interface Supervised {
   name: string;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { errorCode } from '../../loadtest/submitter';
+import { errorCode } from '../../shared/error-code';
 import { answerKey, round, until } from '../load';
 import { execute, type Scenario, type Size } from '../scenario';
 import { waitForInFlightPosts } from './common';

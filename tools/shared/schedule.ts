@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
-import type { Random } from '../mock/random';
-import { newHistogram, summarize, type LatencySummary } from './metrics';
+import type { Random } from './random';
+import { newHistogram, summarize, type LatencySummary } from './histogram';
 
 /** Monotonic milliseconds, and a way to wait; a fake one makes the scheduler testable. */
 export interface Clock {
