@@ -28,9 +28,10 @@ WORKDIR /app
 COPY --from=mock-build --chown=root:root /app/package.json ./
 COPY --from=mock-build --chown=root:root /app/node_modules ./node_modules
 COPY --from=mock-build --chown=root:root /app/dist ./dist
+COPY --chown=root:root scripts/txflow.sh ./scripts/txflow.sh
 USER node
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/tools/mock/main.js"]
+ENTRYPOINT ["/bin/sh", "scripts/txflow.sh", "mock"]
 
 # The default target: the last stage.
 FROM node:20.20.2-bookworm-slim AS runtime
@@ -41,12 +42,13 @@ COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 # The API's test page (GET / in a browser) is read from the source tree at start-up; tsc copies no .html.
 COPY --from=build --chown=root:root /app/src/api/test-page ./src/api/test-page
+# Starts each process with its Node/V8 flags and environment defaults (the one place they are written).
+COPY --chown=root:root scripts/txflow.sh ./scripts/txflow.sh
 # Files owned by root, process run as `node`: the app cannot rewrite its own code.
 USER node
 EXPOSE 3000
-# `sh -c` with the command as $0: api, worker, all-in-one or reconcile (its arguments follow); node then replaces
-# the shell (exec), so it gets the stop signal itself (compose runs it under an init, see docker-compose.yml).
-# The API's, the worker's and the all-in-one's V8 flags and environment defaults are those of
-# tools/stack/node-component.ts (NODE_FLAGS, NODE_ENV_DEFAULTS); a value given with `docker run -e` wins.
-ENTRYPOINT ["/bin/sh", "-c", "case \"$0\" in api|worker|all-in-one) MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2} exec node --max-old-space-size=128 --max-semi-space-size=4 \"dist/src/$0/main.js\" ;; reconcile) exec node dist/src/reconcile/main.js \"$@\" ;; *) echo \"usage: api | worker | all-in-one | reconcile [options] (got: $0)\" >&2; exit 64 ;; esac"]
+# The command picks the process: api, worker, all-in-one or reconcile (its arguments follow). scripts/txflow.sh
+# sets its V8 flags and environment defaults (a value given with `docker run -e` wins) and then replaces itself
+# with node (exec), so node gets the stop signal itself (compose runs it under an init, see docker-compose.yml).
+ENTRYPOINT ["/bin/sh", "scripts/txflow.sh"]
 CMD ["api"]

@@ -34,7 +34,14 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { 
   services: Record<string, Service>;
 };
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const script = readFileSync(join(ROOT, 'scripts', 'txflow.sh'), 'utf8');
 const services = compose.services;
+
+/** The lines of one stage of the Dockerfile, `FROM ... AS name` to the next FROM. */
+const stage = (name: string) =>
+  new RegExp(`^FROM \\S+ AS ${name}$([\\s\\S]*?)(?=^FROM |(?![\\s\\S]))`, 'm').exec(dockerfile)?.[1] ?? '';
+/** A stage's COPY lines from the build context (not from another stage). */
+const copies = (text: string) => [...text.matchAll(/^COPY (?!--from)(.*)$/gm)].map((m) => m[1]);
 
 function service(name: string): Service {
   const s = services[name];
@@ -109,14 +116,26 @@ describe('docker-compose.yml and Dockerfile', () => {
     assert.deepEqual(service('api').command, ['api']);
     assert.deepEqual(service('worker').command, ['worker']);
     assert.match(dockerfile, /^FROM \S+ AS mock$/m, 'the mock has its own target');
-    assert.match(dockerfile, /ENTRYPOINT \["node", "dist\/tools\/mock\/main\.js"\]/);
     assert.ok((dockerfile.match(/^FROM /gm) ?? []).length >= 2, 'multi-stage');
     assert.match(dockerfile, /COPY --from=build/);
     const user = /^USER (\S+)/m.exec(dockerfile)?.[1];
     assert.ok(user && user !== 'root' && user !== '0', `runs as ${user}`);
-    for (const command of ['api', 'worker', 'reconcile']) {
-      assert.match(dockerfile, new RegExp(`[ |]${command}[|)][^;]*exec node`), `a case for ${command}`);
+    // Both targets start their process through scripts/txflow.sh (its flags and defaults: test/stack.test.ts),
+    // which has a case for each command and execs node.
+    assert.match(stage('mock'), /^ENTRYPOINT \["\/bin\/sh", "scripts\/txflow\.sh", "mock"\]$/m);
+    assert.match(stage('runtime'), /^ENTRYPOINT \["\/bin\/sh", "scripts\/txflow\.sh"\]$/m);
+    assert.match(stage('runtime'), /^CMD \["api"\]$/m);
+    for (const target of ['mock', 'runtime']) {
+      assert.deepEqual(
+        copies(stage(target)),
+        ['--chown=root:root scripts/txflow.sh ./scripts/txflow.sh'],
+        `${target} copies the script`,
+      );
     }
+    for (const command of ['api', 'worker', 'reconcile', 'mock']) {
+      assert.match(script, new RegExp(`^\\s*(.* )?${command}[ )|]`, 'm'), `a case for ${command}`);
+    }
+    assert.match(script, /^exec node "\$@"$/m);
   });
 
   it('publishes the API, UI, mock and Temporal ports; the worker publishes none and has no container_name', () => {
@@ -193,10 +212,6 @@ describe('docker-compose.yml and Dockerfile', () => {
   });
 
   it('builds the production image from src/ alone; the mock target adds tools/mock and nothing else', () => {
-    const stage = (name: string) =>
-      new RegExp(`^FROM \\S+ AS ${name}$([\\s\\S]*?)(?=^FROM |(?![\\s\\S]))`, 'm').exec(dockerfile)?.[1] ??
-      '';
-    const copies = (text: string) => [...text.matchAll(/^COPY (?!--from)(.*)$/gm)].map((m) => m[1]);
     assert.deepEqual(copies(stage('deps')), [
       'package.json package-lock.json ./',
       'tsconfig.json ./',

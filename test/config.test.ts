@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { ConfigError } from '../src/config/env';
 import { apiSettings } from '../src/config/api';
 import { processingPolicy } from '../src/config/policy';
 import { postingSettings } from '../src/config/posting';
 import { temporalSettings } from '../src/config/temporal';
-
-const DIST = path.join(__dirname, '..');
-// The mock is tooling (dist/tools), the processes the product (dist/src).
-const entryMain = (entry: string) => path.join(DIST, entry === 'mock' ? 'tools' : 'src', entry, 'main.js');
+import { txflowCommand } from '../tools/shared/txflow-process';
 
 describe('configuration from env vars', function () {
   it('has working defaults', function () {
@@ -106,8 +102,13 @@ describe('configuration from env vars', function () {
   ] as const;
   for (const [entry, name, value, rule] of badValues) {
     it(`npm run ${entry} stops at once with exit code 2 and a message naming ${name}`, function () {
-      const result = spawnSync(process.execPath, [entryMain(entry)], {
-        env: { PATH: process.env.PATH, [name]: value, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+      const txflow = txflowCommand(entry, [], {
+        PATH: process.env.PATH,
+        [name]: value,
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
+      });
+      const result = spawnSync(txflow.command, txflow.args, {
+        env: txflow.env,
         encoding: 'utf8',
         timeout: 20_000,
       });

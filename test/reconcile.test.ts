@@ -23,13 +23,12 @@ import type { ReconcileReport } from '../src/reconcile/report';
 import { reconcile } from '../src/reconcile/run';
 import { latestRuns, rangeQuery, statusOf } from '../src/reconcile/txflow-side';
 import { freePort } from '../tools/shared/ports';
+import { txflowCommand } from '../tools/shared/txflow-process';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
-
-const MAIN = path.resolve(__dirname, '../src/reconcile/main.js');
 
 const range = { from: new Date('2026-11-23T00:00:00Z'), to: new Date('2026-11-24T00:00:00Z') };
 const now = new Date('2026-11-24T00:00:00Z');
@@ -332,8 +331,9 @@ interface RunResult {
 
 function runCli(args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { PATH: process.env.PATH },
+    const txflow = txflowCommand('reconcile', args, { PATH: process.env.PATH });
+    const child = spawn(txflow.command, txflow.args, {
+      env: txflow.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

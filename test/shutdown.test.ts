@@ -5,15 +5,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import path from 'node:path';
 import { freePort } from '../tools/shared/ports';
-import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../tools/shared/processes';
+import { waitForHttpOk, type ManagedProcess } from '../tools/shared/processes';
+import { spawnTxflow } from '../tools/shared/txflow-process';
 import { startPausableProxy, type PausableProxy } from './support/tcp-proxy';
 import { eventually } from './support/eventually';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 import { connectError } from './support/connect';
-
-const API_MAIN = path.join(__dirname, '..', 'src', 'api', 'main.js');
 
 /** An HTTP/1.1 exchange on a raw socket: the whole answer once it is complete, and when the socket closes. */
 function rawExchange(port: number, text: string) {
@@ -60,10 +58,8 @@ describe('API graceful shutdown (a real API process)', function () {
     proxy = await startPausableProxy(testTemporalAddress());
     const port = await freePort();
     const lines: string[] = [];
-    api = spawnManaged({
-      name: 'api',
-      command: process.execPath,
-      args: [API_MAIN],
+    api = spawnTxflow({
+      component: 'api',
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: proxy.address,

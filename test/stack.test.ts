@@ -1,20 +1,21 @@
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { TX_SEARCH_ATTRIBUTES } from '../src/domain/search-attributes';
 import { cliVersionProblem } from '../tools/stack/cli-version';
 import { startDevServer } from '../tools/stack/dev-server';
 import { buildTemporalCliWithGo } from '../tools/stack/go-build';
 import { formatLogLine } from '../tools/stack/log-format';
-import { NODE_ENV_DEFAULTS, NODE_FLAGS, nodeEnv } from '../tools/stack/node-component';
 import { freePort } from '../tools/shared/ports';
 import type { CliProgress } from '../tools/stack/progress';
 import { spawnManaged, waitForHttpOk } from '../tools/shared/processes';
+import { TXFLOW_PROCESSES, TXFLOW_SCRIPT, txflowCommand } from '../tools/shared/txflow-process';
 import { obtainTemporalCli, temporalCliCacheDir } from '../tools/stack/temporal-cli';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 
@@ -275,37 +276,108 @@ describe('stack', () => {
   });
 });
 
-describe("the API's, the worker's and the all-in-one's V8 flags and environment defaults", () => {
+describe("the txflow processes' Node/V8 flags and environment defaults: written once, in scripts/txflow.sh", () => {
   const repo = join(__dirname, '..', '..');
 
-  for (const component of ['api', 'worker', 'all-in-one']) {
-    it(`${component}: the same in npm start, package.json and the Dockerfile`, async () => {
-      const flags = NODE_FLAGS[component] ?? [];
-      assert.ok(
-        flags.some((f) => f.startsWith('--max-old-space-size=')),
-        'the heap is capped',
-      );
-      const { scripts } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
-        scripts: Record<string, string>;
+  it('npm run <process>, both image targets and every launcher start the processes through it', async () => {
+    const { scripts } = JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    for (const component of TXFLOW_PROCESSES) {
+      assert.equal(scripts[component], `sh scripts/txflow.sh ${component}`, `npm run ${component}`);
+    }
+    const dockerfile = await readFile(join(repo, 'Dockerfile'), 'utf8');
+    assert.match(
+      dockerfile,
+      /^ENTRYPOINT \["\/bin\/sh", "scripts\/txflow\.sh"\]\nCMD \["api"\]$/m,
+      'runtime',
+    );
+    assert.match(dockerfile, /^ENTRYPOINT \["\/bin\/sh", "scripts\/txflow\.sh", "mock"\]$/m, 'mock target');
+    // The launchers (npm start, the cluster, chaos, bench, the tests' processes) spawn through spawnTxflow.
+    const command = txflowCommand('worker', ['--x'], { PATH: '/bin' });
+    assert.deepEqual([command.command, ...command.args], ['sh', TXFLOW_SCRIPT, 'worker', '--x']);
+    assert.equal(TXFLOW_SCRIPT, join(repo, 'scripts', 'txflow.sh'));
+    assert.equal(command.env.PATH, `${dirname(process.execPath)}:/bin`, 'the script runs our node');
+  });
+
+  it('names the flags and the defaults nowhere else', async () => {
+    const setting = /--max-(old|semi)-space-size|MALLOC_ARENA_MAX\s*[=:]/;
+    const files = ['package.json', 'Dockerfile', 'docker-compose.yml'];
+    for (const dir of ['src', 'tools']) {
+      for (const entry of await readdir(join(repo, dir), { recursive: true })) {
+        if (entry.endsWith('.ts')) files.push(join(dir, entry));
+      }
+    }
+    for (const file of files) {
+      assert.doesNotMatch(await readFile(join(repo, file), 'utf8'), setting, file);
+    }
+  });
+
+  describe('the script, on stand-in entry points that print what they were given', () => {
+    let root: string;
+    const SHOW = `console.log(JSON.stringify({ pid: process.pid, execArgv: process.execArgv,
+      arenas: process.env.MALLOC_ARENA_MAX ?? null, args: process.argv.slice(2) }))`;
+
+    before(async () => {
+      root = await mkdtemp(join(tmpdir(), 'txflow-script-'));
+      await mkdir(join(root, 'scripts'));
+      await writeFile(join(root, 'scripts', 'txflow.sh'), await readFile(TXFLOW_SCRIPT));
+      for (const component of TXFLOW_PROCESSES) {
+        const dir = join(root, 'dist', component === 'mock' ? 'tools' : 'src', component);
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, 'main.js'), SHOW);
+      }
+    });
+
+    after(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
+
+    function run(component: string, env: NodeJS.ProcessEnv = {}, args: string[] = []) {
+      const result = spawnSync('sh', [join(root, 'scripts', 'txflow.sh'), component, ...args], {
+        env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, ...env },
+        encoding: 'utf8',
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const shown = JSON.parse(result.stdout) as {
+        pid: number;
+        execArgv: string[];
+        arenas: string | null;
+        args: string[];
       };
-      const env = Object.entries(NODE_ENV_DEFAULTS[component] ?? {});
-      const assignments = env.map(([name, value]) => `${name}=\${${name}:-${value}} `).join('');
-      assert.equal(scripts[component], `${assignments}node ${flags.join(' ')} dist/src/${component}/main.js`);
-      const dockerfile = await readFile(join(repo, 'Dockerfile'), 'utf8');
-      // The entry point's shell script inside the JSON array: assignments before `exec`, quotes escaped.
-      const entrypoint = `api|worker|all-in-one) ${assignments}exec node ${flags.join(' ')} \\"dist/src/$0/main.js\\"`;
-      assert.ok(
-        dockerfile.includes(entrypoint),
-        'the image runs it with the same flags and environment defaults',
+      return { ...shown, shellPid: result.pid };
+    }
+
+    for (const component of ['api', 'worker', 'all-in-one']) {
+      it(`${component}: a capped heap and two malloc arenas, in node itself (exec: the same PID)`, () => {
+        const shown = run(component);
+        assert.deepEqual(shown.execArgv, ['--max-old-space-size=128', '--max-semi-space-size=4']);
+        assert.equal(shown.arenas, '2');
+        assert.equal(shown.pid, shown.shellPid, 'signals and RSS sampling reach node');
+      });
+    }
+
+    it('a MALLOC_ARENA_MAX already in the environment wins; empty counts as unset', () => {
+      assert.equal(run('worker', { MALLOC_ARENA_MAX: '4' }).arenas, '4');
+      assert.equal(run('worker', { MALLOC_ARENA_MAX: '' }).arenas, '2');
+    });
+
+    it('reconcile and the mock: no flags, no defaults, their arguments passed on', () => {
+      for (const component of ['reconcile', 'mock']) {
+        const shown = run(component, {}, ['--from', '2026-12-01', 'a b']);
+        assert.deepEqual(shown.execArgv, [], component);
+        assert.equal(shown.arenas, null, component);
+        assert.deepEqual(shown.args, ['--from', '2026-12-01', 'a b'], component);
+      }
+    });
+
+    it('refuses an unknown process with exit code 64 and the usage', () => {
+      const result = spawnSync('sh', [join(root, 'scripts', 'txflow.sh'), 'nope'], { encoding: 'utf8' });
+      assert.equal(result.status, 64);
+      assert.match(
+        result.stderr,
+        /usage: api \| worker \| all-in-one \| reconcile \[options\] \| mock \(got: nope\)/,
       );
     });
-  }
-
-  it('a value already in the environment wins over a default', () => {
-    assert.equal(nodeEnv('worker', { PATH: '/bin' }).MALLOC_ARENA_MAX, '2');
-    assert.equal(nodeEnv('worker', { MALLOC_ARENA_MAX: '4' }).MALLOC_ARENA_MAX, '4');
-    // Empty counts as unset, as `${MALLOC_ARENA_MAX:-2}` in the scripts and the image has it.
-    assert.equal(nodeEnv('worker', { MALLOC_ARENA_MAX: '' }).MALLOC_ARENA_MAX, '2');
-    assert.equal(nodeEnv('mock', { PATH: '/bin' }).MALLOC_ARENA_MAX, undefined);
   });
 });

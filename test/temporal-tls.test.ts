@@ -16,13 +16,13 @@ import { ConfigError } from '../src/config/env';
 import { createLogger } from '../src/config/logger';
 import { temporalConnectionOptions, temporalSettings } from '../src/config/temporal';
 import { freePort } from '../tools/shared/ports';
-import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../tools/shared/processes';
+import { waitForHttpOk, type ManagedProcess } from '../tools/shared/processes';
+import { spawnTxflow, txflowCommand } from '../tools/shared/txflow-process';
 import { eventually } from './support/eventually';
 import { startGrpcHeaderProxy, type GrpcHeaderProxy } from './support/grpc-header-proxy';
 import { startMock, type RunningMock } from './support/mock-server';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 
-const DIST_SRC = path.join(__dirname, '..', 'src');
 const SERVER_NAME = 'temporal.txflow.test';
 const API_KEY = `tk-${randomUUID()}`;
 
@@ -141,17 +141,13 @@ async function startStack(opts: {
   const apiPort = await freePort();
   const common = { TEMPORAL_ADDRESS: opts.temporalAddress, TASK_QUEUE: taskQueue, ...opts.env };
   const onLine = (line: string) => opts.lines.push(line);
-  const worker = spawnManaged({
-    name: 'worker',
-    command: process.execPath,
-    args: [path.join(DIST_SRC, 'worker', 'main.js')],
+  const worker = spawnTxflow({
+    component: 'worker',
     env: childEnv({ ...common, POSTING_SERVICE_URL: opts.postingUrl, LOG_LEVEL: 'info' }),
     onLine,
   });
-  const api = spawnManaged({
-    name: 'api',
-    command: process.execPath,
-    args: [path.join(DIST_SRC, 'api', 'main.js')],
+  const api = spawnTxflow({
+    component: 'api',
     env: childEnv({ ...common, PORT: String(apiPort), HOST: '127.0.0.1', LOG_LEVEL: 'info' }),
     onLine,
   });
@@ -299,10 +295,8 @@ describe('Temporal over TLS, mTLS and with an API key', function () {
     it('without a client certificate the connection is refused and the API answers 503, not a crash or a hang', async function () {
       proxy = await startMtlsProxy(pki, testTemporalAddress());
       const port = await freePort();
-      const api = spawnManaged({
-        name: 'api',
-        command: process.execPath,
-        args: [path.join(DIST_SRC, 'api', 'main.js')],
+      const api = spawnTxflow({
+        component: 'api',
         env: childEnv({
           TEMPORAL_ADDRESS: proxy.address,
           ...tlsEnv(pki, false),
@@ -343,13 +337,15 @@ describe('Temporal over TLS, mTLS and with an API key', function () {
     });
 
     it('a TEMPORAL_TLS_CERT_PATH that cannot be read stops the API and the worker with exit 2, naming it', function () {
-      for (const component of ['api', 'worker']) {
-        const result = spawnSync(process.execPath, [path.join(DIST_SRC, component, 'main.js')], {
-          env: childEnv({
-            ...tlsEnv(pki),
-            TEMPORAL_TLS_CERT_PATH: path.join(pki.dir, 'missing.crt'),
-            POSTING_SERVICE_URL: mock.url,
-          }),
+      for (const component of ['api', 'worker'] as const) {
+        const env = childEnv({
+          ...tlsEnv(pki),
+          TEMPORAL_TLS_CERT_PATH: path.join(pki.dir, 'missing.crt'),
+          POSTING_SERVICE_URL: mock.url,
+        });
+        const txflow = txflowCommand(component, [], env);
+        const result = spawnSync(txflow.command, txflow.args, {
+          env: txflow.env,
           encoding: 'utf8',
           timeout: 30_000,
         });

@@ -1,6 +1,6 @@
-import { nodeArgs, nodeEnv } from '../../tools/stack/node-component';
 import { freePort } from '../../tools/shared/ports';
-import { spawnManaged, type ManagedProcess } from '../../tools/shared/processes';
+import type { ManagedProcess } from '../../tools/shared/processes';
+import { spawnTxflow } from '../../tools/shared/txflow-process';
 import { testTemporalAddress } from './temporal';
 
 export interface RunningAllInOne {
@@ -28,11 +28,9 @@ export async function startAllInOneProcess(
 export async function spawnAllInOneProcess(env: Record<string, string>): Promise<RunningAllInOne> {
   const port = await freePort();
   const lines: string[] = [];
-  const proc = spawnManaged({
-    name: 'all-in-one',
-    command: process.execPath,
-    args: nodeArgs('all-in-one'),
-    env: nodeEnv('all-in-one', {
+  const proc = spawnTxflow({
+    component: 'all-in-one',
+    env: {
       ...process.env,
       TEMPORAL_ADDRESS: testTemporalAddress(),
       PORT: String(port),
@@ -42,7 +40,7 @@ export async function spawnAllInOneProcess(env: Record<string, string>): Promise
       POST_RETRY_INITIAL_INTERVAL_MS: '50',
       LOG_LEVEL: 'info',
       ...env,
-    }),
+    },
     onLine: (line) => lines.push(line),
   });
   return { process: proc, url: `http://127.0.0.1:${port}`, lines };

@@ -1,6 +1,6 @@
-import { nodeArgs, nodeEnv } from '../../tools/stack/node-component';
 import { freePort } from '../../tools/shared/ports';
-import { spawnManaged, type ManagedProcess } from '../../tools/shared/processes';
+import type { ManagedProcess } from '../../tools/shared/processes';
+import { spawnTxflow } from '../../tools/shared/txflow-process';
 import { testTemporalAddress } from './temporal';
 
 export interface RunningWorkerProcess {
@@ -17,11 +17,9 @@ export async function startWorkerProcess(
   env: Record<string, string> = {},
 ): Promise<RunningWorkerProcess> {
   const port = await freePort();
-  const worker = spawnManaged({
-    name: 'worker',
-    command: process.execPath,
-    args: nodeArgs('worker'),
-    env: nodeEnv('worker', {
+  const worker = spawnTxflow({
+    component: 'worker',
+    env: {
       ...process.env,
       TEMPORAL_ADDRESS: testTemporalAddress(),
       TASK_QUEUE: taskQueue,
@@ -30,7 +28,7 @@ export async function startWorkerProcess(
       WORKER_SHUTDOWN_GRACE_MS: '2000',
       LOG_LEVEL: 'info',
       ...env,
-    }),
+    },
   });
   await worker.waitForLine((line) => line.includes('"msg":"worker running"'), readyTimeoutMs);
   return { process: worker, metricsUrl: `http://127.0.0.1:${port}/metrics` };

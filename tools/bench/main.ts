@@ -13,9 +13,9 @@ import { runMain } from '../../src/config/env';
 import { processingPolicy } from '../../src/config/policy';
 import { createLogger } from '../../src/config/logger';
 import { startDevServer } from '../stack/dev-server';
-import { NODE_FLAGS, distPath, nodeEnv } from '../stack/node-component';
 import { freePort } from '../shared/ports';
 import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../shared/processes';
+import { spawnTxflow, type TxflowProcess } from '../shared/txflow-process';
 import { obtainTemporalCli } from '../stack/temporal-cli';
 import { alternate, closedLoop, takingTurns, type CpuMeter, type LoopResult } from './closed-loop';
 import { pinProcess, splitCpus } from './cpu-split';
@@ -90,7 +90,7 @@ void runMain(async () => {
 
   try {
     const mockPort = await freePort();
-    await spawnNode('mock', 'mock/main.js', {
+    await spawnNode('mock', 'mock', {
       PORT: String(mockPort),
       MOCK_SEED: '1',
       LOG_LEVEL: 'warn',
@@ -179,7 +179,7 @@ void runMain(async () => {
         `mock with no latency and no faults${flags['all-in-one'] ? ', txflow as one all-in-one process' : ''}`,
     );
     const rawQueue = `raw-e2e-${run}`;
-    const rawWorker = await spawnNode('raw-worker', 'bench/raw-worker-main.js', {
+    const rawWorker = await spawnNode('raw-worker', 'raw-worker', {
       TASK_QUEUE: rawQueue,
       LOG_LEVEL: 'info',
     });
@@ -192,7 +192,7 @@ void runMain(async () => {
       api = await startAllInOne(txQueue, workerEnv);
       worker = api.process; // both figures below are this one process's
     } else {
-      worker = await spawnNode('worker', 'worker/main.js', {
+      worker = await spawnNode('worker', 'worker', {
         TASK_QUEUE: txQueue,
         ...workerEnv,
         LOG_LEVEL: 'info', // its ready line; it logs nothing per transaction at info
@@ -343,27 +343,26 @@ void runMain(async () => {
     await rm(dataDir, { recursive: true, force: true });
   }
 
-  function spawnNode(name: string, script: string, env: Record<string, string>) {
-    const component = path.dirname(script); // api/main.js -> api: its flags and environment defaults
-    const child = spawnManaged({
-      name,
-      command: process.execPath,
-      args: [...(NODE_FLAGS[component] ?? []), distPath(script)],
-      // warn: request logs of the API would cost this process (reading its pipe) as much as the API.
-      env: nodeEnv(component, {
-        ...process.env,
-        TEMPORAL_ADDRESS: server.address,
-        LOG_LEVEL: 'warn',
-        ...env,
-      }),
-    });
+  /** A txflow process, or the bench's own raw worker (no-op workflows; plain node, no flags). */
+  function spawnNode(name: string, component: TxflowProcess | 'raw-worker', env: Record<string, string>) {
+    // warn: request logs of the API would cost this process (reading its pipe) as much as the API.
+    const childEnv = { ...process.env, TEMPORAL_ADDRESS: server.address, LOG_LEVEL: 'warn', ...env };
+    const child =
+      component === 'raw-worker'
+        ? spawnManaged({
+            name,
+            command: process.execPath,
+            args: [path.join(__dirname, 'raw-worker-main.js')],
+            env: childEnv,
+          })
+        : spawnTxflow({ name, component, env: childEnv });
     children.push(child);
     return Promise.resolve(child);
   }
 
   async function startApi(taskQueue: string) {
     const port = await freePort();
-    const proc = await spawnNode(`api-${taskQueue}`, 'api/main.js', {
+    const proc = await spawnNode(`api-${taskQueue}`, 'api', {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
       ...API_POLICY_ENV,
@@ -376,7 +375,7 @@ void runMain(async () => {
   /** The end-to-end steps' API and worker as one all-in-one process (eager workflow start on, its default). */
   async function startAllInOne(taskQueue: string, workerEnv: Record<string, string>) {
     const port = await freePort();
-    const proc = await spawnNode(`all-in-one-${taskQueue}`, 'all-in-one/main.js', {
+    const proc = await spawnNode(`all-in-one-${taskQueue}`, 'all-in-one', {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
       ...workerEnv,

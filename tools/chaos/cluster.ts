@@ -10,15 +10,9 @@ import { request } from 'undici';
 import type { FaultPatch, FaultSettings } from '../mock/config';
 import type { StoredTransaction, MockStats } from '../mock/store';
 import { startDevServer } from '../stack/dev-server';
-import { NODE_FLAGS, distPath, nodeEnv, isWorkerRunningLine } from '../stack/node-component';
 import { freePort, isPortFree } from '../shared/ports';
-import {
-  describeExit,
-  spawnManaged,
-  waitForHttpOk,
-  type ExitInfo,
-  type ManagedProcess,
-} from '../shared/processes';
+import { describeExit, waitForHttpOk, type ExitInfo, type ManagedProcess } from '../shared/processes';
+import { isWorkerRunningLine, spawnTxflow, type TxflowProcess } from '../shared/txflow-process';
 import { obtainTemporalCli } from '../stack/temporal-cli';
 
 const TASK_QUEUE = 'txflow-chaos';
@@ -211,7 +205,7 @@ export class Cluster {
 
   async startMock(): Promise<void> {
     const t0 = Date.now();
-    const proc = this.spawnNode('mock', 'mock/main.js', {
+    const proc = this.spawnNode('mock', 'mock', {
       PORT: String(this.mockPort),
       HOST: '127.0.0.1',
       MOCK_SEED: '20261123',
@@ -234,7 +228,7 @@ export class Cluster {
       ...FAST_WORKER_ENV,
       ...this.config.workerEnv,
     };
-    const proc = this.spawnNode(name, 'worker/main.js', env);
+    const proc = this.spawnNode(name, 'worker', env);
     const graceMs = Number(env.WORKER_SHUTDOWN_GRACE_MS ?? 30_000) + 10_000;
     this.track(name, proc, graceMs);
     await proc.waitForLine(isWorkerRunningLine, 180_000, 'its "worker running" line');
@@ -257,7 +251,7 @@ export class Cluster {
       ...FAST_API_ENV,
       ...this.config.apiEnv,
     };
-    const proc = this.spawnNode('api', 'api/main.js', env);
+    const proc = this.spawnNode('api', 'api', env);
     this.track('api', proc, Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000);
     await waitForHttpOk(`${this.apiUrl}/api/health`, { timeoutMs: 90_000, process: proc });
     this.log(`api ready on ${this.apiUrl} (pid ${proc.pid}, ${ms(Date.now() - t0)})`);
@@ -346,15 +340,8 @@ export class Cluster {
     return this.roles.get(name)?.process.tail() ?? '';
   }
 
-  private spawnNode(name: string, script: string, env: Env): ManagedProcess {
-    const component = path.dirname(script); // api/main.js -> api: its flags and environment defaults
-    return spawnManaged({
-      name,
-      command: process.execPath,
-      args: [...(NODE_FLAGS[component] ?? []), distPath(script)],
-      env: nodeEnv(component, { ...baseEnv(), ...env }),
-      logFile: this.logFile(name),
-    });
+  private spawnNode(name: string, component: TxflowProcess, env: Env): ManagedProcess {
+    return spawnTxflow({ name, component, env: { ...baseEnv(), ...env }, logFile: this.logFile(name) });
   }
 }
 

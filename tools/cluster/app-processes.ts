@@ -2,9 +2,9 @@
 // on consecutive ports, each started from dist with its log file, and resolved once ready (the mock's and
 // an API's health answer 200; a worker prints "worker running" once it polls).
 import { join } from 'node:path';
-import { isWorkerRunningLine, spawnNodeComponent } from '../stack/node-component';
 import { isPortFree } from '../shared/ports';
 import { type ManagedProcess, waitForHttpOk } from '../shared/processes';
+import { isWorkerRunningLine, spawnTxflow, type TxflowProcess } from '../shared/txflow-process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface AppProcessOptions {
@@ -17,11 +17,11 @@ export interface AppProcessOptions {
 
 function spawn(
   name: string,
-  component: string,
+  component: TxflowProcess,
   env: NodeJS.ProcessEnv,
   options: AppProcessOptions,
 ): ManagedProcess {
-  return spawnNodeComponent({
+  return spawnTxflow({
     name,
     component,
     env,

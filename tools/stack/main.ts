@@ -13,9 +13,9 @@ import { runMain } from '../../src/config/env';
 import { temporalConnectionOptions, temporalSettings } from '../../src/config/temporal';
 import { startDevServer, waitForTemporal } from './dev-server';
 import { formatLogLine } from './log-format';
-import { isWorkerRunningLine, spawnNodeComponent } from './node-component';
 import { assertPortsFree, type PortNeed } from '../shared/ports';
 import { type ManagedProcess, waitForHttpOk } from '../shared/processes';
+import { isWorkerRunningLine, spawnTxflow, type TxflowProcess } from '../shared/txflow-process';
 import { progressReporter } from './progress';
 import { RESTARTS_FILE_ENV, type RestartCounts, writeRestartCounts } from '../../src/config/restart-counts';
 import { MOCK_PORT, stackSettings, TEMPORAL_PORT, TEMPORAL_UI_PORT } from './stack-config';
@@ -30,16 +30,15 @@ void runMain(async () => {
   const settings = stackSettings();
   const supervisor = new Supervisor(log, 'the stack', print);
   supervisor.handleSignals();
-  const spawnProcess = (name: string, env: NodeJS.ProcessEnv) =>
-    spawnNodeComponent({
-      name,
+  const spawnProcess = (name: TxflowProcess, env: NodeJS.ProcessEnv) =>
+    spawnTxflow({
       component: name,
       env,
       // Own group: the terminal's Ctrl-C reaches only us, and we stop the children in order.
       detached: true,
       onLine: (line) => print(formatLogLine(name, line)),
     });
-  const spawnNode = (name: string, env: NodeJS.ProcessEnv, graceMs: number): Supervised => {
+  const spawnNode = (name: TxflowProcess, env: NodeJS.ProcessEnv, graceMs: number): Supervised => {
     const c = { name, process: spawnProcess(name, env), graceMs };
     supervisor.supervise(c);
     return c;
@@ -51,7 +50,7 @@ void runMain(async () => {
       log.warn({ file: restartsFile, err: err.message }, 'could not write the restart counts'),
     );
   // The worker and the API: restarted when they die, their restarts counted in the file the API's health reads.
-  const spawnRestarting = async (name: string, env: NodeJS.ProcessEnv, graceMs: number) => {
+  const spawnRestarting = async (name: TxflowProcess, env: NodeJS.ProcessEnv, graceMs: number) => {
     restarts[name] = 0;
     await saveRestarts();
     const c = { name, process: spawnProcess(name, env), graceMs };
