@@ -3,50 +3,39 @@
 // a table, writes results/chaos-<scenario>-<time>.json, exits 1 when anything was lost, duplicated or stuck.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError, runMain } from '../../src/config/env';
+import { renderTable } from '../../src/reconcile/table';
+import { commandLine, renderUsage, type CommandSpec } from '../shared/cli';
 import { liveProcesses } from '../shared/processes';
 import { Cluster } from './cluster';
 import { runScenario, scenarioNames, SCENARIOS, type ScenarioResult, type Size } from './run';
 import { SIZES } from './scenario';
 
-function usage(): string {
-  const width = Math.max(...SCENARIOS.map((s) => s.name.length));
-  return [
-    'npm run chaos -- <scenario...|all> [--size small|full] [--out results]',
-    '',
+const COMMAND = {
+  synopsis: 'npm run chaos -- <scenario...|all> [--size small|full] [--out results]',
+  about: [
     'Runs each scenario on its own Temporal dev server (SQLite file in a temp dir), mock, worker(s) and API,',
     'drives load, injects the fault and checks that every accepted transaction finished, posted exactly once.',
-    '',
-    'scenarios:',
-    ...SCENARIOS.map((s) => `  ${s.name.padEnd(width)}  ${s.description}`),
-    '',
-    '--size   full (default) or small (the numbers npm test uses)',
-    '--out    folder of the JSON results (default results)',
     'Exit code: 0 all passed, 1 a scenario failed, 2 bad arguments.',
-  ].join('\n');
-}
+  ],
+  lists: [{ title: 'scenarios', rows: SCENARIOS.map((s) => [s.name, s.description] as const) }],
+  flags: {
+    size: { type: 'string', help: 'full, or small (the numbers npm test uses)', shown: 'full' },
+    out: { type: 'string', help: 'folder of the JSON results', shown: 'results' },
+  },
+  positionals: true,
+} satisfies CommandSpec;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 void runMain(async () => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        size: { type: 'string', default: 'full' },
-        out: { type: 'string', default: 'results' },
-        help: { type: 'boolean', default: false },
-      },
-      allowPositionals: true,
-    });
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n\n${usage()}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    print(usage());
-    if (!values.help) process.exitCode = 2;
+  const parsed = commandLine(COMMAND);
+  if (!parsed) return;
+  const { positionals } = parsed;
+  const values = { size: 'full', out: 'results', ...parsed.values };
+  if (positionals.length === 0) {
+    print(renderUsage(COMMAND));
+    process.exitCode = 2;
     return;
   }
   const size = values.size as Size;
@@ -87,7 +76,7 @@ void runMain(async () => {
 });
 
 function table(results: readonly ScenarioResult[]): string {
-  const header = [
+  const headers = [
     'scenario',
     'submitted',
     'accepted',
@@ -116,21 +105,17 @@ function table(results: readonly ScenarioResult[]): string {
       r.passed ? 'PASS' : r.error ? 'ERROR' : 'FAIL',
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
   const failures = results.flatMap((r) =>
     r.checks.filter((c) => !c.ok).map((c) => `  ${r.scenario}: ${c.name}: ${c.detail}`),
   );
   const errors = results.filter((r) => r.error).map((r) => `  ${r.scenario}: ${r.error?.split('\n')[0]}`);
   return [
     '',
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    renderTable(
+      headers,
+      rows,
+      headers.map(() => 'left'),
+    ),
     ...(failures.length > 0 ? ['', 'failed checks:', ...failures] : []),
     ...(errors.length > 0 ? ['', 'errors:', ...errors] : []),
     '',

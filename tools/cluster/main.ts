@@ -3,6 +3,7 @@
 // instances. Builds the pinned Go binaries on first use (with progress), prints every URL, and Ctrl-C
 // stops everything (APIs first, Temporal last); if one process dies on its own, everything stops.
 import { runMain } from '../../src/config/env';
+import { commandLine, type CommandSpec } from '../shared/cli';
 import { formatLogLine } from '../stack/log-format';
 import { progressReporter } from '../stack/progress';
 import { createPrefixedLogger } from '../stack/stack-logger';
@@ -16,11 +17,20 @@ import { obtainClusterTools } from './tools';
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const log = createPrefixedLogger('cluster');
 
+const COMMAND = {
+  synopsis: 'npm run cluster',
+  about: [
+    'txflow on a local production topology, no Docker: Temporal 1.29.1 on PostgreSQL as separate frontend,',
+    'history, matching and worker processes, its Web UI server, the mock, N workers and M API instances. Builds',
+    'the pinned Go binaries on first use; set with env vars (docs/cluster.md). Ctrl-C stops everything.',
+  ],
+  flags: {},
+} satisfies CommandSpec;
+
 void runMain(async () => {
+  if (!commandLine(COMMAND)) return;
   const settings = clusterSettings();
-  const supervisor = new Supervisor(log, 'the cluster', print);
-  supervisor.handleSignals();
-  try {
+  await Supervisor.run(log, 'the cluster', print, async (supervisor) => {
     const reporter = progressReporter(process.stderr);
     const cliPath = await obtainTemporalCli({ onProgress: reporter.onProgress, log });
     const tools = await obtainClusterTools({ onProgress: reporter.onProgress, log });
@@ -41,9 +51,5 @@ void runMain(async () => {
         }),
     });
     print(describeCluster(cluster));
-  } catch (err) {
-    if (supervisor.isStopping) return;
-    log.error((err as Error).message);
-    await supervisor.shutdown(1);
-  }
+  });
 });

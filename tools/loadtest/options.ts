@@ -1,7 +1,9 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError } from '../../src/config/env';
 import { MAX_DELAY_MS } from '../mock/config';
+import { FlagError, parseCommandLine, renderUsage, type CommandSpec, type FlagSpec } from '../shared/cli';
+import { randomSeed } from '../shared/random';
+
+export { FlagError } from '../shared/cli';
 
 export const PHASES = ['warmup', 'performance', 'stress'] as const;
 export type PhaseKind = (typeof PHASES)[number];
@@ -71,10 +73,8 @@ export interface LoadTestOptions {
   quiet: boolean;
 }
 
-interface Flag {
-  type: 'string' | 'boolean';
-  help: string;
-  /** Shown in --help instead of the default value. */
+/** A flag; its --help default is `note` when given, else its full run's default (and --quick's, if other). */
+interface Flag extends FlagSpec {
   note?: string;
 }
 
@@ -121,10 +121,7 @@ const FLAGS = {
   cleanup: { type: 'boolean', help: 'POST /cleanup on the mock first (deletes all its rows)' },
   quick: { type: 'boolean', help: 'a tiny run for CI (its defaults in parentheses)' },
   quiet: { type: 'boolean', help: 'no live progress' },
-  help: { type: 'boolean', help: 'this text' },
 } satisfies Record<string, Flag>;
-
-type FlagName = keyof typeof FLAGS;
 
 const number = (min: number, max: number, whole = false) =>
   z
@@ -246,24 +243,13 @@ const QUICK_DEFAULTS: Record<string, string> = {
   'deadline-seconds': '60',
 };
 
-/** Exit code 2 through runMain: the message names each bad flag. */
-export class FlagError extends ConfigError {
-  override name = 'FlagError';
-}
-
 export type ParsedFlags = { help: true } | { help: false; options: LoadTestOptions };
 
 /** Parses and validates the command line; throws FlagError naming each bad flag. */
 export function parseFlags(argv: readonly string[], drawSeed: () => number = randomSeed): ParsedFlags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, { type: f.type }]));
-    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new FlagError(`Invalid flags:\n  ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (values.help === true) return { help: true };
-  return { help: false, options: optionsFromFlags(values, drawSeed) };
+  const parsed = parseCommandLine(command(), argv);
+  if (parsed.help) return { help: true };
+  return { help: false, options: optionsFromFlags(parsed.values, drawSeed) };
 }
 
 /** Options from flag values (as parseArgs gives them: strings and booleans), with defaults applied. */
@@ -352,28 +338,27 @@ export function loadTestOptions(overrides: Partial<LoadTestOptions> = {}): LoadT
   return { ...optionsFromFlags({ quick: overrides.quick === true }), ...overrides };
 }
 
-export function randomSeed(): number {
-  return Math.floor(Math.random() * 0x1_0000_0000);
+/** The command line: every flag with its default for a full run and, where other, for --quick. */
+function command(): CommandSpec {
+  const flags = Object.fromEntries(
+    Object.entries(FLAGS).map(([name, f]: [string, Flag]) => {
+      const full = f.note ?? FULL_DEFAULTS[name] ?? '';
+      const quick = f.note ?? QUICK_DEFAULTS[name] ?? '';
+      return [name, { type: f.type, help: f.help, shown: quick === full ? full : `${full} (${quick})` }];
+    }),
+  );
+  return {
+    synopsis: 'npm run loadtest -- [flags]',
+    about: [
+      'Open-loop load test of a running txflow: warm-up, performance at a fixed rate, stress in rising steps;',
+      'then waits for every accepted transaction to finish and checks the downstream holds each exactly once.',
+      'Exit code: 0 all checks passed, 1 a check failed, 2 bad flags, 3 could not run.',
+    ],
+    flags,
+  };
 }
 
-/** --help text: every flag with its default for a full run and for --quick. */
+/** --help text. */
 export function usage(): string {
-  const rows = (Object.entries(FLAGS) as [FlagName, Flag][]).map(([name, f]) => {
-    const flag = f.type === 'string' ? `--${name} <v>` : `--${name}`;
-    const full = f.note ?? FULL_DEFAULTS[name] ?? '';
-    const quick = f.note ?? QUICK_DEFAULTS[name] ?? '';
-    return [flag, f.help, quick === full ? full : `${full} (${quick})`] as const;
-  });
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  return [
-    'npm run loadtest -- [flags]',
-    '',
-    'Open-loop load test of a running txflow: warm-up, performance at a fixed rate, stress in rising steps;',
-    'then waits for every accepted transaction to finish and checks the downstream holds each exactly once.',
-    'Exit code: 0 all checks passed, 1 a check failed, 2 bad flags, 3 could not run.',
-    '',
-    `${'flag'.padEnd(w0)}  ${'meaning'.padEnd(w1)}  default`,
-    ...rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`.trimEnd()),
-  ].join('\n');
+  return renderUsage(command());
 }

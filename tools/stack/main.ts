@@ -28,59 +28,57 @@ const log = createPrefixedLogger('stack');
 
 void runMain(async () => {
   const settings = stackSettings();
-  const supervisor = new Supervisor(log, 'the stack', print);
-  supervisor.handleSignals();
-  const spawnProcess = (name: TxflowProcess, env: NodeJS.ProcessEnv) =>
-    spawnTxflow({
-      component: name,
-      env,
-      // Own group: the terminal's Ctrl-C reaches only us, and we stop the children in order.
-      detached: true,
-      onLine: (line) => print(formatLogLine(name, line)),
-    });
-  const spawnNode = (name: TxflowProcess, env: NodeJS.ProcessEnv, graceMs: number): Supervised => {
-    const c = { name, process: spawnProcess(name, env), graceMs };
-    supervisor.supervise(c);
-    return c;
-  };
-  const restarts: RestartCounts = {};
-  const restartsFile = join(resolve(settings.dataDir), 'restarts.json');
-  const saveRestarts = () =>
-    writeRestartCounts(restartsFile, restarts).catch((err: Error) =>
-      log.warn({ file: restartsFile, err: err.message }, 'could not write the restart counts'),
-    );
-  // The worker and the API: restarted when they die, their restarts counted in the file the API's health reads.
-  const spawnRestarting = async (name: TxflowProcess, env: NodeJS.ProcessEnv, graceMs: number) => {
-    restarts[name] = 0;
-    await saveRestarts();
-    const c = { name, process: spawnProcess(name, env), graceMs };
-    supervisor.superviseRestarting(c, {
-      start: () => spawnProcess(name, env),
-      policy: settings.restartPolicy,
-      onRestart: (count) => {
-        restarts[name] = count;
-        void saveRestarts();
-      },
-    });
-    return c;
-  };
-  // Ready once `ready` holds for the component's current process; if that one dies first, for the one the
-  // supervisor starts instead (on a crash loop it stops everything, and we stop waiting).
-  const readyAcrossRestarts = async (c: Supervised, ready: (p: ManagedProcess) => Promise<unknown>) => {
-    for (;;) {
-      const proc = c.process;
-      try {
-        await ready(proc);
-        return;
-      } catch (err) {
-        if (proc.running || supervisor.isStopping) throw err;
-        while (c.process === proc && !supervisor.isStopping) await sleep(100);
-        if (supervisor.isStopping) throw err;
+  await Supervisor.run(log, 'the stack', print, async (supervisor) => {
+    const spawnProcess = (name: TxflowProcess, env: NodeJS.ProcessEnv) =>
+      spawnTxflow({
+        component: name,
+        env,
+        // Own group: the terminal's Ctrl-C reaches only us, and we stop the children in order.
+        detached: true,
+        onLine: (line) => print(formatLogLine(name, line)),
+      });
+    const spawnNode = (name: TxflowProcess, env: NodeJS.ProcessEnv, graceMs: number): Supervised => {
+      const c = { name, process: spawnProcess(name, env), graceMs };
+      supervisor.supervise(c);
+      return c;
+    };
+    const restarts: RestartCounts = {};
+    const restartsFile = join(resolve(settings.dataDir), 'restarts.json');
+    const saveRestarts = () =>
+      writeRestartCounts(restartsFile, restarts).catch((err: Error) =>
+        log.warn({ file: restartsFile, err: err.message }, 'could not write the restart counts'),
+      );
+    // The worker and the API: restarted when they die, their restarts counted in the file the API's health reads.
+    const spawnRestarting = async (name: TxflowProcess, env: NodeJS.ProcessEnv, graceMs: number) => {
+      restarts[name] = 0;
+      await saveRestarts();
+      const c = { name, process: spawnProcess(name, env), graceMs };
+      supervisor.superviseRestarting(c, {
+        start: () => spawnProcess(name, env),
+        policy: settings.restartPolicy,
+        onRestart: (count) => {
+          restarts[name] = count;
+          void saveRestarts();
+        },
+      });
+      return c;
+    };
+    // Ready once `ready` holds for the component's current process; if that one dies first, for the one the
+    // supervisor starts instead (on a crash loop it stops everything, and we stop waiting).
+    const readyAcrossRestarts = async (c: Supervised, ready: (p: ManagedProcess) => Promise<unknown>) => {
+      for (;;) {
+        const proc = c.process;
+        try {
+          await ready(proc);
+          return;
+        } catch (err) {
+          if (proc.running || supervisor.isStopping) throw err;
+          while (c.process === proc && !supervisor.isStopping) await sleep(100);
+          if (supervisor.isStopping) throw err;
+        }
       }
-    }
-  };
+    };
 
-  try {
     const needs: PortNeed[] = [
       { port: settings.apiPort, host: settings.apiHost, purpose: 'txflow API (PORT)' },
     ];
@@ -190,9 +188,5 @@ void runMain(async () => {
         '',
       ].join('\n'),
     );
-  } catch (err) {
-    if (supervisor.isStopping) return;
-    log.error((err as Error).message);
-    await supervisor.shutdown(1);
-  }
+  });
 });

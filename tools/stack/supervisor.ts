@@ -132,6 +132,27 @@ export class Supervisor {
     await Promise.all(liveProcesses().map((p) => p.stop(10_000)));
   }
 
+  /**
+   * A foreground command's body under a Supervisor with its signal handlers: if `body` fails before anything
+   * stopped, the error is logged and everything stops, exiting 1.
+   */
+  static async run(
+    log: Logger,
+    what: string,
+    print: (line: string) => void,
+    body: (supervisor: Supervisor) => Promise<void>,
+  ): Promise<void> {
+    const supervisor = new Supervisor(log, what, print);
+    supervisor.handleSignals();
+    try {
+      await body(supervisor);
+    } catch (err) {
+      if (supervisor.isStopping) return;
+      log.error((err as Error).message);
+      await supervisor.shutdown(1);
+    }
+  }
+
   /** Stops everything once and exits with `exitCode`. */
   async shutdown(exitCode: number): Promise<void> {
     if (this.stopping) return;
