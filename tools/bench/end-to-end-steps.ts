@@ -1,0 +1,125 @@
+// The bench's end-to-end steps: raw two-activity workflows against txflow's transactions in alternating rounds
+// (both workers poll throughout), then txflow alone with downstream faults.
+import type { ManagedProcess } from '../shared/processes';
+import { takingTurns } from './closed-loop';
+import type { BenchFlags, BenchSize } from './options';
+import { line, step } from './report';
+import type { BenchRig, RunningApi } from './rig';
+
+export interface Throughput {
+  workflows: number;
+  seconds: number;
+  perSecond: number;
+}
+
+export interface WorkflowStarts {
+  eager: number;
+  notEager: number;
+}
+
+export interface EndToEnd {
+  raw: Throughput;
+  txflow: Throughput;
+  txflowStarts: WorkflowStarts;
+  /** txflow's API, and its worker (the same process with --all-in-one); left running for the faults step. */
+  api: RunningApi;
+  worker: ManagedProcess;
+  taskQueue: string;
+}
+
+/** Starts txflow's worker and API (or one all-in-one process) on `taskQueue`, polling the mock. */
+async function startTxflow(rig: BenchRig, flags: BenchFlags, taskQueue: string) {
+  const workerEnv = { POSTING_SERVICE_URL: rig.mockUrl, POSTING_TIMEOUT_MS: '1000' };
+  if (flags.allInOne) {
+    const api = await rig.startAllInOne(taskQueue, workerEnv);
+    return { api, worker: api.process }; // both figures are this one process's
+  }
+  const worker = await rig.startWorker('worker', taskQueue, workerEnv);
+  return { api: await rig.startApi(taskQueue), worker };
+}
+
+export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: BenchSize): Promise<EndToEnd> {
+  step(
+    `end to end: raw two-activity workflows and txflow transactions in ${size.rounds} alternating rounds, ` +
+      `mock with no latency and no faults${flags.allInOne ? ', txflow as one all-in-one process' : ''}`,
+  );
+  const { run, client } = rig;
+  const rawQueue = `raw-e2e-${run}`;
+  const rawWorker = await rig.startWorker('raw-worker', rawQueue);
+  const txQueue = `tx-${run}`;
+  const { api, worker } = await startTxflow(rig, flags, txQueue);
+  // Both workers poll throughout; each round gives one side the server while the other's worker idles.
+  const sides = {
+    raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0 },
+    tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0 },
+  };
+  const startOf = {
+    raw: (i: number) =>
+      client.workflow
+        .start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${run}-${i}` })
+        .then(() => undefined),
+    tx: (i: number) => rig.submit(api.url, `e2e-${run}-${i}`, 202),
+  };
+  const names = ['raw', 'tx'] as const;
+  for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, names.length)) {
+    for (const name of order.map((k) => names[k]!)) {
+      const side = sides[name];
+      const round = await rig.completeAll(
+        side.queue,
+        side.type,
+        count,
+        (i) => startOf[name](first + i),
+        first,
+      );
+      side.done += count;
+      side.seconds += round.seconds;
+    }
+  }
+  const throughput = (side: { done: number; seconds: number }): Throughput => ({
+    workflows: side.done,
+    seconds: Math.round(side.seconds * 100) / 100,
+    perSecond: side.done / side.seconds,
+  });
+  const raw = throughput(sides.raw);
+  const txflow = throughput(sides.tx);
+  await rawWorker.stop(10_000);
+  const txflowStarts = await rig.workflowStarts(api.url);
+  line(`  raw: ${raw.perSecond.toFixed(1)} workflows/s (${raw.workflows} in ${raw.seconds} s)`);
+  line(
+    `  txflow: ${txflow.perSecond.toFixed(1)} transactions/s (${txflow.workflows} in ${txflow.seconds} s), ` +
+      `${txflowStarts.eager} of ${txflowStarts.eager + txflowStarts.notEager} started eagerly`,
+  );
+  return { raw, txflow, txflowStarts, api, worker, taskQueue: txQueue };
+}
+
+/** txflow end to end with 20% pre-write and 10% post-write failures downstream (after measureEndToEnd). */
+export async function measureWithFaults(
+  rig: BenchRig,
+  e2e: EndToEnd,
+  size: BenchSize,
+): Promise<{ throughput: Throughput; starts: WorkflowStarts }> {
+  step('txflow: end to end, 20% pre-write and 10% post-write failures');
+  await rig.setMockFaults({
+    preWriteFailureRate: 0.2,
+    postWriteFailureRate: 0.1,
+    postWriteMode: 'mixed',
+    postWriteHangMs: 1_500,
+  });
+  const throughput = await rig.completeAll(
+    e2e.taskQueue,
+    'processTransaction',
+    size.workflows,
+    (i) => rig.submit(e2e.api.url, `faulty-${rig.run}-${i}`, 202),
+    size.workflows,
+  );
+  const all = await rig.workflowStarts(e2e.api.url);
+  const starts = {
+    eager: all.eager - e2e.txflowStarts.eager,
+    notEager: all.notEager - e2e.txflowStarts.notEager,
+  };
+  line(
+    `  ${throughput.perSecond.toFixed(1)} transactions/s (${size.workflows} in ${throughput.seconds.toFixed(1)} s), ` +
+      `${starts.eager} of ${starts.eager + starts.notEager} started eagerly`,
+  );
+  return { throughput, starts };
+}

@@ -1,0 +1,73 @@
+// The bench's command line and the sizes of its steps (--quick: a short run for a first look).
+import { commandLine, type CommandSpec } from '../shared/cli';
+
+const COMMAND = {
+  synopsis: 'npm run bench -- [flags]',
+  about: [
+    'One dev server, then (1) the raw Temporal limit with no-op workflows and (2) txflow on the same server, and',
+    'the ratios between them. Prints a table, writes results/bench-*.json.',
+    'Exit code: 0 done, 1 a transaction was stored twice downstream or the run failed, 2 bad flags.',
+  ],
+  flags: {
+    quick: { type: 'boolean', help: 'a short run (fewer calls, rounds and seconds)' },
+    out: { type: 'string', help: 'folder of the JSON result', shown: 'results' },
+    'eager-activities': { type: 'boolean', help: "the dev server's eager activity execution on" },
+    'all-in-one': {
+      type: 'boolean',
+      help: 'end to end with one all-in-one process (eager start), not a worker and an API',
+    },
+    temporal: {
+      type: 'string',
+      help: "a running Temporal's host:port; its namespace default has txflow's search attributes",
+      shown: 'a dev server',
+    },
+    pin: {
+      type: 'boolean',
+      help: 'the dev server on half of the CPUs, everything else on the other half',
+    },
+  },
+} satisfies CommandSpec;
+
+export interface BenchFlags {
+  quick: boolean;
+  out: string;
+  eagerActivities: boolean;
+  allInOne: boolean;
+  /** A running Temporal's host:port (e.g. `npm run cluster`'s 127.0.0.1:7330), or none: a dev server. */
+  temporal?: string;
+  pin: boolean;
+}
+
+/** The flags, or undefined after --help printed the usage. */
+export function benchFlags(argv: readonly string[] = process.argv.slice(2)): BenchFlags | undefined {
+  const parsed = commandLine(COMMAND, argv);
+  if (!parsed) return undefined;
+  const v = parsed.values;
+  return {
+    quick: v.quick ?? false,
+    out: v.out ?? 'results',
+    eagerActivities: v['eager-activities'] ?? false,
+    allInOne: v['all-in-one'] ?? false,
+    temporal: v.temporal,
+    pin: v.pin ?? false,
+  };
+}
+
+export const CONCURRENCIES = [1, 8, 64];
+
+export interface BenchSize {
+  /** Calls of each kind before measuring: a fresh process runs its first few hundred in V8's interpreter. */
+  warmup: number;
+  /** Calls per round of the starts step at a concurrency. */
+  starts: (concurrency: number) => number;
+  rounds: number;
+  halfRateSeconds: number;
+  /** Workflows of each end-to-end step. */
+  workflows: number;
+}
+
+export function benchSize(quick: boolean): BenchSize {
+  return quick
+    ? { warmup: 40, starts: (c) => Math.max(60, c * 10), rounds: 2, halfRateSeconds: 5, workflows: 150 }
+    : { warmup: 200, starts: (c) => Math.max(400, c * 40), rounds: 4, halfRateSeconds: 30, workflows: 1_000 };
+}

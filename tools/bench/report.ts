@@ -1,0 +1,45 @@
+// The bench's output on stdout: step titles, a line per measurement, the summary of ratios and targets.
+import type { LoopResult } from './closed-loop';
+import type { ProcessStats } from './process-stats';
+import type { TargetVerdict } from './targets';
+
+export function step(title: string) {
+  line(`\n${title}`);
+}
+
+export function line(text: string) {
+  process.stdout.write(`${text}\n`);
+}
+
+export function report(label: string, r: LoopResult) {
+  const cpu = Object.entries(r.cpuMsPerOperation ?? {})
+    .map(([name, ms]) => `${name} ${ms}`)
+    .join(', ');
+  line(
+    `${label.padEnd(24)} ${r.perSecond.toFixed(1).padStart(7)}/s  p50 ${r.latencyMs.p50} ms  p90 ${r.latencyMs.p90} ms  p99 ${r.latencyMs.p99} ms  max ${r.latencyMs.max} ms${r.errors ? `  errors ${r.errors}` : ''}`,
+  );
+  if (cpu) line(`${''.padEnd(26)}CPU ms per call: ${cpu}`);
+}
+
+export function printSummary(
+  ratios: { accept: { concurrency: number; ratio: number }[]; endToEnd: number; endToEndWithFaults: number },
+  procs: Record<string, ProcessStats | undefined>,
+  downstream: { distinctIds: number; duplicates: number },
+  targets: TargetVerdict[],
+) {
+  step('txflow / raw');
+  for (const r of ratios.accept)
+    line(`  accept rate, ${r.concurrency} clients: ${(r.ratio * 100).toFixed(0)}%`);
+  line(
+    `  end to end: ${(ratios.endToEnd * 100).toFixed(0)}%   with faults: ${(ratios.endToEndWithFaults * 100).toFixed(0)}%`,
+  );
+  for (const [name, s] of Object.entries(procs)) {
+    if (s) line(`  ${name}: peak RSS ${s.peakRssMb} MB, CPU ${s.cpuSeconds.toFixed(1)} s`);
+  }
+  line(`  downstream: ${downstream.distinctIds} distinct IDs, ${downstream.duplicates} stored twice`);
+  step('targets');
+  for (const t of targets) {
+    const mark = t.met === null ? '  ?  ' : t.met ? ' met ' : ' MISS';
+    line(`  ${mark} ${t.target}: ${t.value}`);
+  }
+}

@@ -1,0 +1,77 @@
+// The bench's verdict: txflow's rates over the raw client's, the targets met or missed, and the JSON result.
+import { cpus } from 'node:os';
+import type { LoopResult } from './closed-loop';
+import type { EndToEnd, Throughput, WorkflowStarts } from './end-to-end-steps';
+import { CONCURRENCIES, type BenchFlags } from './options';
+import type { ProcessStats } from './process-stats';
+import type { MockStats } from './rig';
+import type { HalfRate, StartRates } from './start-steps';
+import { judgeTargets } from './targets';
+
+export interface Measured {
+  run: string;
+  flags: BenchFlags;
+  split: unknown;
+  starts: StartRates;
+  half: HalfRate;
+  e2e: EndToEnd;
+  faulty: { throughput: Throughput; starts: WorkflowStarts };
+  mockStats: MockStats;
+  stats: { acceptApi?: ProcessStats; api?: ProcessStats; worker?: ProcessStats };
+}
+
+const peak = (...stats: (ProcessStats | undefined)[]) => {
+  const known = stats.flatMap((s) => (s ? [s.peakRssMb] : []));
+  return known.length > 0 ? Math.max(...known) : null;
+};
+
+export function benchResult(m: Measured) {
+  const { flags, starts, half, e2e, faulty } = m;
+  const { acceptApi: acceptStats, api: apiStats, worker: workerStats } = m.stats;
+  const ratios = {
+    accept: CONCURRENCIES.map((c, i) => ({
+      concurrency: c,
+      ratio: (starts.accepts[i] as LoopResult).perSecond / (starts.rawStarts[i] as LoopResult).perSecond,
+    })),
+    endToEnd: e2e.txflow.perSecond / e2e.raw.perSecond,
+    endToEndWithFaults: faulty.throughput.perSecond / e2e.raw.perSecond,
+  };
+  const targets = judgeTargets({
+    acceptRatios: ratios.accept,
+    endToEndRatio: ratios.endToEnd,
+    halfRate: { fresh: half.api.fresh, repeats: half.api.repeats, errors: half.api.errors },
+    peakRssMb: flags.allInOne
+      ? { api: peak(acceptStats), 'all-in-one': peak(workerStats) } // the accept step's API is its own process
+      : { api: peak(acceptStats, apiStats), worker: peak(workerStats) },
+  });
+  const downstream = {
+    distinctIds: m.mockStats.distinctIds,
+    duplicates: m.mockStats.duplicates.length,
+    faults: m.mockStats.faults,
+  };
+  return {
+    run: m.run,
+    at: new Date().toISOString(),
+    quick: flags.quick,
+    eagerActivities: flags.eagerActivities,
+    allInOne: flags.allInOne,
+    cpus: m.split ?? 'shared',
+    machine: { cpus: cpus().length, node: process.version },
+    raw: { starts: starts.rawStarts, halfRate: half.raw, twoActivityWorkflows: e2e.raw },
+    // txflow's start request sent by the raw client from this process: the server's share of the gap.
+    txflowStartWithoutApi: starts.serviceStarts,
+    txflowStartWithoutApiHalfRate: half.service,
+    txflow: {
+      accepts: starts.accepts,
+      duplicates: starts.duplicates,
+      halfRate: half.api,
+      endToEnd: e2e.txflow,
+      endToEndWithFaults: faulty.throughput,
+      workflowStarts: { endToEnd: e2e.txflowStarts, endToEndWithFaults: faulty.starts },
+      downstream,
+      processes: { acceptApi: acceptStats, api: apiStats, worker: workerStats },
+    },
+    ratios,
+    targets,
+  };
+}
