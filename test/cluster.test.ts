@@ -22,7 +22,7 @@ import type { FaultPatch } from '../tools/mock/config';
 import type { MockStats, StoredTransaction } from '../tools/mock/store';
 import { obtainGoTool } from '../tools/stack/go-tool';
 import { isPortFree } from '../tools/shared/ports';
-import { progressReporter } from '../tools/stack/progress';
+import { progressReporter } from '../tools/shared/progress';
 import { obtainTemporalCli } from '../tools/stack/temporal-cli';
 import { eventually } from './support/eventually';
 

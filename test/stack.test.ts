@@ -13,7 +13,7 @@ import { startDevServer } from '../tools/stack/dev-server';
 import { buildTemporalCliWithGo } from '../tools/stack/go-build';
 import { formatLogLine } from '../tools/stack/log-format';
 import { freePort } from '../tools/shared/ports';
-import type { CliProgress } from '../tools/stack/progress';
+import type { CliProgress } from '../tools/shared/progress';
 import { spawnManaged, waitForHttpOk } from '../tools/shared/processes';
 import { TXFLOW_PROCESSES, TXFLOW_SCRIPT, txflowCommand } from '../tools/shared/txflow-process';
 import { obtainTemporalCli, temporalCliCacheDir } from '../tools/stack/temporal-cli';

@@ -4,7 +4,7 @@
 import { createLogger } from '../../src/config/logger';
 import { type DevServer, startDevServer } from '../../tools/stack/dev-server';
 import { freePort } from '../../tools/shared/ports';
-import { progressReporter } from '../../tools/stack/progress';
+import { progressReporter } from '../../tools/shared/progress';
 import { obtainTemporalCli } from '../../tools/stack/temporal-cli';
 import { TEST_TEMPORAL_ADDRESS_ENV } from '../support/temporal';
 

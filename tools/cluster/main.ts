@@ -5,7 +5,7 @@
 import { runMain } from '../../src/config/env';
 import { commandLine, type CommandSpec } from '../shared/cli';
 import { formatLogLine } from '../stack/log-format';
-import { progressReporter } from '../stack/progress';
+import { progressReporter } from '../shared/progress';
 import { createPrefixedLogger } from '../stack/stack-logger';
 import { Supervisor } from '../stack/supervisor';
 import { obtainTemporalCli } from '../stack/temporal-cli';
@@ -24,7 +24,6 @@ const COMMAND = {
     'history, matching and worker processes, its Web UI server, the mock, N workers and M API instances. Builds',
     'the pinned Go binaries on first use; set with env vars (docs/cluster.md). Ctrl-C stops everything.',
   ],
-  flags: {},
 } satisfies CommandSpec;
 
 void runMain(async () => {

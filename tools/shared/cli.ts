@@ -3,6 +3,7 @@
 // message and exit code 2.
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../src/config/env';
+import { progressReporter, type CliProgress } from './progress';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';
@@ -21,8 +22,8 @@ export interface CommandSpec<F extends FlagSpecs = FlagSpecs> {
   about: readonly string[];
   /** Lists shown before the flags, e.g. the chaos scenarios: a title and [name, meaning] rows. */
   lists?: readonly { title: string; rows: readonly (readonly [string, string])[] }[];
-  /** Its flags; every command also takes --help. */
-  flags: F;
+  /** Its flags (none when absent); every command also takes --help. */
+  flags?: F;
   /** Whether it takes arguments that are not flags (chaos's scenario names). */
   positionals?: boolean;
 }
@@ -75,7 +76,7 @@ function columns(rows: readonly (readonly string[])[], indent = ''): string[] {
 }
 
 /** The --help text: synopsis, what it does, its lists, then a table of every flag with its default. */
-export function renderUsage(spec: CommandSpec): string {
+export function renderUsage(spec: CommandSpec<FlagSpecs>): string {
   const flags = Object.entries({ ...spec.flags, help: HELP }).map(([name, f]) => [
     f.type === 'string' ? `--${name} <v>` : `--${name}`,
     f.help,
@@ -101,4 +102,25 @@ export function commandLine<F extends FlagSpecs>(
   if (!parsed.help) return parsed;
   process.stdout.write(`${renderUsage(spec)}\n`);
   return undefined;
+}
+
+/**
+ * A main that finds or builds tools (`npm run temporal:cli`, `cluster:tools`): progress on stderr, their paths
+ * on stdout, a line each; on failure only the message (it says what was tried and how to fix it), exit 1.
+ */
+export async function printObtained(
+  spec: CommandSpec,
+  obtain: (onProgress: (progress: CliProgress) => void) => Promise<readonly string[]>,
+): Promise<void> {
+  if (!commandLine(spec)) return;
+  const reporter = progressReporter(process.stderr);
+  try {
+    const paths = await obtain(reporter.onProgress);
+    reporter.done();
+    process.stdout.write(paths.map((path) => `${path}\n`).join(''));
+  } catch (err) {
+    reporter.done();
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
 }

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { createInterface } from 'node:readline';
 import { acquireFileLock } from './file-lock';
-import type { BuildProgress } from './progress';
+import type { BuildProgress } from '../shared/progress';
 import { isExecutableFile } from './which';
 
 export interface GoInstallOptions {

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Logger } from '../../src/config/logger';
 import { goInstall } from './go-build';
-import type { BuildProgress } from './progress';
+import type { BuildProgress } from '../shared/progress';
 import { findExecutable, isExecutableFile } from './which';
 
 /** A Go program txflow builds from source, pinned to one version and cached per user. */

@@ -16,7 +16,7 @@ import { formatLogLine } from './log-format';
 import { assertPortsFree, type PortNeed } from '../shared/ports';
 import { type ManagedProcess, waitForHttpOk } from '../shared/processes';
 import { isWorkerRunningLine, spawnTxflow, type TxflowProcess } from '../shared/txflow-process';
-import { progressReporter } from './progress';
+import { progressReporter } from '../shared/progress';
 import { RESTARTS_FILE_ENV, type RestartCounts, writeRestartCounts } from '../../src/config/restart-counts';
 import { MOCK_PORT, stackSettings, TEMPORAL_PORT, TEMPORAL_UI_PORT } from './stack-config';
 import { createPrefixedLogger } from './stack-logger';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CliProgress } from './progress';
+import type { CliProgress } from '../shared/progress';
 import { isExecutableFile } from './which';
 
 /** Where the SDK's download lands: core names it `temporal-sdk-typescript-<sdk version>`. */

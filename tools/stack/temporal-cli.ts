@@ -4,7 +4,7 @@ import type { Logger } from '../../src/config/logger';
 import { cliVersionProblem, MIN_SERVER_VERSION, readCliVersion, TEMPORAL_CLI_TAG } from './cli-version';
 import { buildTemporalCliWithGo } from './go-build';
 import { DEFAULT_GO_DIRS, findGo, goToolCacheDir, txflowCacheRoot } from './go-tool';
-import type { CliProgress } from './progress';
+import type { CliProgress } from '../shared/progress';
 import { downloadCliWithSdk } from './sdk-download';
 import { findExecutable, isExecutableFile } from './which';
 
