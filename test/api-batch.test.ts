@@ -94,6 +94,12 @@ describe('POST /api/transactions/batch (real Temporal, no worker)', function () 
       { ...later, amount: '2.50' },
       body({ amount: '10.5', currency: 'JPY' }),
     ];
+    const outcomes = ['accepted', 'duplicate', 'conflict', 'rejected'];
+    const counted = () =>
+      Promise.all(
+        outcomes.map((outcome) => metric(app, 'txflow_api_submissions_total', { dialect: 'batch', outcome })),
+      );
+    const before = await counted();
     // A number JSON.parse rounds (9007199254740993 → …992) can only be sent as raw text.
     const text = JSON.stringify({ transactions: items }).replace('"BIG"', '9007199254740993');
     const res = await request(app).post(BATCH).set('content-type', 'application/json').send(text);
@@ -123,6 +129,12 @@ describe('POST /api/transactions/batch (real Temporal, no worker)', function () 
       unknown: 0,
       skipped: 0,
     });
+    const after = await counted();
+    assert.deepEqual(
+      after.map((n, i) => n - (before[i] ?? 0)),
+      [2, 2, 2, 5],
+      'batch items counted by outcome',
+    );
     assert.equal(results[0]?.id, fresh.id);
     assert.equal(results[0]?.location, `/api/transactions/${fresh.id}`);
     assert.equal(results[3]?.location, undefined, 'no Location for a conflict: that ID holds another body');
