@@ -220,7 +220,27 @@ describe('POST /api/transactions/batch (real Temporal, no worker)', function () 
     for (const b of [...bulky, four[3] ?? body()]) assert.equal(await runOf(b.id), null);
   });
 
+  it('needs an API key when API_KEYS is set: 401 before the body is read, nothing started', async function () {
+    const keyed = testApp(client, uniqueTaskQueue('batch-keys'), undefined, {
+      apiKeys: ['batch-test-key-0123456789'],
+    });
+    const item = body();
+    const refused = await request(keyed)
+      .post(BATCH)
+      .send({ transactions: [item] });
+    assert.equal(refused.status, 401);
+    assert.equal(await runOf(item.id), null);
+    const allowed = await request(keyed)
+      .post(BATCH)
+      .set('X-API-Key', 'batch-test-key-0123456789')
+      .send({ transactions: [item] });
+    assert.equal(allowed.body.summary?.accepted, 1, JSON.stringify(allowed.body));
+  });
+
   it('takes the largest batch, far over the single body limit, and counts it in /metrics', async function () {
+    // Its own app with a generous RPC timeout: on a loaded machine one of 1,000 starts may take over 2 s, and
+    // that item would rightly be `unknown`; this test is about the size.
+    const app = testApp(client, uniqueTaskQueue('batch-large'), undefined, {}, {}, { rpcTimeoutMs: 15_000 });
     const items = Array.from({ length: 1_000 }, () => body({ description: 'a batch of a thousand' }));
     const answered = await metric(app, 'txflow_api_batches_total', { result: 'answered' });
     const accepted = await metric(app, 'txflow_api_submissions_total', {

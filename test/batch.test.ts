@@ -82,7 +82,7 @@ describe('batch submission (no Temporal)', function () {
     });
   });
 
-  it('after a start fails: that item is unknown, those in flight finish, the rest are skipped', async function () {
+  it('after `failureLimit` failed starts: those are unknown, those in flight finish, the rest are skipped', async function () {
     const service = fakeService(20);
     const failed: string[] = [];
     const submit = async (s: Submission) => {
@@ -96,6 +96,7 @@ describe('batch submission (no Temporal)', function () {
     const results = await submitBatch(items, {
       submit,
       concurrency: 3,
+      failureLimit: 1,
       location,
       onFailed: (_err, id) => failed.push(id),
     });
@@ -106,6 +107,40 @@ describe('batch submission (no Temporal)', function () {
     assert.equal(results[1]?.location, '/api/transactions/tx-1', 'an unknown one may exist: where to look');
     assert.deepEqual(failed, ['tx-1']);
     assert.deepEqual(service.calls, ['tx-0', 'tx-2']);
+  });
+
+  it('with Temporal down, the starts in flight fail and nothing more is started: one wave, not one per worker', async function () {
+    const calls: string[] = [];
+    const submit = async (s: Submission): Promise<SubmitResult> => {
+      calls.push(s.transaction.id);
+      await sleep(5 + calls.length); // they fail one after the other, not all at once
+      throw new StartOutcomeUnknownError('no answer', s.transaction.id);
+    };
+    const items = Array.from({ length: 20 }, (_, i) => valid(i, `tx-${i}`));
+    const results = await submitBatch(items, { submit, concurrency: 4, location });
+    assert.deepEqual(summarize(results), {
+      accepted: 0,
+      duplicate: 0,
+      conflict: 0,
+      invalid: 0,
+      unknown: 4,
+      skipped: 16,
+    });
+    assert.deepEqual(calls, ['tx-0', 'tx-1', 'tx-2', 'tx-3']);
+  });
+
+  it('a failed start under the limit (one slow start) does not stop the batch', async function () {
+    const service = fakeService();
+    const submit = async (s: Submission) => {
+      if (s.transaction.id === 'tx-2') throw new StartOutcomeUnknownError('no answer', 'tx-2');
+      return service.submit(s);
+    };
+    const items = Array.from({ length: 8 }, (_, i) => valid(i, `tx-${i}`));
+    const results = await submitBatch(items, { submit, concurrency: 2, location });
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['accepted', 'accepted', 'unknown', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted'],
+    );
   });
 
   it('starts nothing more once the client has gone away', async function () {

@@ -66,8 +66,9 @@ export function batchRoutes(deps: BatchRoutesDeps): RouteDeclaration[] {
       '`id` (required here). Each item is answered as if sent alone, in request order: `accepted` (started), ' +
       '`duplicate` (the same ID and body again), `conflict` (the same ID with another body), `invalid` (with ' +
       '`errors` naming each field, e.g. `body.transactions[3].amount`; nothing of it starts), `unknown` (its ' +
-      'start got no answer: it may have started) or `skipped` (not tried after such a failure, or the client ' +
-      'left). Items sharing an ID are submitted in order, the later ones answered like a resend. Resending the ' +
+      'start got no answer: it may have started) or `skipped` (not tried once ' +
+      `${BATCH_CONCURRENCY} starts failed so, or the client left). Items` +
+      ' sharing an ID are submitted in order, the later ones answered like a resend. Resending the ' +
       `whole batch is always safe. The body may take ${deps.bodyLimitBytes} bytes. ` +
       amountRules(deps.amountFormat, "an item's `amount`, or anywhere in its `metadata`"),
     tags: ['transactions'],

@@ -6,7 +6,7 @@ import type { SubmitResult } from './transactions-service';
 
 /**
  * A batch item's answer. `unknown`: its start got no answer and may have been recorded; `skipped`: not tried,
- * because an earlier start of the batch failed that way or the client went away. Resending the batch is safe
+ * because enough earlier starts of the batch failed that way, or the client went away. Resending the batch is safe
  * for both: every item is deduplicated by its ID.
  */
 export type BatchStatus = 'accepted' | 'duplicate' | 'conflict' | 'invalid' | 'unknown' | 'skipped';
@@ -98,6 +98,8 @@ export interface SubmitBatchOptions {
   submit: (submission: Submission) => Promise<SubmitResult>;
   /** Starts in flight at once. */
   concurrency: number;
+  /** After this many failed starts, the items not yet begun are skipped (default: `concurrency`). */
+  failureLimit?: number;
   location: (id: string) => string;
   /** Each submit's result, as it comes (for metrics). */
   onSubmitted?: (result: SubmitResult) => void;
@@ -110,47 +112,48 @@ export interface SubmitBatchOptions {
 /**
  * Submits the valid items, `concurrency` at a time, and answers every item in request order. Items sharing an
  * ID go one after the other, in order, each through the same submit: the second of two equal bodies is then a
- * duplicate, of two different bodies a conflict, exactly as if it had been resent alone. After a submit fails
- * (Temporal unreachable or not answering), items not yet begun are `skipped` rather than each waiting out its
- * own timeout: the answer comes in one RPC timeout, and resending the batch is safe.
+ * duplicate, of two different bodies a conflict, exactly as if it had been resent alone. A failed submit
+ * (Temporal unreachable or not answering) is `unknown`. Once `failureLimit` have failed (by default as many
+ * as are in flight: Temporal down rather than one start slow), items not yet begun are `skipped` rather than
+ * each waiting out its own timeout: the answer comes in about one RPC timeout, and resending is safe.
  */
 export async function submitBatch(
   items: readonly CheckedItem[],
   options: SubmitBatchOptions,
 ): Promise<BatchItemResult[]> {
   const results: BatchItemResult[] = new Array<BatchItemResult>(items.length);
-  const byId = new Map<string, { index: number; submission: Submission }[]>();
   for (const item of items) {
     if ('errors' in item) {
       results[item.index] = { index: item.index, id: item.id, status: 'invalid', errors: item.errors };
-      continue;
     }
-    const id = item.submission.transaction.id;
-    const group = byId.get(id) ?? [];
-    group.push(item);
-    byId.set(id, group);
   }
-  const groups = [...byId.values()];
-  let failed = false;
-  const run = async ({ index, submission }: { index: number; submission: Submission }) => {
+  const groups = groupsById(items);
+  const failureLimit = options.failureLimit ?? options.concurrency;
+  let failures = 0;
+  const inFlight = new Set<Promise<SubmitResult>>();
+  const run = async ({ index, submission }: Submittable) => {
     const id = submission.transaction.id;
-    if (failed || options.abandoned?.()) {
+    if (failures >= failureLimit || options.abandoned?.()) {
       results[index] = { index, id, status: 'skipped' };
       return;
     }
+    const attempt = options.submit(submission);
+    inFlight.add(attempt);
     try {
-      const result = await options.submit(submission);
+      const result = await attempt;
       options.onSubmitted?.(result);
-      results[index] = {
-        index,
-        id,
-        status: result.kind,
-        ...(result.kind !== 'conflict' && { location: options.location(id) }),
-      };
+      const location = result.kind === 'conflict' ? {} : { location: options.location(id) };
+      results[index] = { index, id, status: result.kind, ...location };
     } catch (err) {
-      failed = true;
+      failures++;
       options.onFailed?.(err, id);
       results[index] = { index, id, status: 'unknown', location: options.location(id) };
+      // Before starting another, let the starts in flight tell whether Temporal is down (they fail too, and
+      // the limit is reached) or this one was slow (they succeed, and the batch goes on).
+      inFlight.delete(attempt);
+      await Promise.allSettled([...inFlight]);
+    } finally {
+      inFlight.delete(attempt);
     }
   };
   let next = 0;
@@ -162,6 +165,21 @@ export async function submitBatch(
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, groups.length) }, worker));
   return results;
+}
+
+type Submittable = { index: number; submission: Submission };
+
+/** The valid items grouped by transaction ID, in order of first appearance, each group in request order. */
+function groupsById(items: readonly CheckedItem[]): Submittable[][] {
+  const byId = new Map<string, Submittable[]>();
+  for (const item of items) {
+    if ('errors' in item) continue;
+    const id = item.submission.transaction.id;
+    const group = byId.get(id) ?? [];
+    group.push(item);
+    byId.set(id, group);
+  }
+  return [...byId.values()];
 }
 
 /** How many items got each status (every status present, 0 when none). */
