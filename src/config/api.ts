@@ -16,7 +16,7 @@ export const apiSchema = {
   HOST: z.string().min(1).default('127.0.0.1'),
   BODY_LIMIT_BYTES: integer(64 * 1024, 1_024, 10 * 1024 * 1024),
   METADATA_LIMIT_BYTES: integer(8 * 1024, 0, 1024 * 1024),
-  /** Most transactions in one POST /api/transactions/batch; its body limit is derived from it (batch-limits.ts). */
+  /** Most transactions in one POST /api/transactions/batch; its body limit is derived from it (batch-body.ts). */
   API_BATCH_MAX_ITEMS: integer(1_000, 1, 10_000),
   /** How long a status read waits for a worker to answer the workflow query before using describe(). */
   QUERY_DEADLINE_MS: integer(60, 5, 10_000),
