@@ -94,8 +94,24 @@ describe('configuration from env vars', function () {
     }
   });
 
+  it('API_BATCH_MAX_ITEMS: 1000 by default, a whole number from 1 to 10000', function () {
+    assert.equal(apiSettings({}).batchMaxItems, 1_000);
+    assert.equal(apiSettings({ API_BATCH_MAX_ITEMS: '250' }).batchMaxItems, 250);
+    for (const [bad, rule] of [
+      ['0', 'must be at least 1'],
+      ['10001', 'must be at most 10000'],
+      ['lots', 'must be a whole number'],
+    ]) {
+      assert.throws(
+        () => apiSettings({ API_BATCH_MAX_ITEMS: bad }),
+        new RegExp(`API_BATCH_MAX_ITEMS="${bad}": ${rule}`),
+      );
+    }
+  });
+
   const badValues = [
     ['api', 'PORT', '99999', 'must be at most 65535'],
+    ['api', 'API_BATCH_MAX_ITEMS', '0', 'must be at least 1'],
     ['api', 'POSTING_AMOUNT_FORMAT', 'float', 'must be number or string'],
     ['worker', 'POSTING_TIMEOUT_MS', 'soon', 'must be a whole number'],
     ['mock', 'MOCK_PRE_WRITE_FAILURE_RATE', '2', 'must be at most 1'],

@@ -374,6 +374,35 @@ describe('OpenAPI document (/openapi.json) and Swagger UI (/docs)', function () 
       );
     });
 
+    it('the batch: a good one passes the documented schema, an item without id does not; its answers are as documented', async function () {
+      const item = (overrides: Record<string, unknown> = {}) => ({
+        id: `openapi-batch-${randomUUID()}`,
+        amount: '150.50',
+        currency: 'INR',
+        ...overrides,
+      });
+      const good = [item(), item({ metadata: { order: 'A-17' } })];
+      const batchBody = bodySchema(doc, 'submitTransactionBatch');
+      assert.deepEqual(documented(doc, batchBody, { transactions: good }), []);
+      const noId = { transactions: [{ amount: '1.00', currency: 'EUR' }] };
+      assert.notDeepEqual(documented(doc, batchBody, noId), [], "the document requires an item's id");
+      const mixed = [...good, good[0], item({ currency: 'JPY', amount: '1.5' }), noId.transactions[0]];
+      const answered = await request(app).post('/api/transactions/batch').send({ transactions: mixed });
+      assert.equal(answered.status, 200, answered.text);
+      assert.deepEqual(
+        (answered.body.results as { status: string }[]).map((r) => r.status),
+        ['accepted', 'accepted', 'duplicate', 'invalid', 'invalid'],
+      );
+      assertDocumentedAnswer(doc, 'submitTransactionBatch', answered);
+      for (const bad of [{}, { transactions: [] }, noId.transactions]) {
+        assertDocumentedAnswer(
+          doc,
+          'submitTransactionBatch',
+          await request(app).post('/api/transactions/batch').send(bad),
+        );
+      }
+    });
+
     it('the listing: a documented query is accepted by the route, and its page is as documented', async function () {
       const query = { status: 'pending', currency: 'INR', from: '2026-01-01', limit: '5' };
       for (const [name, value] of Object.entries(query)) {

@@ -16,6 +16,8 @@ export const apiSchema = {
   HOST: z.string().min(1).default('127.0.0.1'),
   BODY_LIMIT_BYTES: integer(64 * 1024, 1_024, 10 * 1024 * 1024),
   METADATA_LIMIT_BYTES: integer(8 * 1024, 0, 1024 * 1024),
+  /** Most transactions in one POST /api/transactions/batch; its body limit is derived from it (batch-body.ts). */
+  API_BATCH_MAX_ITEMS: integer(1_000, 1, 10_000),
   /** How long a status read waits for a worker to answer the workflow query before using describe(). */
   QUERY_DEADLINE_MS: integer(60, 5, 10_000),
   /** Limit of one call to Temporal; a start that runs past it answers 503 (the client retries with its ID). */
@@ -52,6 +54,7 @@ export interface ApiSettings {
   host: string;
   bodyLimitBytes: number;
   metadataLimitBytes: number;
+  batchMaxItems: number;
   queryDeadlineMs: number;
   rpcTimeoutMs: number;
   healthWindowMs: number;
@@ -76,6 +79,7 @@ export function apiSettings(env = process.env): ApiSettings {
     host: e.HOST,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     metadataLimitBytes: e.METADATA_LIMIT_BYTES,
+    batchMaxItems: e.API_BATCH_MAX_ITEMS,
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     rpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
     healthWindowMs: e.HEALTH_WINDOW_MS,

@@ -9,6 +9,13 @@ import { docsRoutes } from '../openapi/docs-routes';
 import { buildOpenApiDocument } from '../openapi/openapi';
 import { testPageResponder } from '../test-page/test-page';
 import type { AmountFormat } from '../transactions/submission-schemas';
+import {
+  BATCH_PATH,
+  batchBodyLimitBytes,
+  batchBodyParser,
+  DEFAULT_BATCH_MAX_ITEMS,
+} from '../transactions/batch-body';
+import { batchRoutes } from '../transactions/batch-routes';
 import { TRANSACTION_ID } from '../transactions/transaction-docs';
 import { transactionsRoutes } from '../transactions/transactions-routes';
 import type { TransactionsService } from '../transactions/transactions-service';
@@ -26,6 +33,8 @@ export interface AppDeps {
   logger: Logger;
   bodyLimitBytes: number;
   metadataLimitBytes: number;
+  /** API_BATCH_MAX_ITEMS (default 1,000): the batch route's item limit, and from it its body limit. */
+  batchMaxItems?: number;
   version: string;
   /** Temporal Web UI base URL: the test page links each transaction to its run there. */
   temporalUiUrl?: string;
@@ -93,6 +102,8 @@ export function createApp(deps: AppDeps): Express {
   if (auth) app.use(auth.identify);
   if (deps.rateLimitPerMinute) app.use(rateLimiter(deps.rateLimitPerMinute));
   if (auth) app.use(auth.requireKey);
+  // The batch route's own, larger limit; the parser below then finds its body read and skips it.
+  app.use(BATCH_PATH, batchBodyParser(batchLimitBytes(deps)));
   app.use(
     express.json({
       limit: deps.bodyLimitBytes,
@@ -120,9 +131,24 @@ function declareRoutes(
   });
   return [
     ...transactionsRoutes({ service, metrics, metadataLimitBytes: deps.metadataLimitBytes, amountFormat }),
+    ...batchRoutes({
+      service,
+      metrics,
+      metadataLimitBytes: deps.metadataLimitBytes,
+      amountFormat,
+      maxItems: deps.batchMaxItems ?? DEFAULT_BATCH_MAX_ITEMS,
+      bodyLimitBytes: batchLimitBytes(deps),
+    }),
     ...webhooksRoutes({ service, metrics, amountFormat }),
     ...healthRoutes({ health: deps.health, version: deps.version, fullDetail, testPage }),
     ...((deps.metricsEnabled ?? true) ? metricsRoutes(metrics.registry) : []),
     ...(document ? docsRoutes(document) : []),
   ];
 }
+
+const batchLimitBytes = (deps: AppDeps) =>
+  batchBodyLimitBytes({
+    maxItems: deps.batchMaxItems ?? DEFAULT_BATCH_MAX_ITEMS,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    metadataLimitBytes: deps.metadataLimitBytes,
+  });

@@ -3,11 +3,17 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { RouteIndex } from '../http/route-index';
 import type { RetryResult, SubmitResult } from '../transactions/transactions-service';
 
-export type Dialect = 'api' | 'v1';
-export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+/** `batch`: the items of POST /api/transactions/batch, each counted as one submission. */
+export type Dialect = 'api' | 'v1' | 'batch';
+/** `unknown` and `skipped` are batch items only (a single submission answers 503 instead). */
+export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected' | 'unknown' | 'skipped';
 
-const DIALECTS: readonly Dialect[] = ['api', 'v1'];
 const OUTCOMES: readonly SubmissionOutcome[] = ['accepted', 'duplicate', 'conflict', 'rejected'];
+const DIALECT_OUTCOMES: Readonly<Record<Dialect, readonly SubmissionOutcome[]>> = {
+  api: OUTCOMES,
+  v1: OUTCOMES,
+  batch: [...OUTCOMES, 'unknown', 'skipped'],
+};
 
 /** The route label of requests that reached no route (404s): one series, however many URLs are tried. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -18,6 +24,10 @@ const SUBMISSION_ROUTES: Readonly<Record<string, Dialect>> = {
   'POST /v1/webhooks/transactions': 'v1',
 };
 const REJECTION_STATUSES = new Set([400, 413, 415]);
+/** A batch refused as a whole (400, 413, 415) counts one rejected batch; its items are not counted. */
+const BATCH_ROUTE = 'POST /api/transactions/batch';
+/** Items per answered batch, up to API_BATCH_MAX_ITEMS' ceiling. */
+const BATCH_SIZE_BUCKETS = [1, 10, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
 
 // From a 5 ms duplicate answer up to the RPC timeout (3 s by default) and beyond.
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -37,6 +47,8 @@ export class ApiMetrics {
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
   private readonly submissions: Counter<'dialect' | 'outcome'>;
   private readonly starts: Counter<'eager'>;
+  private readonly batches: Counter<'result'>;
+  private readonly batchSizes: Histogram;
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -56,7 +68,7 @@ export class ApiMetrics {
     });
     this.submissions = new Counter({
       name: 'txflow_api_submissions_total',
-      help: 'Submissions by dialect and outcome: accepted (new), duplicate (same ID and body), conflict (409), rejected (invalid, 400/413/415)',
+      help: 'Submissions by dialect and outcome: accepted (new), duplicate (same ID and body), conflict (409), rejected (invalid, 400/413/415); batch items also unknown (start outcome unknown) and skipped (not tried)',
       labelNames: ['dialect', 'outcome'],
       registers,
     });
@@ -66,9 +78,22 @@ export class ApiMetrics {
       labelNames: ['eager'],
       registers,
     });
+    this.batches = new Counter({
+      name: 'txflow_api_batches_total',
+      help: 'POST /api/transactions/batch requests by result: answered (per-item results), rejected (refused whole: 400/413/415)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.batchSizes = new Histogram({
+      name: 'txflow_api_batch_items',
+      help: 'Items per answered batch',
+      buckets: BATCH_SIZE_BUCKETS,
+      registers,
+    });
     // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
-    for (const dialect of DIALECTS)
-      for (const outcome of OUTCOMES) this.submissions.inc({ dialect, outcome }, 0);
+    for (const [dialect, outcomes] of Object.entries(DIALECT_OUTCOMES))
+      for (const outcome of outcomes) this.submissions.inc({ dialect, outcome }, 0);
+    for (const result of ['answered', 'rejected']) this.batches.inc({ result }, 0);
     for (const eager of ['true', 'false']) this.starts.inc({ eager }, 0);
   }
 
@@ -84,6 +109,12 @@ export class ApiMetrics {
   countSubmitted(dialect: Dialect, result: SubmitResult): void {
     this.countSubmission(dialect, result.kind);
     if (result.kind === 'accepted') this.countStart(result.eagerlyStarted);
+  }
+
+  /** A batch answered item by item, with `items` items. */
+  countBatch(items: number): void {
+    this.batches.inc({ result: 'answered' });
+    this.batchSizes.observe(items);
   }
 
   /** The run a retry started, if it did. */
@@ -109,6 +140,9 @@ export class ApiMetrics {
         this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
         const dialect = SUBMISSION_ROUTES[`${req.method} ${route}`];
         if (dialect && REJECTION_STATUSES.has(res.statusCode)) this.countSubmission(dialect, 'rejected');
+        if (`${req.method} ${route}` === BATCH_ROUTE && REJECTION_STATUSES.has(res.statusCode)) {
+          this.batches.inc({ result: 'rejected' });
+        }
       });
       next();
     };
