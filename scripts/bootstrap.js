@@ -67,6 +67,9 @@ function ensureDependencies() {
   const installedLock = path.join(nodeModules, '.package-lock.json');
   const lockTime = mtimeMs(lock);
   const installedTime = mtimeMs(installedLock);
+  // A linked node_modules (a worktree sharing another checkout's) is that checkout's to install: npm ci here
+  // would empty the folder it points at, under whatever runs from there.
+  if (fs.lstatSync(nodeModules, { throwIfNoEntry: false })?.isSymbolicLink()) return;
   if (!fs.existsSync(nodeModules)) {
     say('node_modules is missing');
   } else if (lockTime !== undefined && (installedTime === undefined || lockTime > installedTime)) {

@@ -34,5 +34,10 @@ case "$process" in
 esac
 # The entry point is the first argument that is not a flag of node's.
 for main in "$@"; do case "$main" in --*) ;; *) break ;; esac done
-[ -f "$main" ] || { echo "$main is missing: run \`npm run build\` first" >&2; exit 1; }
+if [ ! -f "$main" ]; then
+  # The production image holds the product only; the mock is its own image (docker build --target mock).
+  [ "$process" = mock ] && [ ! -d "$root/tools" ] && echo "the mock is not in this image: it is the Dockerfile's mock target (docker build --target mock)" >&2 && exit 1
+  echo "$main is missing: run \`npm run build\` first" >&2
+  exit 1
+fi
 exec node "$@"

@@ -4,7 +4,7 @@
 // production image's contents: the product (src/) and the production dependencies it imports, nothing else.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { apiSchema } from '../src/config/api';
 import { policySchema } from '../src/config/policy';
@@ -72,6 +72,22 @@ const REQUIRED: Record<string, string[]> = {
   worker: ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TASK_QUEUE', 'POSTING_SERVICE_URL'],
   mock: ['HOST', 'PORT'],
 };
+
+/** The tools/ files outside `dir` that the .ts files in `dir` import, directly or through each other. */
+function toolFilesImportedBy(dir: string): string[] {
+  const found = new Set<string>();
+  const scan = (file: string): void => {
+    for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.[^']*)'/g)) {
+      const target = `${resolve(dirname(file), m[1] ?? '')}.ts`;
+      const rel = relative(ROOT, target);
+      if (!rel.startsWith('tools/') || target.startsWith(dir + sep) || found.has(rel)) continue;
+      found.add(rel);
+      scan(target);
+    }
+  };
+  for (const entry of readdirSync(dir)) if (entry.endsWith('.ts')) scan(join(dir, entry));
+  return [...found].sort();
+}
 
 describe('docker-compose.yml and Dockerfile', () => {
   it('has the services of the production topology', () => {
@@ -218,7 +234,9 @@ describe('docker-compose.yml and Dockerfile', () => {
       'src ./src',
     ]);
     assert.deepEqual(copies(stage('build')), []);
-    assert.deepEqual(copies(stage('mock-build')), ['tools/mock ./tools/mock']);
+    // The mock's stage copies tools/mock and each tools/ file outside it that the mock imports, at any depth.
+    const needed = toolFilesImportedBy(join(ROOT, 'tools', 'mock')).map((f) => `${f} ./${f}`);
+    assert.deepEqual(copies(stage('mock-build')), ['tools/mock ./tools/mock', ...needed]);
     assert.match(stage('runtime'), /COPY --from=build /);
     assert.doesNotMatch(
       stage('runtime'),

@@ -239,6 +239,17 @@ describe('security: API keys, rate limit, headers, errors and logs', function ()
       }
     });
 
+    it('answers OPTIONS on a known path with its methods in Allow, and 404 on an unknown one', async function () {
+      const app = testApp(client, taskQueue);
+      const list = await request(app).options('/api/transactions');
+      assert.equal(list.status, 200);
+      assert.deepEqual(list.headers.allow?.split(/,\s*/).sort(), ['GET', 'HEAD', 'POST']);
+      const retry = await request(app).options('/api/transactions/tx-1/retry');
+      assert.equal(retry.status, 200);
+      assert.equal(retry.headers.allow, 'POST');
+      assert.equal((await request(app).options('/nowhere')).status, 404);
+    });
+
     it("keeps the test page's own CSP (helmet's does not replace it)", async function () {
       const app = testApp(client, taskQueue);
       const page = await request(app).get('/').set('Accept', BROWSER_ACCEPT);

@@ -1,4 +1,4 @@
-import type { Express, Request } from 'express';
+import { Router, type Express, type Request } from 'express';
 import type { RouteDeclaration } from './route';
 
 /** One route as Express matches it: upper-case method and the full path pattern ("/api/transactions/:id"). */
@@ -24,11 +24,15 @@ export class RouteIndex {
     }));
   }
 
-  /** Registers every declared route on `app`, in declaration order. */
+  /**
+   * Registers every declared route on `app`, in declaration order, through one router: at the end of its routes a
+   * router answers OPTIONS for a known path itself (200 with `Allow`), before the app's 404 handler.
+   */
   register(app: Express): void {
+    const router = Router();
     for (const declaration of this.declarations) {
       const { path } = declaration;
-      app[declaration.method](
+      router[declaration.method](
         path,
         (req, _res, next) => {
           this.answered.set(req, path);
@@ -37,6 +41,7 @@ export class RouteIndex {
         declaration.handle,
       );
     }
+    app.use(router);
   }
 
   routes(): IndexedRoute[] {
