@@ -19,6 +19,7 @@ import { batchRoutes } from '../transactions/batch-routes';
 import { TRANSACTION_ID } from '../transactions/transaction-docs';
 import { transactionsRoutes } from '../transactions/transactions-routes';
 import type { TransactionsService } from '../transactions/transactions-service';
+import { TransactionWaits } from '../transactions/wait';
 import { webhooksRoutes } from '../transactions/webhooks-routes';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { requestContext } from './request-context';
@@ -50,6 +51,8 @@ export interface AppDeps {
   metricsRegistry?: Registry;
   /** Serve GET /openapi.json and GET /docs (default true). */
   docsEnabled?: boolean;
+  /** API_MAX_WAIT_SECONDS: the longest `Prefer: wait` / `?wait` a client may ask for (default 30). */
+  maxWaitSeconds?: number;
   /** POSTING_AMOUNT_FORMAT, as the worker has it: `number` (the default) refuses amounts a double alters. */
   postingAmountFormat?: AmountFormat;
 }
@@ -130,7 +133,14 @@ function declareRoutes(
     namespace: deps.namespace ?? 'default',
   });
   return [
-    ...transactionsRoutes({ service, metrics, metadataLimitBytes: deps.metadataLimitBytes, amountFormat }),
+    ...transactionsRoutes({
+      service,
+      metrics,
+      metadataLimitBytes: deps.metadataLimitBytes,
+      amountFormat,
+      maxWaitSeconds: deps.maxWaitSeconds ?? 30,
+      waits: new TransactionWaits({ client: service.client, service, metrics }),
+    }),
     ...batchRoutes({
       service,
       metrics,

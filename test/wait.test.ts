@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { Express } from 'express';
+import request from 'supertest';
+import { appParts } from '../src/api/http/app';
+import { testApp } from './support/api';
+import { eventually } from './support/eventually';
+import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
+import { startMock, type RunningMock } from './support/mock-server';
+import { uniqueTaskQueue } from './support/temporal';
+
+const MAX_WAIT = 10;
+
+const body = (overrides: Record<string, unknown> = {}) => ({
+  id: `wait-${randomUUID()}`,
+  amount: '150.50',
+  currency: 'INR',
+  source_account: 'acc_a',
+  destination_account: 'acc_b',
+  ...overrides,
+});
+
+function assertProblem(res: request.Response, field: string) {
+  assert.equal(res.status, 400, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /application\/problem\+json/);
+  const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
+  assert.deepEqual(fields, [field]);
+}
+
+/** One series of the app's metrics, as /metrics shows it. */
+async function metric(app: Express, series: string): Promise<number> {
+  const text = await appParts(app).metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  assert.ok(line, `${series} in /metrics`);
+  return Number(line.split(' ')[1]);
+}
+
+const timed = async <T>(fn: () => Promise<T>) => {
+  const started = Date.now();
+  const value = await fn();
+  return { value, ms: Date.now() - started };
+};
+
+describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', function () {
+  this.timeout(90_000);
+  let client: Client;
+  let mock: RunningMock;
+  let worker: RunningWorker;
+  /** Transactions processed by the worker (the mock answers at once unless told otherwise). */
+  let app: Express;
+  /** The same, with a one-second deadline: a transaction fails fast during an outage. */
+  let shortApp: Express;
+  /** No worker polls its queue: its transactions stay pending. */
+  let idleApp: Express;
+
+  before(async function () {
+    client = await testClient();
+    mock = await startMock();
+    const taskQueue = uniqueTaskQueue('wait');
+    worker = await startWorker({ taskQueue, postingUrl: mock.url, postingTimeoutMs: 500 });
+    app = testApp(client, taskQueue, fastPolicy(), { maxWaitSeconds: MAX_WAIT });
+    shortApp = testApp(client, taskQueue, fastPolicy({ deadlineMs: 1_000 }), { maxWaitSeconds: MAX_WAIT });
+    idleApp = testApp(client, uniqueTaskQueue('wait-idle'), fastPolicy(), { maxWaitSeconds: MAX_WAIT });
+  });
+
+  after(async function () {
+    await worker?.stop();
+    await mock?.stop();
+  });
+
+  beforeEach(function () {
+    mock.faults.update({ outage: false });
+  });
+
+  describe('POST /api/transactions with Prefer: wait=N', function () {
+    it('a transaction that ends in time: 201 with its final view; a resend: 200, final', async function () {
+      const b = body();
+      const first = await request(app)
+        .post('/api/transactions')
+        .set('Prefer', `respond-async, wait=${MAX_WAIT}`)
+        .send(b);
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      assert.equal(first.body.status, 'completed');
+      assert.equal(first.body.outcome, 'posted');
+      assert.equal(first.headers['preference-applied'], `wait=${MAX_WAIT}`);
+      assert.equal(first.headers.location, `/api/transactions/${b.id}`);
+      assert.equal(mock.store.copies(b.id), 1, 'posted downstream once');
+
+      const again = await request(app).post('/api/transactions').set('Prefer', 'wait=5').send(b);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.equal(again.body.status, 'completed');
+      assert.equal(again.headers['preference-applied'], 'wait=5');
+    });
+
+    it('a transaction still running after N s: 202 after N s, its current view', async function () {
+      mock.faults.update({ outage: true });
+      const before = await metric(app, 'txflow_api_waits_total{kind="result",outcome="timeout"}');
+      const { value: res, ms } = await timed(() =>
+        request(app).post('/api/transactions').set('Prefer', 'wait=2').send(body()),
+      );
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.equal(res.headers['preference-applied'], 'wait=2');
+      assert.ok(['pending', 'processing'].includes(res.body.status as string), res.body.status);
+      assert.ok(ms >= 1_900 && ms < 6_000, `answered after ${ms} ms`);
+      assert.equal(await metric(app, 'txflow_api_waits_total{kind="result",outcome="timeout"}'), before + 1);
+    });
+
+    it('a transaction that fails in time: 201 with the failed view GET shows', async function () {
+      mock.faults.update({ outage: true });
+      const b = body();
+      const res = await request(shortApp).post('/api/transactions').set('Prefer', 'wait=8').send(b);
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.status, 'failed');
+      const read = await request(app).get(`/api/transactions/${b.id}`);
+      assert.deepEqual(res.body, read.body);
+    });
+
+    it('wait=0 and no wait preference: nothing waited; only wait=0 says Preference-Applied', async function () {
+      const zero = await request(idleApp).post('/api/transactions').set('Prefer', 'wait=0').send(body());
+      assert.equal(zero.status, 202);
+      assert.equal(zero.headers['preference-applied'], 'wait=0');
+      const other = await request(idleApp)
+        .post('/api/transactions')
+        .set('Prefer', 'respond-async')
+        .send(body());
+      assert.equal(other.status, 202);
+      assert.equal(other.headers['preference-applied'], undefined);
+    });
+
+    it('a bad wait is a 400 naming header.Prefer, and starts nothing', async function () {
+      for (const prefer of ['wait=abc', 'wait=-1', `wait=${MAX_WAIT + 1}`, 'wait=', 'wait=1.5', 'wait']) {
+        const b = body();
+        const res = await request(app).post('/api/transactions').set('Prefer', prefer).send(b);
+        assertProblem(res, 'header.Prefer');
+        assert.equal((await request(app).get(`/api/transactions/${b.id}`)).status, 404, prefer);
+      }
+      // A quoted value is a valid RFC 7240 word; the first of two waits counts.
+      const quoted = await request(idleApp)
+        .post('/api/transactions')
+        .set('Prefer', 'wait="0", wait=x')
+        .send(body());
+      assert.equal(quoted.status, 202);
+      assert.equal(quoted.headers['preference-applied'], 'wait=0');
+    });
+  });
+
+  describe('GET /api/transactions/{id}?wait=N', function () {
+    it('answers when the status changes', async function () {
+      mock.faults.update({ outage: true });
+      const b = body();
+      assert.equal((await request(app).post('/api/transactions').send(b)).status, 202);
+      await eventually(async () => {
+        const r = await request(app).get(`/api/transactions/${b.id}`);
+        assert.equal(r.body.status, 'processing');
+      });
+      const waiting = timed(() => request(app).get(`/api/transactions/${b.id}?wait=${MAX_WAIT}`));
+      await sleep(500);
+      mock.faults.update({ outage: false });
+      const { value: res, ms } = await waiting;
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 'completed');
+      assert.ok(ms >= 400 && ms < (MAX_WAIT - 2) * 1000, `answered after ${ms} ms`);
+    });
+
+    it('answers after N s when nothing changes, and at once for a final one', async function () {
+      const b = body();
+      assert.equal((await request(idleApp).post('/api/transactions').send(b)).status, 202);
+      const slow = await timed(() => request(idleApp).get(`/api/transactions/${b.id}?wait=1`));
+      assert.equal(slow.value.status, 200);
+      assert.equal(slow.value.body.status, 'pending');
+      assert.ok(slow.ms >= 900 && slow.ms < 5_000, `answered after ${slow.ms} ms`);
+
+      const done = body();
+      assert.equal(
+        (await request(app).post('/api/transactions').set('Prefer', 'wait=8').send(done)).status,
+        201,
+      );
+      const fast = await timed(() => request(app).get(`/api/transactions/${done.id}?wait=${MAX_WAIT}`));
+      assert.equal(fast.value.body.status, 'completed');
+      assert.ok(fast.ms < 1_500, `answered after ${fast.ms} ms`);
+    });
+
+    it('a bad wait is a 400 naming query.wait; other parameters are still ignored', async function () {
+      for (const wait of ['abc', '-1', String(MAX_WAIT + 1), '', '1e1']) {
+        assertProblem(await request(app).get(`/api/transactions/any?wait=${wait}`), 'query.wait');
+      }
+      const b = body();
+      assert.equal((await request(idleApp).post('/api/transactions').send(b)).status, 202);
+      assert.equal((await request(idleApp).get(`/api/transactions/${b.id}?foo=bar`)).status, 200);
+    });
+  });
+
+  describe('a client that hangs up', function () {
+    let server: Server;
+    let port: number;
+
+    before(async function () {
+      server = idleApp.listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+
+    after(async function () {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    /** Sends a request that would wait (no worker: nothing changes); returns it, to destroy. */
+    function waitingRequest(method: 'GET' | 'POST', path: string, payload?: object) {
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: payload ? { 'content-type': 'application/json', prefer: 'wait=10' } : {},
+      });
+      req.on('error', () => undefined); // destroyed on purpose
+      req.end(payload ? JSON.stringify(payload) : undefined);
+      return req;
+    }
+
+    it('stops every wait at once: the in-flight gauge returns to 0, counted as client_gone', async function () {
+      const gone = (kind: string) =>
+        metric(idleApp, `txflow_api_waits_total{kind="${kind}",outcome="client_gone"}`);
+      const [resultBefore, changeBefore] = [await gone('result'), await gone('change')];
+      const reads = [body(), body()];
+      for (const b of reads)
+        assert.equal((await request(idleApp).post('/api/transactions').send(b)).status, 202);
+      const requests = [
+        waitingRequest('POST', '/api/transactions', body()),
+        waitingRequest('POST', '/api/transactions', body()),
+        waitingRequest('POST', '/api/transactions', body()),
+        ...reads.map((b) => waitingRequest('GET', `/api/transactions/${b.id}?wait=${MAX_WAIT}`)),
+      ];
+      await eventually(
+        async () => assert.equal(await appParts(idleApp).metrics.waitsInProgress(), 5),
+        10_000,
+      );
+      const hungUp = Date.now();
+      for (const req of requests) req.destroy();
+      // Counted until the long-poll call itself has ended: back to 0 long before the 10 s wait (or its
+      // deadline) would end it means the calls were aborted.
+      await eventually(async () => assert.equal(await appParts(idleApp).metrics.waitsInProgress(), 0), 3_000);
+      assert.ok(Date.now() - hungUp < 3_000);
+      assert.equal(await gone('result'), resultBefore + 3);
+      assert.equal(await gone('change'), changeBefore + 2);
+    });
+  });
+
+  describe('documented', function () {
+    it('the OpenAPI document has Prefer, Preference-Applied, 201 and ?wait', async function () {
+      const doc = (await request(app).get('/openapi.json')).body;
+      const submit = doc.paths['/api/transactions'].post;
+      const names = (op: { parameters: { name: string; in: string }[] }) =>
+        op.parameters.map((p) => `${p.in}.${p.name}`);
+      assert.ok(names(submit).includes('header.Prefer'), JSON.stringify(names(submit)));
+      for (const status of ['200', '201', '202']) {
+        assert.ok(submit.responses[status].headers['Preference-Applied'], status);
+      }
+      const read = doc.paths['/api/transactions/{id}'].get;
+      assert.ok(names(read).includes('query.wait'), JSON.stringify(names(read)));
+      const text = await appParts(app).metrics.registry.metrics();
+      assert.match(text, /txflow_api_waits_in_flight\{kind="result"\} 0/);
+    });
+  });
+});
