@@ -128,9 +128,11 @@ function declareRoutes(
 ): RouteDeclaration[] {
   const service = deps.transactions;
   const amountFormat = deps.postingAmountFormat ?? 'number';
+  const maxWaitSeconds = deps.maxWaitSeconds ?? 30;
   const testPage = testPageResponder({
     temporalUiUrl: deps.temporalUiUrl,
     namespace: deps.namespace ?? 'default',
+    maxWaitSeconds,
   });
   return [
     ...transactionsRoutes({
@@ -138,7 +140,7 @@ function declareRoutes(
       metrics,
       metadataLimitBytes: deps.metadataLimitBytes,
       amountFormat,
-      maxWaitSeconds: deps.maxWaitSeconds ?? 30,
+      maxWaitSeconds,
       waits: new TransactionWaits({ client: service.client, service, metrics }),
     }),
     ...batchRoutes({
