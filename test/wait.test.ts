@@ -251,6 +251,29 @@ describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', functio
     });
   });
 
+  it('the API stopping ends open waits at once: 202 with the current view; later ones do not wait', async function () {
+    const stopping = testApp(client, uniqueTaskQueue('wait-stop'), fastPolicy(), {
+      maxWaitSeconds: MAX_WAIT,
+    });
+    const { metrics, waits } = appParts(stopping);
+    const pending = timed(() =>
+      request(stopping).post('/api/transactions').set('Prefer', `wait=${MAX_WAIT}`).send(body()),
+    );
+    await eventually(async () => assert.equal(await metrics.waitsInProgress(), 1), 10_000);
+    waits.endAll();
+    const { value: res, ms } = await pending;
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'pending');
+    assert.equal(res.headers['preference-applied'], `wait=${MAX_WAIT}`);
+    assert.ok(ms < (MAX_WAIT - 5) * 1000, `answered after ${ms} ms`);
+    const later = await timed(() =>
+      request(stopping).post('/api/transactions').set('Prefer', `wait=${MAX_WAIT}`).send(body()),
+    );
+    assert.equal(later.value.status, 202);
+    assert.ok(later.ms < 3_000, `answered after ${later.ms} ms`);
+    assert.equal(await metric(stopping, 'txflow_api_waits_total{kind="result",outcome="timeout"}'), 2);
+  });
+
   describe('documented', function () {
     it('the OpenAPI document has Prefer, Preference-Applied, 201 and ?wait', async function () {
       const doc = (await request(app).get('/openapi.json')).body;

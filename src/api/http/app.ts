@@ -61,6 +61,8 @@ export interface AppDeps {
 export interface AppParts {
   routes: RouteIndex;
   metrics: ApiMetrics;
+  /** The clients' waits (`Prefer: wait`, `?wait`), ended at once when the API stops. */
+  waits: TransactionWaits;
 }
 
 const parts = new WeakMap<Express, AppParts>();
@@ -80,8 +82,13 @@ export function createApp(deps: AppDeps): Express {
   // Without keys configured everyone sees it all; with keys, only a caller that sent a valid one.
   const auth = deps.apiKeys?.length ? apiKeyAuth(deps.apiKeys) : undefined;
   let document = '';
+  const waits = new TransactionWaits({
+    client: deps.transactions.client,
+    service: deps.transactions,
+    metrics,
+  });
   const routes = new RouteIndex(
-    declareRoutes(deps, metrics, {
+    declareRoutes(deps, metrics, waits, {
       fullDetail: (req) => !auth || req.apiClient !== undefined,
       document: docsEnabled ? () => document : undefined,
     }),
@@ -94,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
     });
     document = JSON.stringify(openApi);
   }
-  parts.set(app, { routes, metrics });
+  parts.set(app, { routes, metrics, waits });
 
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -124,6 +131,7 @@ export function createApp(deps: AppDeps): Express {
 function declareRoutes(
   deps: AppDeps,
   metrics: ApiMetrics,
+  waits: TransactionWaits,
   { fullDetail, document }: { fullDetail: (req: Request) => boolean; document?: () => string },
 ): RouteDeclaration[] {
   const service = deps.transactions;
@@ -141,7 +149,7 @@ function declareRoutes(
       metadataLimitBytes: deps.metadataLimitBytes,
       amountFormat,
       maxWaitSeconds,
-      waits: new TransactionWaits({ client: service.client, service, metrics }),
+      waits,
     }),
     ...batchRoutes({
       service,

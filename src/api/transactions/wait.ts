@@ -63,7 +63,19 @@ export interface WaitedAnswer {
  * history), aborted when the N seconds pass or the client hangs up, and counted while it runs.
  */
 export class TransactionWaits {
+  private readonly open = new Set<AbortController>();
+  private stopping = false;
+
   constructor(private readonly deps: WaitsDeps) {}
+
+  /**
+   * The API is stopping: every open wait ends now as if its N seconds had passed (its client gets the current
+   * view, with `Connection: close`), and new ones do not wait, rather than holding the shutdown for its grace.
+   */
+  endAll(): void {
+    this.stopping = true;
+    for (const controller of this.open) controller.abort('timeout');
+  }
 
   /**
    * A submission under `Prefer: wait=N`: up to N s for the run to close. Undefined when the client left (answer
@@ -79,14 +91,19 @@ export class TransactionWaits {
     const finalStatus = isNew ? 201 : 200;
     if (isTerminal(view.status)) return { status: finalStatus, view };
     if (seconds === 0) return { status: 202, view };
-    // The close event only: like WorkflowHandle.result(), without fetching the result twice.
-    const outcome = await this.wait('result', seconds, res, async (signal) => {
-      for await (const closed of this.historyBatches(id, signal, CLOSE_EVENT)) if (closed) return true;
-      return true;
-    });
-    if (outcome === 'client_gone') return undefined;
-    const current = (await this.deps.service.get(id))?.view ?? view;
-    return outcome === 'final' ? { status: finalStatus, view: current } : { status: 202, view: current };
+    try {
+      // The close event only: like WorkflowHandle.result(), without fetching the result twice.
+      const outcome = await this.wait('result', seconds, res, async (signal) => {
+        for await (const closed of this.historyBatches(id, signal, CLOSE_EVENT)) if (closed) return true;
+        return true;
+      });
+      if (outcome === 'client_gone') return undefined;
+      const current = (await this.deps.service.get(id))?.view ?? view;
+      return outcome === 'final' ? { status: finalStatus, view: current } : { status: 202, view: current };
+    } catch {
+      // The transaction was accepted: a failure while waiting must not read as "nothing started".
+      return { status: 202, view };
+    }
   }
 
   /**
@@ -157,6 +174,8 @@ export class TransactionWaits {
   ): Promise<WaitOutcome> {
     const ended = this.deps.metrics.waitStarted(kind);
     const controller = new AbortController();
+    this.open.add(controller);
+    if (this.stopping) controller.abort('timeout');
     const timer = setTimeout(() => controller.abort('timeout'), seconds * 1000);
     const onClose = () => {
       if (res.closed && !res.writableEnded) controller.abort('client_gone');
@@ -177,6 +196,7 @@ export class TransactionWaits {
       return outcome;
     } finally {
       clearTimeout(timer);
+      this.open.delete(controller);
       res.off('close', onClose);
       ended(outcome);
     }
