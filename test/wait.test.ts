@@ -12,6 +12,7 @@ import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { uniqueTaskQueue } from './support/temporal';
+import { measureWaitLatency } from './tools/wait-latency';
 
 const MAX_WAIT = 10;
 
@@ -272,6 +273,24 @@ describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', functio
     assert.equal(later.value.status, 202);
     assert.ok(later.ms < 3_000, `answered after ${later.ms} ms`);
     assert.equal(await metric(stopping, 'txflow_api_waits_total{kind="result",outcome="timeout"}'), 2);
+  });
+
+  it('test/tools/wait-latency measures both ways (4 transactions, not a load)', async function () {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const report = await measureWaitLatency({ url, rate: 4, seconds: 1, waitSeconds: 5, pollMs: 100 });
+      const { wait, poll } = report.modes;
+      assert.deepEqual([wait.transactions, wait.final, wait.errors, wait.fellBack], [2, 2, 0, 0]);
+      assert.deepEqual([poll.transactions, poll.final, poll.errors], [2, 2, 0]);
+      assert.equal(wait.requestsPerTransaction, 1, 'one request each with Prefer: wait');
+      assert.ok(poll.requestsPerTransaction >= 2, 'a POST and at least one GET each when polling');
+      assert.ok(wait.p50Ms > 0 && wait.p50Ms <= wait.maxMs && poll.p50Ms > 0, JSON.stringify(report.modes));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   describe('documented', function () {
