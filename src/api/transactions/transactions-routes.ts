@@ -14,7 +14,7 @@ import { apiSubmissionSchema, transactionId, type AmountFormat } from './submiss
 import { API_TRANSACTION, amountRules, READ, WRITE } from './transaction-docs';
 import { isTerminal } from './transaction-view';
 import { PageTokenRefusedError, type TransactionsService } from './transactions-service';
-import { preferredWait, TransactionWaits } from './wait';
+import { preferredWait, type TransactionWaits } from './wait';
 import { PREFERENCE_APPLIED, WAIT_DOCS, waitHeaders, waitQuery } from './wait-docs';
 
 export interface TransactionsRoutesDeps {
