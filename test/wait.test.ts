@@ -100,6 +100,12 @@ describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', functio
     it('a transaction still running after N s: 202 after N s, its current view', async function () {
       mock.faults.update({ outage: true });
       const before = await metric(app, 'txflow_api_waits_total{kind="result",outcome="timeout"}');
+      const labels = '{method="POST",route="/api/transactions",status="202"}';
+      const requests = async () =>
+        await metric(app, `txflow_api_http_requests_total${labels}`).catch(() => 0);
+      const timed202 = async () =>
+        await metric(app, `txflow_api_http_request_duration_seconds_count${labels}`).catch(() => 0);
+      const [requestsBefore, timedBefore] = [await requests(), await timed202()];
       const { value: res, ms } = await timed(() =>
         request(app).post('/api/transactions').set('Prefer', 'wait=2').send(body()),
       );
@@ -108,6 +114,9 @@ describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', functio
       assert.ok(['pending', 'processing'].includes(res.body.status as string), res.body.status);
       assert.ok(ms >= 1_900 && ms < 6_000, `answered after ${ms} ms`);
       assert.equal(await metric(app, 'txflow_api_waits_total{kind="result",outcome="timeout"}'), before + 1);
+      // Counted as a request, but its 2 s are the client's choice: kept out of the latency histogram.
+      assert.equal(await requests(), requestsBefore + 1);
+      assert.equal(await timed202(), timedBefore);
     });
 
     it('a transaction that fails in time: 201 with the failed view GET shows', async function () {

@@ -60,6 +60,8 @@ export class ApiMetrics {
   private readonly batchSizes: Histogram;
   private readonly waits: Counter<'kind' | 'outcome'>;
   private readonly waitsInFlight: Gauge<'kind'>;
+  // Responses that waited for the client (Prefer: wait, ?wait): their time is the client's choice, not latency.
+  private readonly untimed = new WeakSet<object>();
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -149,6 +151,11 @@ export class ApiMetrics {
     if (result.kind === 'started') this.countStart(result.eagerlyStarted);
   }
 
+  /** `res` waits for the client: counted among the requests, kept out of the latency histogram. */
+  untimedResponse(res: object): void {
+    this.untimed.add(res);
+  }
+
   /** Counts a wait in flight until the returned function is called with its outcome (once; later calls do nothing). */
   waitStarted(kind: WaitKind): (outcome: WaitOutcome) => void {
     this.waitsInFlight.inc({ kind });
@@ -182,7 +189,8 @@ export class ApiMetrics {
         const route = routes.patternOf(req) ?? UNMATCHED_ROUTE;
         const labels = { method: req.method, route, status: String(res.statusCode) };
         this.requests.inc(labels);
-        this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        if (!this.untimed.has(res))
+          this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
         const dialect = SUBMISSION_ROUTES[`${req.method} ${route}`];
         if (dialect && REJECTION_STATUSES.has(res.statusCode)) this.countSubmission(dialect, 'rejected');
         if (`${req.method} ${route}` === BATCH_ROUTE && REJECTION_STATUSES.has(res.statusCode)) {

@@ -173,6 +173,7 @@ export class TransactionWaits {
     poll: (signal: AbortSignal) => Promise<boolean>,
   ): Promise<WaitOutcome> {
     const ended = this.deps.metrics.waitStarted(kind);
+    this.deps.metrics.untimedResponse(res); // a latency alert must not fire on clients that chose to wait
     const controller = new AbortController();
     this.open.add(controller);
     if (this.stopping) controller.abort('timeout');
