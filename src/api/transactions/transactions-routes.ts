@@ -103,6 +103,7 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
         ...WAIT_DOCS.submit,
         '409': problem('the same ID was submitted with a different body'),
         ...WRITE,
+        ...WAIT_DOCS.submitErrors,
         ...GUARDED,
       },
       handler: async ({ body }, req, res) => {
@@ -143,7 +144,12 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
       description: WAIT_DOCS.readDescription,
       params: transactionIdParams,
       query: waitQuery(deps.maxWaitSeconds),
-      responses: { '200': json('the transaction', API_TRANSACTION), ...READ, ...GUARDED },
+      responses: {
+        '200': json('the transaction', API_TRANSACTION),
+        ...READ,
+        ...WAIT_DOCS.readErrors,
+        ...GUARDED,
+      },
       handler: async ({ params: { id }, query }, _req, res) => {
         const found = await service.get(id);
         if (!found) throw notFound(`Transaction ${id}`);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ResponseDoc } from '../http/route';
-import { json } from '../openapi/responses';
-import { API_TRANSACTION } from './transaction-docs';
+import { json, problem } from '../openapi/responses';
+import { API_TRANSACTION, READ, WRITE } from './transaction-docs';
 
 // What the route declarations say of waiting, in the OpenAPI document.
 
@@ -43,7 +43,14 @@ export const waitQuery = (maxSeconds: number) =>
       ),
   });
 
-export const WAIT_DOCS: { submit: Record<string, ResponseDoc>; readDescription: string } = {
+type Responses = Record<string, ResponseDoc>;
+
+export const WAIT_DOCS: {
+  submit: Responses;
+  submitErrors: Responses;
+  readErrors: Responses;
+  readDescription: string;
+} = {
   submit: {
     '201': json(
       'with `Prefer: wait=N`: a new transaction that ended within N seconds, its final view',
@@ -54,6 +61,11 @@ export const WAIT_DOCS: { submit: Record<string, ResponseDoc>; readDescription: 
       },
     ),
   },
+  // The 400s of WRITE and READ, with the wait.
+  submitErrors: {
+    '400': problem(`${WRITE['400']?.description ?? ''}; a bad \`wait\` in \`Prefer\` (\`header.Prefer\`)`),
+  },
+  readErrors: { '400': problem(`${READ['400']?.description ?? ''}, or a bad \`wait\` (\`query.wait\`)`) },
   readDescription:
     'With `?wait=N` the answer waits until the status changes (from the one it had when the request came) or N ' +
     'seconds pass, whichever is first; compare the status to know which. A final transaction answers at once.',
