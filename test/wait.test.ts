@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
 import { appParts } from '../src/api/http/app';
@@ -11,7 +11,8 @@ import { testApp } from './support/api';
 import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
-import { uniqueTaskQueue } from './support/temporal';
+import { startGrpcHeaderProxy, type GrpcHeaderProxy } from './support/grpc-header-proxy';
+import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 import { measureWaitLatency } from './tools/wait-latency';
 
 const MAX_WAIT = 10;
@@ -205,18 +206,27 @@ describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', functio
   });
 
   describe('a client that hangs up', function () {
+    // The API's Temporal calls go through a gRPC proxy that sees each call end, as the server does.
+    let proxy: GrpcHeaderProxy;
+    let hangApp: Express;
     let server: Server;
     let port: number;
+    const longPolls = () => proxy.openCalls().filter((p) => p.endsWith('/GetWorkflowExecutionHistory'));
 
     before(async function () {
-      server = idleApp.listen(0, '127.0.0.1');
+      proxy = await startGrpcHeaderProxy(testTemporalAddress());
+      const connection = await Connection.connect({ address: proxy.address });
+      const proxied = new Client({ connection, namespace: 'default' });
+      hangApp = testApp(proxied, uniqueTaskQueue('wait-hang'), fastPolicy(), { maxWaitSeconds: MAX_WAIT });
+      server = hangApp.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       port = (server.address() as AddressInfo).port;
     });
 
     after(async function () {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      server?.closeAllConnections();
+      await new Promise((resolve) => server?.close(resolve));
+      await proxy?.close();
     });
 
     /** Sends a request that would wait (no worker: nothing changes); returns it, to destroy. */
@@ -226,38 +236,42 @@ describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', functio
         port,
         method,
         path,
-        headers: payload ? { 'content-type': 'application/json', prefer: 'wait=10' } : {},
+        headers: payload ? { 'content-type': 'application/json', prefer: `wait=${MAX_WAIT}` } : {},
       });
       req.on('error', () => undefined); // destroyed on purpose
       req.end(payload ? JSON.stringify(payload) : undefined);
       return req;
     }
 
-    it('stops every wait at once: the in-flight gauge returns to 0, counted as client_gone', async function () {
+    it('stops every wait at once: its gRPC long-poll is cancelled, the gauge returns to 0, counted client_gone', async function () {
+      const inFlight = () => appParts(hangApp).metrics.waitsInProgress();
       const gone = (kind: string) =>
-        metric(idleApp, `txflow_api_waits_total{kind="${kind}",outcome="client_gone"}`);
-      const [resultBefore, changeBefore] = [await gone('result'), await gone('change')];
+        metric(hangApp, `txflow_api_waits_total{kind="${kind}",outcome="client_gone"}`);
       const reads = [body(), body()];
-      for (const b of reads)
-        assert.equal((await request(idleApp).post('/api/transactions').send(b)).status, 202);
+      for (const b of reads) {
+        assert.equal((await request(hangApp).post('/api/transactions').send(b)).status, 202);
+      }
       const requests = [
         waitingRequest('POST', '/api/transactions', body()),
         waitingRequest('POST', '/api/transactions', body()),
         waitingRequest('POST', '/api/transactions', body()),
         ...reads.map((b) => waitingRequest('GET', `/api/transactions/${b.id}?wait=${MAX_WAIT}`)),
       ];
-      await eventually(
-        async () => assert.equal(await appParts(idleApp).metrics.waitsInProgress(), 5),
-        10_000,
-      );
+      await eventually(async () => {
+        assert.equal(await inFlight(), 5);
+        assert.equal(longPolls().length, 5, 'one long-poll call per wait, open at the server');
+      }, 10_000);
       const hungUp = Date.now();
       for (const req of requests) req.destroy();
-      // Counted until the long-poll call itself has ended: back to 0 long before the 10 s wait (or its
-      // deadline) would end it means the calls were aborted.
-      await eventually(async () => assert.equal(await appParts(idleApp).metrics.waitsInProgress(), 0), 3_000);
+      // Long before the 10 s wait (or its deadline) would end them, the calls are cancelled: the proxy saw each
+      // stream closed by the API, and the gauge (held until each call has ended) is back to 0.
+      await eventually(async () => {
+        assert.deepEqual(longPolls(), []);
+        assert.equal(await inFlight(), 0);
+      }, 3_000);
       assert.ok(Date.now() - hungUp < 3_000);
-      assert.equal(await gone('result'), resultBefore + 3);
-      assert.equal(await gone('change'), changeBefore + 2);
+      assert.equal(await gone('result'), 3);
+      assert.equal(await gone('change'), 2);
     });
   });
 
