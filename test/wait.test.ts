@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
 import { appParts } from '../src/api/http/app';
+import { preferredWait } from '../src/api/transactions/wait';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
@@ -46,6 +48,43 @@ const timed = async <T>(fn: () => Promise<T>) => {
   const value = await fn();
   return { value, ms: Date.now() - started };
 };
+
+describe('preferredWait: the wait of a Prefer header (RFC 7240)', function () {
+  it('reads wait among other preferences, first one counting, name in any case, value quoted or not', function () {
+    const read = (header: string | undefined) => preferredWait(header, 30);
+    assert.equal(read(undefined), undefined);
+    assert.equal(read('respond-async, return=minimal'), undefined);
+    assert.equal(read('wait=5'), 5);
+    assert.equal(read(' WAIT = 7 ; foo=bar'), 7);
+    assert.equal(read('respond-async, wait="4"'), 4);
+    assert.equal(read('foo="a,b", wait=2'), 2);
+    assert.equal(read('wait=1, wait=x'), 1);
+    assert.equal(read('wait=000030'), 30);
+    for (const bad of ['wait=31', 'wait="x', 'wait=-0', 'wait', 'wait=1 2']) {
+      assert.throws(
+        () => read(bad),
+        /header\.Prefer: wait must be a whole number of seconds from 0 to 30/,
+        bad,
+      );
+    }
+    assert.throws(() => preferredWait('wait=1', 0), /turned off on this server \(API_MAX_WAIT_SECONDS=0\)/);
+  });
+
+  it('costs no backtracking on a header as large as Node lets in', function () {
+    for (const header of [`wait${' '.repeat(16_000)}x`, '"'.repeat(16_000), `wait=${' '.repeat(16_000)};`]) {
+      const started = performance.now();
+      try {
+        preferredWait(header, 30);
+      } catch {
+        // a 400 is fine: only the time matters here
+      }
+      assert.ok(
+        performance.now() - started < 20,
+        `${header.slice(0, 10)}…: ${performance.now() - started} ms`,
+      );
+    }
+  });
+});
 
 describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', function () {
   this.timeout(90_000);
