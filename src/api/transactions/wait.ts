@@ -8,12 +8,12 @@ import { SECONDS, waitMessage } from './wait-docs';
 import { isTerminal, type TransactionView } from './transaction-view';
 import type { TransactionsService } from './transactions-service';
 
-/** The field a bad `Prefer: wait` is reported under, named like `header.Idempotency-Key`. */
 const {
   HISTORY_EVENT_FILTER_TYPE_ALL_EVENT: ALL_EVENTS,
   HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT: CLOSE_EVENT,
 } = temporal.api.enums.v1.HistoryEventFilterType;
 
+/** The field a bad `Prefer: wait` is reported under, named like `header.Idempotency-Key`. */
 export const PREFER_FIELD = 'header.Prefer';
 
 // RFC 7240: preferences are comma-separated, each `token [= word] *( ; parameter )`; a word may be quoted.
@@ -40,16 +40,16 @@ export function preferredWait(header: string | undefined, maxSeconds: number): n
     if (value !== undefined && value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
       value = value.slice(1, -1);
     }
-    return waitSeconds(value, maxSeconds, PREFER_FIELD, 'wait');
+    return waitSeconds(value, maxSeconds);
   }
   return undefined;
 }
 
-/** A wait in whole seconds from 0 to `maxSeconds`, else a 400 naming `field`. */
-export function waitSeconds(value: string | undefined, maxSeconds: number, field: string, what: string) {
+/** A wait in whole seconds from 0 to `maxSeconds`, else a 400 naming `header.Prefer`. */
+function waitSeconds(value: string | undefined, maxSeconds: number): number {
   const seconds = value !== undefined && SECONDS.test(value) ? Number(value) : NaN;
   if (seconds <= maxSeconds) return seconds;
-  throw validationProblem([{ field, message: waitMessage(maxSeconds, what) }]);
+  throw validationProblem([{ field: PREFER_FIELD, message: waitMessage(maxSeconds, 'wait') }]);
 }
 
 export interface WaitsDeps {
