@@ -15,6 +15,7 @@ describe('configuration from env vars', function () {
       taskQueue: 'txflow',
     });
     assert.equal(apiSettings({}).port, 3000);
+    assert.equal(apiSettings({}).maxWaitSeconds, 30);
     assert.equal(postingSettings({}).baseUrl, 'http://127.0.0.1:8080');
     const policy = processingPolicy({});
     assert.equal(policy.deadlineMs, 24 * 3_600_000);
@@ -35,10 +36,11 @@ describe('configuration from env vars', function () {
 
   it('names every bad variable and its rule', function () {
     assert.throws(
-      () => apiSettings({ PORT: 'abc', QUERY_DEADLINE_MS: '1' }),
+      () => apiSettings({ PORT: 'abc', QUERY_DEADLINE_MS: '1', API_MAX_WAIT_SECONDS: '-1' }),
       (err: unknown) =>
         err instanceof ConfigError &&
         /PORT="abc": must be a whole number/.test(err.message) &&
+        /API_MAX_WAIT_SECONDS="-1": must be/.test(err.message) &&
         /QUERY_DEADLINE_MS="1": must be at least 5/.test(err.message),
     );
     assert.throws(
@@ -113,6 +115,7 @@ describe('configuration from env vars', function () {
     ['api', 'PORT', '99999', 'must be at most 65535'],
     ['api', 'API_BATCH_MAX_ITEMS', '0', 'must be at least 1'],
     ['api', 'POSTING_AMOUNT_FORMAT', 'float', 'must be number or string'],
+    ['api', 'API_MAX_WAIT_SECONDS', '601', 'must be at most 600'],
     ['worker', 'POSTING_TIMEOUT_MS', 'soon', 'must be a whole number'],
     ['mock', 'MOCK_PRE_WRITE_FAILURE_RATE', '2', 'must be at most 1'],
   ] as const;

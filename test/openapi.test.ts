@@ -257,11 +257,12 @@ describe('OpenAPI document (/openapi.json) and Swagger UI (/docs)', function () 
       assert.deepEqual(registered.sort(), [...served].sort());
     });
 
-    it('describes each error as application/problem+json, and the submissions with their 202, 200 and 409', function () {
+    it('describes each error as application/problem+json, and the submissions with their 202, 200, 201 and 409', function () {
       const submit = operation(doc, 'submitTransaction');
       assert.deepEqual(
         Object.keys(submit.responses).sort(),
-        ['200', '202', '400', '401', '409', '413', '415', '429', '503'].sort(),
+        // 201: a new transaction that ended within a `Prefer: wait`.
+        ['200', '201', '202', '400', '401', '409', '413', '415', '429', '503'].sort(),
       );
       for (const [method, p, op] of operations(doc)) {
         for (const [status, r] of Object.entries(op.responses)) {

@@ -177,4 +177,26 @@ describe('test page in headless Chromium (real API, worker, mock and Temporal)',
     assert.ok(existsSync(SCREENSHOT));
     assert.deepEqual(pageErrors, [], 'no script error or CSP violation in the page');
   });
+
+  it('"wait for the result" sends Prefer: wait and shows the final answer, 201', async function () {
+    assert.equal(
+      await byTestId('wait-label')
+        .textContent()
+        .then((t) => t?.trim()),
+      'wait for the result (up to 10 s)',
+    );
+    await byTestId('wait').check();
+    await byTestId('amount').fill('7.00');
+    await byTestId('submit').click();
+    await waitText('form-result', /^201 for .*, final: completed$/);
+    const txId = (await text('form-result')).replace(/^201 for /, '').replace(/, final: completed$/, '');
+    await page.locator(`[data-testid="tx-row"][data-id="${txId}"][data-status="completed"]`).waitFor();
+    assert.equal(await row(txId).getByTestId('tx-responses').textContent(), '201');
+    assert.equal(mock.store.copies(txId), 1);
+    await byTestId('dialect-v1').check();
+    assert.equal(await byTestId('wait').isDisabled(), true, 'the webhook dialect does not wait');
+    await byTestId('dialect-api').check();
+    await byTestId('wait').uncheck();
+    assert.deepEqual(pageErrors, []);
+  });
 });

@@ -22,6 +22,8 @@ export const apiSchema = {
   QUERY_DEADLINE_MS: integer(60, 5, 10_000),
   /** Limit of one call to Temporal; a start that runs past it answers 503 (the client retries with its ID). */
   TEMPORAL_RPC_TIMEOUT_MS: integer(3_000, 100, 60_000),
+  /** Longest `Prefer: wait=N` (POST) or `?wait=N` (GET) a client may ask for, in seconds; 0 turns waiting off. */
+  API_MAX_WAIT_SECONDS: integer(30, 0, 600),
   HEALTH_WINDOW_MS: integer(5 * 60_000, 1_000, 24 * 3_600_000),
   /** The downstream that health probes (its GET /health); unset: no probe, only what Temporal shows. */
   POSTING_SERVICE_URL: optionalHttpUrl(),
@@ -57,6 +59,7 @@ export interface ApiSettings {
   batchMaxItems: number;
   queryDeadlineMs: number;
   rpcTimeoutMs: number;
+  maxWaitSeconds: number;
   healthWindowMs: number;
   postingServiceUrl: string | undefined;
   healthDownstreamProbeMs: number;
@@ -82,6 +85,7 @@ export function apiSettings(env = process.env): ApiSettings {
     batchMaxItems: e.API_BATCH_MAX_ITEMS,
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     rpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
+    maxWaitSeconds: e.API_MAX_WAIT_SECONDS,
     healthWindowMs: e.HEALTH_WINDOW_MS,
     postingServiceUrl: e.POSTING_SERVICE_URL,
     healthDownstreamProbeMs: e.HEALTH_DOWNSTREAM_PROBE_MS,

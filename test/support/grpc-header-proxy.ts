@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 export interface GrpcHeaderProxy {
   address: string;
   calls: { path: string; authorization: string | undefined; userAgent: string | undefined }[];
+  /** The paths of the calls open now (not yet ended or cancelled), e.g. to see a long-poll cancelled. */
+  openCalls(): string[];
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startGrpcHeaderProxy(target: string): Promise<GrpcHeaderPr
   const upstream = http2.connect(`http://${target}`);
   upstream.on('error', () => undefined);
   const calls: GrpcHeaderProxy['calls'] = [];
+  const open = new Map<http2.ServerHttp2Stream, string>();
   const server = http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
@@ -41,6 +44,7 @@ export async function startGrpcHeaderProxy(target: string): Promise<GrpcHeaderPr
       authorization: Array.isArray(authorization) ? authorization.join(',') : authorization,
       userAgent: headers['user-agent'],
     });
+    open.set(stream, String(headers[':path']));
     const { ':authority': _authority, ':scheme': _scheme, ...rest } = forwardable(headers);
     const up = upstream.request(rest);
     let trailers: OutgoingHttpHeaders = {};
@@ -58,6 +62,7 @@ export async function startGrpcHeaderProxy(target: string): Promise<GrpcHeaderPr
     up.on('trailers', (t) => (trailers = forwardable(t)));
     stream.on('wantTrailers', () => stream.sendTrailers(trailers));
     stream.on('close', () => {
+      open.delete(stream);
       if (!up.closed) up.close(http2.constants.NGHTTP2_CANCEL);
     });
     // Only an upstream reset is passed on; a normal end arrives through the pipe and the trailers.
@@ -73,6 +78,7 @@ export async function startGrpcHeaderProxy(target: string): Promise<GrpcHeaderPr
   return {
     address: `127.0.0.1:${port}`,
     calls,
+    openCalls: () => [...open.values()],
     close() {
       for (const s of sessions) s.destroy();
       upstream.destroy();

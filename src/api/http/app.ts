@@ -19,6 +19,7 @@ import { batchRoutes } from '../transactions/batch-routes';
 import { TRANSACTION_ID } from '../transactions/transaction-docs';
 import { transactionsRoutes } from '../transactions/transactions-routes';
 import type { TransactionsService } from '../transactions/transactions-service';
+import { TransactionWaits } from '../transactions/wait';
 import { webhooksRoutes } from '../transactions/webhooks-routes';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { requestContext } from './request-context';
@@ -50,6 +51,8 @@ export interface AppDeps {
   metricsRegistry?: Registry;
   /** Serve GET /openapi.json and GET /docs (default true). */
   docsEnabled?: boolean;
+  /** API_MAX_WAIT_SECONDS: the longest `Prefer: wait` / `?wait` a client may ask for (default 30). */
+  maxWaitSeconds?: number;
   /** POSTING_AMOUNT_FORMAT, as the worker has it: `number` (the default) refuses amounts a double alters. */
   postingAmountFormat?: AmountFormat;
 }
@@ -58,6 +61,8 @@ export interface AppDeps {
 export interface AppParts {
   routes: RouteIndex;
   metrics: ApiMetrics;
+  /** The clients' waits (`Prefer: wait`, `?wait`), ended at once when the API stops. */
+  waits: TransactionWaits;
 }
 
 const parts = new WeakMap<Express, AppParts>();
@@ -77,8 +82,13 @@ export function createApp(deps: AppDeps): Express {
   // Without keys configured everyone sees it all; with keys, only a caller that sent a valid one.
   const auth = deps.apiKeys?.length ? apiKeyAuth(deps.apiKeys) : undefined;
   let document = '';
+  const waits = new TransactionWaits({
+    client: deps.transactions.client,
+    service: deps.transactions,
+    metrics,
+  });
   const routes = new RouteIndex(
-    declareRoutes(deps, metrics, {
+    declareRoutes(deps, metrics, waits, {
       fullDetail: (req) => !auth || req.apiClient !== undefined,
       document: docsEnabled ? () => document : undefined,
     }),
@@ -91,7 +101,7 @@ export function createApp(deps: AppDeps): Express {
     });
     document = JSON.stringify(openApi);
   }
-  parts.set(app, { routes, metrics });
+  parts.set(app, { routes, metrics, waits });
 
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -121,16 +131,26 @@ export function createApp(deps: AppDeps): Express {
 function declareRoutes(
   deps: AppDeps,
   metrics: ApiMetrics,
+  waits: TransactionWaits,
   { fullDetail, document }: { fullDetail: (req: Request) => boolean; document?: () => string },
 ): RouteDeclaration[] {
   const service = deps.transactions;
   const amountFormat = deps.postingAmountFormat ?? 'number';
+  const maxWaitSeconds = deps.maxWaitSeconds ?? 30;
   const testPage = testPageResponder({
     temporalUiUrl: deps.temporalUiUrl,
     namespace: deps.namespace ?? 'default',
+    maxWaitSeconds,
   });
   return [
-    ...transactionsRoutes({ service, metrics, metadataLimitBytes: deps.metadataLimitBytes, amountFormat }),
+    ...transactionsRoutes({
+      service,
+      metrics,
+      metadataLimitBytes: deps.metadataLimitBytes,
+      amountFormat,
+      maxWaitSeconds,
+      waits,
+    }),
     ...batchRoutes({
       service,
       metrics,

@@ -93,13 +93,16 @@ export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
     'api listening',
   );
 
+  const { metrics, waits } = appParts(app);
   return {
-    metrics: appParts(app).metrics,
-    stop: () =>
-      stopper.stop({
+    metrics,
+    stop: () => {
+      waits.endAll();
+      return stopper.stop({
         graceMs: settings.shutdownGraceMs,
         onGraceOver: (open) =>
           logger.warn({ requests_in_flight: open }, 'grace period over; closing remaining connections'),
-      }),
+      });
+    },
   };
 }

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RouteIndex } from '../http/route-index';
 import type { RetryResult, SubmitResult } from '../transactions/transactions-service';
 
@@ -7,6 +7,15 @@ import type { RetryResult, SubmitResult } from '../transactions/transactions-ser
 export type Dialect = 'api' | 'v1' | 'batch';
 /** `unknown` and `skipped` are batch items only (a single submission answers 503 instead). */
 export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected' | 'unknown' | 'skipped';
+/** What a wait waited for: a submission's result (`Prefer: wait`) or a read's status change (`?wait`). */
+export type WaitKind = 'result' | 'change';
+/** How a wait ended: the run ended (final) or the status changed, N seconds passed, the client left, or an error. */
+export type WaitOutcome = 'final' | 'changed' | 'timeout' | 'client_gone' | 'error';
+
+const WAIT_OUTCOMES: Readonly<Record<WaitKind, readonly WaitOutcome[]>> = {
+  result: ['final', 'timeout', 'client_gone', 'error'],
+  change: ['changed', 'timeout', 'client_gone', 'error'],
+};
 
 const OUTCOMES: readonly SubmissionOutcome[] = ['accepted', 'duplicate', 'conflict', 'rejected'];
 const DIALECT_OUTCOMES: Readonly<Record<Dialect, readonly SubmissionOutcome[]>> = {
@@ -49,6 +58,10 @@ export class ApiMetrics {
   private readonly starts: Counter<'eager'>;
   private readonly batches: Counter<'result'>;
   private readonly batchSizes: Histogram;
+  private readonly waits: Counter<'kind' | 'outcome'>;
+  private readonly waitsInFlight: Gauge<'kind'>;
+  // Responses that waited for the client (Prefer: wait, ?wait): their time is the client's choice, not latency.
+  private readonly untimed = new WeakSet<object>();
 
   constructor(readonly registry: Registry = new Registry()) {
     const registers = [registry];
@@ -90,10 +103,26 @@ export class ApiMetrics {
       buckets: BATCH_SIZE_BUCKETS,
       registers,
     });
+    this.waits = new Counter({
+      name: 'txflow_api_waits_total',
+      help: 'Waits ended, by kind (result: POST with Prefer: wait; change: GET with ?wait) and outcome: final (the run ended), changed (the status changed), timeout (N seconds passed), client_gone (the client hung up), error',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    this.waitsInFlight = new Gauge({
+      name: 'txflow_api_waits_in_flight',
+      help: 'Waits in progress (each holds one long-poll call to Temporal), by kind',
+      labelNames: ['kind'],
+      registers,
+    });
     // Every series exists from the start, so rate() and alerts see a 0 rather than nothing.
     for (const [dialect, outcomes] of Object.entries(DIALECT_OUTCOMES))
       for (const outcome of outcomes) this.submissions.inc({ dialect, outcome }, 0);
     for (const result of ['answered', 'rejected']) this.batches.inc({ result }, 0);
+    for (const [kind, outcomes] of Object.entries(WAIT_OUTCOMES)) {
+      this.waitsInFlight.set({ kind }, 0);
+      for (const outcome of outcomes) this.waits.inc({ kind, outcome }, 0);
+    }
     for (const eager of ['true', 'false']) this.starts.inc({ eager }, 0);
   }
 
@@ -122,6 +151,29 @@ export class ApiMetrics {
     if (result.kind === 'started') this.countStart(result.eagerlyStarted);
   }
 
+  /** `res` waits for the client: counted among the requests, kept out of the latency histogram. */
+  untimedResponse(res: object): void {
+    this.untimed.add(res);
+  }
+
+  /** Counts a wait in flight until the returned function is called with its outcome (once; later calls do nothing). */
+  waitStarted(kind: WaitKind): (outcome: WaitOutcome) => void {
+    this.waitsInFlight.inc({ kind });
+    let ended = false;
+    return (outcome) => {
+      if (ended) return;
+      ended = true;
+      this.waitsInFlight.dec({ kind });
+      this.waits.inc({ kind, outcome });
+    };
+  }
+
+  /** Waits in progress now, of both kinds (tests check it returns to 0). */
+  async waitsInProgress(): Promise<number> {
+    const { values } = await this.waitsInFlight.get();
+    return values.reduce((sum, v) => sum + v.value, 0);
+  }
+
   /** Runs started so far, and how many of them eagerly (for a process's closing log line). */
   async startCounts(): Promise<{ started: number; eagerlyStarted: number }> {
     const { values } = await this.starts.get();
@@ -137,7 +189,8 @@ export class ApiMetrics {
         const route = routes.patternOf(req) ?? UNMATCHED_ROUTE;
         const labels = { method: req.method, route, status: String(res.statusCode) };
         this.requests.inc(labels);
-        this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+        if (!this.untimed.has(res))
+          this.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
         const dialect = SUBMISSION_ROUTES[`${req.method} ${route}`];
         if (dialect && REJECTION_STATUSES.has(res.statusCode)) this.countSubmission(dialect, 'rejected');
         if (`${req.method} ${route}` === BATCH_ROUTE && REJECTION_STATUSES.has(res.statusCode)) {

@@ -7,6 +7,8 @@ export interface TestPageOptions {
   /** Base URL of the Temporal Web UI (no trailing slash); without it the page shows no run links. */
   temporalUiUrl?: string;
   namespace: string;
+  /** API_MAX_WAIT_SECONDS: the "wait for the result" toggle waits at most this (and 10 s); 0 hides it. */
+  maxWaitSeconds?: number;
 }
 
 /**
@@ -33,7 +35,8 @@ const sha256 = (s: string) => `'sha256-${createHash('sha256').update(s, 'utf8').
 export function renderTestPage(template: string, options: TestPageOptions): { html: string; csp: string } {
   const html = template
     .replaceAll('{{TEMPORAL_UI_URL}}', escapeAttribute(options.temporalUiUrl ?? ''))
-    .replaceAll('{{TEMPORAL_NAMESPACE}}', escapeAttribute(options.namespace));
+    .replaceAll('{{TEMPORAL_NAMESPACE}}', escapeAttribute(options.namespace))
+    .replaceAll('{{MAX_WAIT_SECONDS}}', String(options.maxWaitSeconds ?? 0));
   const hashes = (tag: string) =>
     [...html.matchAll(new RegExp(`<${tag}\\b[^>]*>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) =>
       sha256(m[1] ?? ''),

@@ -14,12 +14,17 @@ import { apiSubmissionSchema, transactionId, type AmountFormat } from './submiss
 import { API_TRANSACTION, amountRules, READ, WRITE } from './transaction-docs';
 import { isTerminal } from './transaction-view';
 import { PageTokenRefusedError, type TransactionsService } from './transactions-service';
+import { preferredWait, type TransactionWaits } from './wait';
+import { PREFERENCE_APPLIED, WAIT_DOCS, waitHeaders, waitQuery } from './wait-docs';
 
 export interface TransactionsRoutesDeps {
   service: TransactionsService;
   metrics: ApiMetrics;
   metadataLimitBytes: number;
   amountFormat: AmountFormat;
+  /** API_MAX_WAIT_SECONDS: the longest `Prefer: wait` and `?wait` allowed. */
+  maxWaitSeconds: number;
+  waits: TransactionWaits;
 }
 
 const BASE = '/api/transactions';
@@ -77,18 +82,32 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
         '`timestamp`, `source_account`, `destination_account`: each is named, e.g. `body.metadata.amount`); `description`: no control, invisible or bidirectional-override characters. ' +
         amountRules(deps.amountFormat, '`amount`, or anywhere in `metadata`'),
       tags: TAGS,
-      headers: z.object({ 'Idempotency-Key': transactionId.optional() }),
+      headers: z.object({ 'Idempotency-Key': transactionId.optional(), ...waitHeaders(deps.maxWaitSeconds) }),
       body: named('ApiSubmission', apiSubmissionSchema(deps.metadataLimitBytes, deps.amountFormat)),
       // Numbers stored as sent: the amount, and any in metadata.
       exactNumbers: new Set(['amount', 'metadata']),
       responses: {
-        '200': json('the same ID and body again: the current status, nothing new started', API_TRANSACTION),
-        '202': json('accepted: the workflow start is durably recorded', API_TRANSACTION, LOCATION),
+        '200': json(
+          'the same ID and body again: the current status, nothing new started (with `Prefer: wait`: it is final)',
+          API_TRANSACTION,
+          PREFERENCE_APPLIED,
+        ),
+        '202': json(
+          'accepted: the workflow start is durably recorded (with `Prefer: wait`: not yet final)',
+          API_TRANSACTION,
+          {
+            ...LOCATION,
+            ...PREFERENCE_APPLIED,
+          },
+        ),
+        ...WAIT_DOCS.submit,
         '409': problem('the same ID was submitted with a different body'),
         ...WRITE,
+        ...WAIT_DOCS.submitErrors,
         ...GUARDED,
       },
       handler: async ({ body }, req, res) => {
+        const wait = preferredWait(req.get('Prefer'), deps.maxWaitSeconds); // refused before anything starts
         const submission = fromApiBody(
           body,
           transactionIdOf(body.id, req.get('Idempotency-Key')),
@@ -103,6 +122,13 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
         if (result.kind === 'conflict') {
           throw conflict(`Transaction ${id} was already submitted with a different body`);
         }
+        if (wait !== undefined) {
+          const waited = await deps.waits.forResult(res, id, result.view, wait, result.kind === 'accepted');
+          if (!waited) return; // the client hung up
+          res.set('Preference-Applied', `wait=${wait}`);
+          res.status(waited.status).location(location(id)).json(apiView(waited.view));
+          return;
+        }
         res
           .status(result.kind === 'accepted' ? 202 : 200)
           .location(location(id))
@@ -115,12 +141,22 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
       operationId: 'getTransaction',
       summary: 'Read a transaction and its processing status',
       tags: TAGS,
+      description: WAIT_DOCS.readDescription,
       params: transactionIdParams,
-      responses: { '200': json('the transaction', API_TRANSACTION), ...READ, ...GUARDED },
-      handler: async ({ params: { id } }, _req, res) => {
+      query: waitQuery(deps.maxWaitSeconds),
+      responses: {
+        '200': json('the transaction', API_TRANSACTION),
+        ...READ,
+        ...WAIT_DOCS.readErrors,
+        ...GUARDED,
+      },
+      handler: async ({ params: { id }, query }, _req, res) => {
         const found = await service.get(id);
         if (!found) throw notFound(`Transaction ${id}`);
-        res.json(apiView(found.view));
+        const view =
+          query.wait === undefined ? found.view : await deps.waits.forChange(res, id, found.view, query.wait);
+        if (!view) return; // the client hung up
+        res.json(apiView(view));
       },
     }),
     route({

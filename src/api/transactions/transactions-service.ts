@@ -250,6 +250,11 @@ export class TransactionsService {
     return { items, nextPageToken: token && token.length > 0 ? token : null };
   }
 
+  /** The Temporal client it calls through (waits long-poll on it). */
+  get client(): Client {
+    return this.deps.client;
+  }
+
   /** The transaction's current view (see TransactionReader.get), or null when there is no such transaction. */
   get(id: string, options?: { askWorker?: boolean }): Promise<Found | null> {
     return this.reader.get(id, options);
