@@ -247,8 +247,17 @@ describe('OpenAPI document (/openapi.json) and Swagger UI (/docs)', function () 
         assert.ok(described.has(expected), expected);
       }
       // What Express itself holds is the same set: no route is registered apart from the declarations.
-      type RouteLayer = { route?: { path: string; methods: Record<string, boolean> } };
-      const stack = (app.router as unknown as { stack: RouteLayer[] }).stack;
+      // (The declared routes sit in one router mounted on the app: its layers are read too.)
+      type RouteLayer = {
+        route?: { path: string; methods: Record<string, boolean> };
+        name?: string;
+        handle?: { stack?: RouteLayer[] };
+      };
+      const routeLayers = (layers: RouteLayer[]): RouteLayer[] =>
+        layers.flatMap((l) =>
+          l.route ? [l] : l.name === 'router' ? routeLayers(l.handle?.stack ?? []) : [],
+        );
+      const stack = routeLayers((app.router as unknown as { stack: RouteLayer[] }).stack);
       const registered = stack.flatMap(({ route }) =>
         Object.keys(route?.methods ?? {})
           .filter((m) => m !== '_all')
