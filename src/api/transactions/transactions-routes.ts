@@ -6,6 +6,7 @@ import { validate } from '../http/validate';
 import type { ApiMetrics } from '../metrics/metrics';
 import { apiListPageSchema } from '../openapi/openapi-schemas';
 import { GUARDED, json, named, problem, RETRY_AFTER } from '../openapi/responses';
+import type { CallbackRules } from '../events/callback-url-field';
 import { apiListItem, apiView } from './dialects';
 import { decodeCursor, encodeCursor, type ListFilters } from './list-cursor';
 import { listQuerySchema, transactionIdParams } from './list-schemas';
@@ -20,6 +21,7 @@ export interface TransactionsRoutesDeps {
   metrics: ApiMetrics;
   metadataLimitBytes: number;
   amountFormat: AmountFormat;
+  callbacks?: CallbackRules;
 }
 
 const BASE = '/api/transactions';
@@ -78,7 +80,10 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
         amountRules(deps.amountFormat, '`amount`, or anywhere in `metadata`'),
       tags: TAGS,
       headers: z.object({ 'Idempotency-Key': transactionId.optional() }),
-      body: named('ApiSubmission', apiSubmissionSchema(deps.metadataLimitBytes, deps.amountFormat)),
+      body: named(
+        'ApiSubmission',
+        apiSubmissionSchema(deps.metadataLimitBytes, deps.amountFormat, deps.callbacks),
+      ),
       // Numbers stored as sent: the amount, and any in metadata.
       exactNumbers: new Set(['amount', 'metadata']),
       responses: {
