@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { ManagedProcess } from '../tools/stack/processes';
+import { eventually } from './support/eventually';
+import { SECRET, startCallbackStack, type CallbackStack } from './support/callback-stack';
+import { startWorkerProcess } from './support/worker-process';
+
+describe('callbacks survive a worker killed mid-delivery, and go to subscribers', function () {
+  this.timeout(240_000);
+  let stack: CallbackStack;
+  let worker: ManagedProcess | undefined;
+  const startWorker = async () =>
+    (
+      await startWorkerProcess(stack.taskQueue, stack.mock.url, 120_000, {
+        CALLBACK_SIGNING_SECRET: SECRET,
+        CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${stack.receiver.port}`,
+      })
+    ).process;
+
+  before(async function () {
+    stack = await startCallbackStack({ worker: false, subscribers: (r) => [r.url('/subscriber')] });
+  });
+  after(async function () {
+    await worker?.stop(10_000);
+    await stack?.stop();
+  });
+
+  it('a worker killed while its POST is in flight: the next worker delivers, once per endpoint', async function () {
+    worker = await startWorker();
+    // The first delivery hangs: the worker is killed while it waits for the answer.
+    stack.receiver.setFaults({ hang: 1 });
+    const id = `cb-${randomUUID()}`;
+    const res = await stack.call('POST', '/api/transactions', {
+      id,
+      amount: '5.00',
+      currency: 'EUR',
+      callback_url: stack.receiver.url('/client'),
+    });
+    assert.equal(res.status, 202);
+    await eventually(() => assert.ok(stack.receiver.deliveries.some((d) => d.answered === 'hang')), 60_000);
+    worker.kill('SIGKILL');
+    await worker.exited;
+    const hung = stack.receiver.deliveries.find((d) => d.answered === 'hang');
+    worker = await startWorker();
+    const ofThis = () =>
+      stack.receiver.delivered().filter((d) => JSON.parse(d.body).data.transactionId === id);
+    await eventually(() => assert.equal(ofThis().length, 2), 90_000);
+    // One delivery per endpoint: the client's URL and the subscriber's, each verified, the same event.
+    assert.deepEqual(
+      ofThis()
+        .map((d) => d.path)
+        .sort(),
+      ['/client', '/subscriber'],
+    );
+    assert.ok(ofThis().every((d) => d.verified && d.eventId === hung?.eventId));
+    const log = (await stack.call('GET', `/api/transactions/${id}/events`)).body;
+    assert.deepEqual(
+      log.items[0].deliveries.map((d: { endpoint: number; state: string }) => [d.endpoint, d.state]),
+      [
+        [0, 'delivered'],
+        [1, 'delivered'],
+      ],
+    );
+  });
+});
