@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
 import type { ManagedProcess } from '../tools/stack/processes';
 import { eventually } from './support/eventually';
 import { SECRET, startCallbackStack, type CallbackStack } from './support/callback-stack';
@@ -9,13 +10,15 @@ describe('callbacks survive a worker killed mid-delivery, and go to subscribers'
   this.timeout(240_000);
   let stack: CallbackStack;
   let worker: ManagedProcess | undefined;
-  const startWorker = async () =>
-    (
-      await startWorkerProcess(stack.taskQueue, stack.mock.url, 120_000, {
-        CALLBACK_SIGNING_SECRET: SECRET,
-        CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${stack.receiver.port}`,
-      })
-    ).process;
+  let metricsUrl = '';
+  const startWorker = async () => {
+    const started = await startWorkerProcess(stack.taskQueue, stack.mock.url, 120_000, {
+      CALLBACK_SIGNING_SECRET: SECRET,
+      CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${stack.receiver.port}`,
+    });
+    metricsUrl = started.metricsUrl;
+    return started.process;
+  };
 
   before(async function () {
     stack = await startCallbackStack({ worker: false, subscribers: (r) => [r.url('/subscriber')] });
@@ -64,5 +67,11 @@ describe('callbacks survive a worker killed mid-delivery, and go to subscribers'
         ],
       );
     });
+    // The worker that delivered counts the deliveries by outcome (the killed one took its counts along).
+    const text = await (await request(metricsUrl)).body.text();
+    const sample = (name: string, outcome: string) =>
+      Number(new RegExp(`^${name}\\{[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    assert.ok(sample('txflow_callback_deliveries', 'delivered') >= 1, text.slice(0, 1500));
+    assert.ok(sample('txflow_callback_attempts', 'delivered') >= 1);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
+import { fetch } from 'undici';
 import { verifySignature } from '../src/callbacks/signature';
 import { eventually } from './support/eventually';
 import { SECRET, startCallbackStack, type CallbackStack, type Json } from './support/callback-stack';
@@ -184,6 +185,9 @@ describe('callbacks: signed final-status events delivered by Temporal', function
       `/api/transactions/${id}/events/evt_00000000-0000-0000-0000-000000000000/redeliver`,
     );
     assert.equal(unknown.status, 404);
+    const metrics = await fetch(`${stack.base}/metrics`).then((r) => r.text());
+    assert.match(metrics, /^txflow_api_callback_redeliveries_total\{outcome="started"\} 1$/m);
+    assert.match(metrics, /^txflow_api_callback_redeliveries_total\{outcome="not_found"\} 1$/m);
     const bad = await stack.call('POST', `/api/transactions/${id}/events/nope/redeliver`);
     assert.equal(bad.status, 400);
     assert.equal(bad.body.errors[0].field, 'path.eventId');
