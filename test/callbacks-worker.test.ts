@@ -21,7 +21,12 @@ describe('callbacks survive a worker killed mid-delivery, and go to subscribers'
   };
 
   before(async function () {
-    stack = await startCallbackStack({ worker: false, subscribers: (r) => [r.url('/subscriber')] });
+    // Attempts wait 20 s for an answer: the hung one is still in flight when the worker is killed.
+    stack = await startCallbackStack({
+      worker: false,
+      subscribers: (r) => [r.url('/subscriber')],
+      callbackPolicy: { timeoutMs: 20_000 },
+    });
   });
   after(async function () {
     await worker?.stop(10_000);
@@ -40,10 +45,17 @@ describe('callbacks survive a worker killed mid-delivery, and go to subscribers'
       callback_url: stack.receiver.url('/client'),
     });
     assert.equal(res.status, 202);
-    await eventually(() => assert.ok(stack.receiver.deliveries.some((d) => d.answered === 'hang')), 60_000);
+    // One endpoint hangs, the other is delivered. Killed only once that delivery is recorded: a worker killed
+    // between a receiver's 200 and its report to Temporal sends it again (at least once; the ID deduplicates).
+    await eventually(async () => {
+      assert.ok(stack.receiver.deliveries.some((d) => d.answered === 'hang'));
+      const log = (await stack.call('GET', `/api/transactions/${id}/events`)).body;
+      assert.ok(log.items[0]?.deliveries.some((d: { state: string }) => d.state === 'delivered'));
+    }, 60_000);
     worker.kill('SIGKILL');
     await worker.exited;
     const hung = stack.receiver.deliveries.find((d) => d.answered === 'hang');
+    assert.equal(stack.receiver.delivered().length, 1, 'the hung one is not delivered yet');
     worker = await startWorker();
     const ofThis = () =>
       stack.receiver.delivered().filter((d) => JSON.parse(d.body).data.transactionId === id);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import { verifySignature } from '../src/callbacks/signature';
 import { eventually } from './support/eventually';
+import { testClient } from './support/harness';
 import { SECRET, startCallbackStack, type CallbackStack, type Json } from './support/callback-stack';
 
 const submission = (callbackUrl: string, extra: Record<string, unknown> = {}) => ({
@@ -28,7 +29,7 @@ describe('callbacks: signed final-status events delivered by Temporal', function
   });
   beforeEach(function () {
     stack.receiver.setFaults({});
-    stack.mock.faults.update({ preWriteFailureRate: 0 });
+    stack.mock.faults.update({ preWriteFailureRate: 0, getFailureRate: 0 });
   });
 
   /** Submits, waits for the final status, then for `count` 2xx deliveries of its event; returns them. */
@@ -168,11 +169,31 @@ describe('callbacks: signed final-status events delivered by Temporal', function
     );
   });
 
+  it('a transaction cancelled from outside (handle.cancel) is announced as transaction.cancelled', async function () {
+    // Every look at the downstream fails: the transaction waits before its POST, where a cancel counts.
+    stack.mock.faults.update({ getFailureRate: 1 });
+    const body = submission(stack.receiver.url());
+    assert.equal((await stack.call('POST', '/api/transactions', body)).status, 202);
+    await (await testClient()).workflow.getHandle(body.id).cancel();
+    await eventually(() => {
+      const events = stack.receiver.delivered().map((d) => JSON.parse(d.body));
+      const event = events.find((e) => e.data.transactionId === body.id);
+      assert.equal(event?.type, 'transaction.cancelled');
+      assert.equal(event?.data.status, 'cancelled');
+    }, 30_000);
+    assert.equal((await stack.call('GET', `/api/transactions/${body.id}`)).body.status, 'cancelled');
+  });
+
   it('redelivers an event on request: same ID and body, signed anew; 404 for an unknown event', async function () {
     const { id, deliveries } = await delivered(submission(stack.receiver.url()));
     const first = deliveries[0];
     assert.ok(first);
     const eventId = first.eventId as string;
+    // The receiver has answered; the delivery's run closes a moment later (until then: 409).
+    await eventually(async () => {
+      const log = (await stack.call('GET', `/api/transactions/${id}/events`)).body;
+      assert.equal(log.items[0]?.deliveries[0]?.state, 'delivered');
+    });
     const res = await stack.call('POST', `/api/transactions/${id}/events/${eventId}/redeliver`);
     assert.equal(res.status, 202, JSON.stringify(res.body));
     assert.deepEqual(res.body, { event_id: eventId, deliveries_started: 1 });

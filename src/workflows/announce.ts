@@ -1,4 +1,4 @@
-import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import {
   deliveryWorkflowId,
   eventIdOf,
@@ -23,18 +23,21 @@ export async function announce(
 ): Promise<void> {
   if (!plan || plan.urls.length === 0) return;
   const event = eventOf(plan, transaction, state);
-  // Awaiting each start: the run must not close before Temporal has recorded its children.
-  await Promise.all(
-    plan.urls.map((url, endpoint) => {
-      const input: DeliveryInput = { event, url, endpoint, policy: plan.policy };
-      return startChild(deliverEvent, {
-        workflowId: deliveryWorkflowId(transaction.id, event.id, endpoint),
-        args: [input],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        memo: { delivery: input },
-        staticSummary: `${event.type} → ${hostOf(url)}`,
-      });
-    }),
+  // Awaiting each start: the run must not close before Temporal has recorded its children. Not cancellable: a
+  // run cancelled from outside (handle.cancel) still announces that it ended cancelled.
+  await CancellationScope.nonCancellable(() =>
+    Promise.all(
+      plan.urls.map((url, endpoint) => {
+        const input: DeliveryInput = { event, url, endpoint, policy: plan.policy };
+        return startChild(deliverEvent, {
+          workflowId: deliveryWorkflowId(transaction.id, event.id, endpoint),
+          args: [input],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          memo: { delivery: input },
+          staticSummary: `${event.type} → ${hostOf(url)}`,
+        });
+      }),
+    ),
   );
 }
 

@@ -42,6 +42,7 @@ export async function startCallbackStack(
     subscribers?: (receiver: CallbackReceiver) => string[];
     worker?: boolean;
     policy?: ProcessingPolicy;
+    callbackPolicy?: Partial<CallbackPolicy>;
   } = {},
 ): Promise<CallbackStack> {
   const mock = await startMock();
@@ -62,7 +63,12 @@ export async function startCallbackStack(
     options.policy ?? fastPolicy({ deadlineMs: 5_000 }),
     { callbacks: { enabled: true, allowedHosts } },
     {},
-    { callbacks: { subscribers: options.subscribers?.(receiver) ?? [], policy: FAST_CALLBACKS } },
+    {
+      callbacks: {
+        subscribers: options.subscribers?.(receiver) ?? [],
+        policy: { ...FAST_CALLBACKS, ...options.callbackPolicy },
+      },
+    },
   );
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -53,7 +53,9 @@ export class EventsService {
   async redeliver(transactionId: string, eventId: string): Promise<RedeliverResult> {
     const runs = (await this.runs(transactionId)).filter((run) => run.input.event.id === eventId);
     if (runs.length === 0) return { kind: 'not_found' };
-    if (runs.some((run) => run.running)) return { kind: 'in_flight' };
+    // Visibility lags: a run it still lists as running may have closed; its description is authoritative.
+    const running = await Promise.all(runs.filter((run) => run.running).map((run) => this.stillRunning(run)));
+    if (running.some(Boolean)) return { kind: 'in_flight' };
     let started = 0;
     for (const run of runs) {
       try {
@@ -75,6 +77,14 @@ export class EventsService {
       }
     }
     return started === 0 ? { kind: 'in_flight' } : { kind: 'started', runs: started };
+  }
+
+  private async stillRunning(run: DeliveryRun): Promise<boolean> {
+    const handle = this.deps.client.workflow.getHandle(run.workflowId, run.runId);
+    const description = await this.rpc(() => handle.describe()).catch((err: unknown) => {
+      throw asTemporalUnavailable(err);
+    });
+    return description.status.name === 'RUNNING';
   }
 
   private async exists(transactionId: string): Promise<boolean> {
