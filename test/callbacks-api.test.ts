@@ -101,6 +101,21 @@ describe('callback_url at submission (no worker: nothing here needs one)', funct
     assert.match(res.body.errors[0].message, /not configured/);
   });
 
+  it('the OpenAPI document has callback_url in both submissions and the events routes', async function () {
+    const doc = (await request(app).get('/openapi.json')).body;
+    for (const name of ['ApiSubmission', 'WebhookSubmission']) {
+      assert.equal(doc.components.schemas[name].properties.callback_url.type, 'string', name);
+    }
+    assert.ok(doc.paths['/api/transactions/{id}/events']?.get);
+    const redeliver = doc.paths['/api/transactions/{id}/events/{eventId}/redeliver']?.post;
+    assert.deepEqual(
+      Object.keys(redeliver?.responses ?? {})
+        .filter((c) => /^[24]/.test(c))
+        .sort(),
+      ['202', '400', '401', '404', '409', '429'],
+    );
+  });
+
   it('events of an unknown transaction: 404; a malformed event ID: 400 naming it', async function () {
     assert.equal((await request(app).get(`/api/transactions/nope-${randomUUID()}/events`)).status, 404);
     const bad = await request(app).post('/api/transactions/x/events/bad%20id/redeliver');
