@@ -4,8 +4,17 @@ import { randomUUID } from 'node:crypto';
 import { fetch } from 'undici';
 import { verifySignature } from '../src/callbacks/signature';
 import { eventually } from './support/eventually';
+import { WorkflowFailedError } from '@temporalio/client';
+import { deliveryWorkflowId, type DeliveryInput } from '../src/domain/callbacks';
+import { deliverEvent } from '../src/workflows';
 import { testClient } from './support/harness';
-import { SECRET, startCallbackStack, type CallbackStack, type Json } from './support/callback-stack';
+import {
+  FAST_CALLBACKS,
+  SECRET,
+  startCallbackStack,
+  type CallbackStack,
+  type Json,
+} from './support/callback-stack';
 
 const submission = (callbackUrl: string, extra: Record<string, unknown> = {}) => ({
   id: `cb-${randomUUID()}`,
@@ -182,6 +191,41 @@ describe('callbacks: signed final-status events delivered by Temporal', function
       assert.equal(event?.data.status, 'cancelled');
     }, 30_000);
     assert.equal((await stack.call('GET', `/api/transactions/${body.id}`)).body.status, 'cancelled');
+  });
+
+  it('gives up once the window has passed: the delivery run fails, the log says gave_up', async function () {
+    stack.receiver.setFaults({ fail5xx: 1_000 });
+    const body = submission(stack.receiver.url());
+    const { callback_url: _, ...withoutCallback } = body;
+    assert.equal((await stack.call('POST', '/api/transactions', withoutCallback)).status, 202);
+    // A delivery as announce() starts it, with a 3 s window.
+    const input: DeliveryInput = {
+      event: {
+        id: `evt_${randomUUID()}`,
+        type: 'transaction.completed',
+        created_at: new Date().toISOString(),
+        data: {},
+      },
+      url: stack.receiver.url('/never'),
+      endpoint: 0,
+      policy: { ...FAST_CALLBACKS, windowMs: 3_000 },
+    };
+    const handle = await (
+      await testClient()
+    ).workflow.start(deliverEvent, {
+      workflowId: deliveryWorkflowId(body.id, input.event.id, 0),
+      taskQueue: stack.taskQueue,
+      args: [input],
+      memo: { delivery: input },
+    });
+    await assert.rejects(handle.result(), (err: unknown) => err instanceof WorkflowFailedError);
+    const items = await eventually(async () => {
+      const log = (await stack.call('GET', `/api/transactions/${body.id}/events`)).body.items;
+      assert.equal(log[0]?.deliveries[0]?.state, 'gave_up');
+      return log;
+    });
+    assert.ok(items[0].deliveries[0].attempts >= 2, JSON.stringify(items));
+    assert.equal(items[0].deliveries[0].last_status, 503);
   });
 
   it('redelivers an event on request: same ID and body, signed anew; 404 for an unknown event', async function () {

@@ -30,6 +30,8 @@ export function createCallbackActivities(settings: CallbackSenderSettings, sende
       const { attempt } = Context.current().info;
       const fail = (kind: AttemptKind, type: string, message: string, status: number | null = null) => {
         count(kind);
+        // Also as heartbeat details: when the window ends between attempts, the timeout carries only those.
+        Context.current().heartbeat({ attempt, status });
         const nonRetryable = type === CALLBACK_FAILURES.gone || type === CALLBACK_FAILURES.refused;
         return ApplicationFailure.create({ type, message, nonRetryable, details: [{ attempt, status }] });
       };

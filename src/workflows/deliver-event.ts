@@ -76,7 +76,10 @@ function failedDelivery(err: ActivityFailure): DeliveryResult {
   let type: string | undefined;
   let timedOut = false;
   for (let failure: unknown = err.cause; failure instanceof Error; failure = failure.cause) {
-    if (failure instanceof TimeoutFailure) timedOut = true;
+    if (failure instanceof TimeoutFailure) {
+      timedOut = true;
+      report ??= failure.lastHeartbeatDetails as Partial<AttemptOutcome> | undefined;
+    }
     if (failure instanceof ApplicationFailure && report === undefined) {
       report = failure.details?.[0] as Partial<AttemptOutcome> | undefined;
       type = failure.type ?? undefined;
