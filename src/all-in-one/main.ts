@@ -4,6 +4,7 @@
 // first (in-flight requests answered), then the worker (running activities finish), exit 0. A worker failure
 // ends the process.
 import { allInOneSettings } from '../config/all-in-one';
+import { callbackSettings } from '../config/callbacks';
 import { apiSettings } from '../config/api';
 import { runMain } from '../config/env';
 import { createLoggers } from '../config/logger';
@@ -23,6 +24,7 @@ void runMain(async () => {
   const api = apiSettings();
   const policy = processingPolicy();
   const { eagerStart } = allInOneSettings();
+  const callbacks = callbackSettings();
   const { 'all-in-one': log, api: apiLog, worker: workerLog } = createLoggers('all-in-one', 'api', 'worker');
 
   // Until the worker runs nothing has been accepted or picked up: a stop signal just ends the process.
@@ -37,6 +39,7 @@ void runMain(async () => {
     temporal,
     posting,
     settings: workerConfig,
+    callbacks,
     log: workerLog,
     shutdownSignals: [],
   });
@@ -49,6 +52,7 @@ void runMain(async () => {
     settings: { ...api, postingServiceUrl: api.postingServiceUrl ?? posting.baseUrl },
     temporal,
     policy,
+    callbacks,
     client: clientOn(worker.connection, temporal.namespace),
     logger: apiLog,
     eagerStart,

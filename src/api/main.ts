@@ -1,4 +1,5 @@
 import { apiSettings } from '../config/api';
+import { callbackSettings } from '../config/callbacks';
 import { runMain } from '../config/env';
 import { createLogger } from '../config/logger';
 import { processingPolicy } from '../config/policy';
@@ -10,10 +11,11 @@ void runMain(async () => {
   const settings = apiSettings();
   const temporal = temporalSettings();
   const policy = processingPolicy();
+  const callbacks = callbackSettings();
   const logger = createLogger('api');
 
   const client = createTemporalClient(temporal);
-  const api = await serveApi({ settings, temporal, policy, client, logger });
+  const api = await serveApi({ settings, temporal, policy, callbacks, client, logger });
 
   // SIGTERM: stop accepting, close idle keep-alive connections, answer in-flight requests with
   // `Connection: close`, cut what is left at SHUTDOWN_GRACE_MS, then exit 0.

@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '@temporalio/common';
+import type { CallbackPlan } from './callbacks';
 
 /** What txflow knows of a payment; amounts are canonical decimal strings, never floats. */
 export interface Transaction {
@@ -50,6 +51,8 @@ export interface ProcessingPolicy {
 export interface ProcessTransactionInput {
   transaction: Transaction;
   policy: ProcessingPolicy;
+  /** Where the final status is announced (callbacks); absent in runs without any. */
+  callbacks?: CallbackPlan;
 }
 
 /** The workflow's own view of its progress, returned by the status query and as its result. */

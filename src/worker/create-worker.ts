@@ -1,5 +1,10 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { createPostingActivities } from '../activities';
+import {
+  createCallbackActivities,
+  createPostingActivities,
+  type CallbackSenderSettings,
+} from '../activities';
+import { createCallbackSender, type CallbackSender } from '../callbacks/sender';
 import type { PostingClient } from '../posting/posting-client';
 import type { WorkerSettings } from '../config/worker';
 
@@ -11,6 +16,8 @@ export interface TxWorkerDeps {
   settings: WorkerSettings;
   /** The workflow code, bundled (see workflow-bundle.ts). */
   workflowBundle: WorkflowBundleOption;
+  /** Signing and sending callbacks; absent: deliveries fail (retried) until a worker with the secret takes them. */
+  callbacks?: { settings: CallbackSenderSettings; sender: CallbackSender };
 }
 
 export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
@@ -19,7 +26,13 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
-    activities: createPostingActivities(deps.posting),
+    activities: {
+      ...createPostingActivities(deps.posting),
+      ...createCallbackActivities(
+        deps.callbacks?.settings ?? { signingSecret: undefined, allowedHosts: [] },
+        deps.callbacks?.sender ?? createCallbackSender([]),
+      ),
+    },
     shutdownGraceTime: deps.settings.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: deps.settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: deps.settings.maxConcurrentWorkflowTasks,

@@ -6,6 +6,8 @@ import {
   type TemporalSettings,
 } from '../config/temporal';
 import type { WorkerSettings } from '../config/worker';
+import type { CallbackSettings } from '../config/callbacks';
+import { createCallbackSender } from '../callbacks/sender';
 import { createPostingClient, type PostingClientOptions } from '../posting/posting-client';
 import { createTxWorker } from './create-worker';
 import { assertSearchAttributes } from './search-attributes-check';
@@ -15,6 +17,8 @@ export interface WorkerProcessOptions {
   temporal: TemporalSettings;
   posting: PostingClientOptions;
   settings: WorkerSettings;
+  /** CALLBACK_*: the worker signs and sends the callbacks. */
+  callbacks: CallbackSettings;
   log: Logger;
   /**
    * Signals on which the SDK stops the worker by itself (its default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2).
@@ -70,12 +74,14 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   await assertSearchAttributes(connection, temporal.namespace);
   const postingClient = createPostingClient(posting);
+  const callbackSender = createCallbackSender(options.callbacks.allowedHosts);
   const worker = await createTxWorker({
     ...temporal,
     connection,
     posting: postingClient,
     settings,
     workflowBundle: await workflowBundle(log),
+    callbacks: { settings: options.callbacks, sender: callbackSender },
   });
 
   return {
@@ -93,6 +99,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
       );
       await running;
       await postingClient.close();
+      await callbackSender.close();
       await connection.close();
       log.info('worker stopped');
     },

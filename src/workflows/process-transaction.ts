@@ -13,6 +13,7 @@ import type {
   TransactionStatus,
 } from '../domain/transaction';
 import { TX_STATUS } from '../domain/search-attributes';
+import { announce } from './announce';
 import { PostGuard } from './post-guard';
 import { postExactlyOnce } from './posting-protocol';
 import { TransactionSteps } from './transaction-steps';
@@ -33,10 +34,12 @@ type Ending =
  * 3. A rejection fails the transaction, and so does the deadline: never without a last look once a POST was
  *    sent, nor before the window after the last unknown POST has passed.
  * 4. A cancellation before the POST is scheduled ends it cancelled; from then on it is ignored.
+ * 5. The final status is announced to the transaction's callback URLs, if it has any.
  */
 export async function processTransaction({
   transaction,
   policy,
+  callbacks,
 }: ProcessTransactionInput): Promise<ProcessingState> {
   const state: ProcessingState = {
     status: 'processing',
@@ -54,6 +57,8 @@ export async function processTransaction({
   end(state, ending);
   // An accepted cancel update answers with the final state before the run closes.
   await guard.settled();
+  // 5. The final status goes to the callback URLs, in deliveries that outlive this run (announce.ts).
+  await announce(callbacks, transaction, state);
   if (ending.status === 'failed') throw transactionFailed(state, ending.cause);
   return state;
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import pino from 'pino';
 import { createApp, type AppDeps } from '../../src/api/http/app';
+import { EventsService } from '../../src/api/events/events-service';
 import { HealthService, type HealthServiceDeps } from '../../src/api/health/health-service';
 import {
   TransactionsService,
@@ -42,6 +43,7 @@ export function testApp(
     transactions,
     health: healthService,
     logger: pino({ level: 'silent' }),
+    events: new EventsService({ client, taskQueue, rpcTimeoutMs: 2_000 }),
     bodyLimitBytes: 16 * 1024,
     metadataLimitBytes: 2 * 1024,
     version: 'test',

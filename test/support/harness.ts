@@ -10,6 +10,8 @@ import {
 } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { ActivityPolicy, ProcessingPolicy, Transaction } from '../../src/domain/transaction';
+import type { CallbackSenderSettings } from '../../src/activities';
+import { createCallbackSender } from '../../src/callbacks/sender';
 import { createPostingClient, type PostingClient } from '../../src/posting/posting-client';
 import { createTxWorker } from '../../src/worker/create-worker';
 import { workflowsPath } from '../../src/worker/workflow-bundle';
@@ -80,6 +82,8 @@ export async function startWorker(opts: {
   postingTimeoutMs?: number;
   /** Default Idempotency-Key; null sends no key. */
   idempotencyHeader?: string | null;
+  /** Signing secret and allowed hosts for callbacks; unset: the worker cannot send any. */
+  callbacks?: CallbackSenderSettings;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
   const posting = createPostingClient({
@@ -89,12 +93,14 @@ export async function startWorker(opts: {
     idempotencyHeader: opts.idempotencyHeader === undefined ? 'Idempotency-Key' : opts.idempotencyHeader,
     notProcessedStatuses: [429, 503],
   });
+  const sender = createCallbackSender(opts.callbacks?.allowedHosts ?? []);
   const worker = await createTxWorker({
     connection,
     namespace: 'default',
     taskQueue: opts.taskQueue,
     posting,
     workflowBundle: await workflowBundle(),
+    ...(opts.callbacks && { callbacks: { settings: opts.callbacks, sender } }),
     settings: {
       shutdownGraceMs: 1_000,
       maxConcurrentActivities: 100,
@@ -111,6 +117,7 @@ export async function startWorker(opts: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await posting.close();
+      await sender.close();
       await connection.close();
     },
   };

@@ -8,6 +8,9 @@ import { metricsRoutes } from '../metrics/metrics-routes';
 import { docsRoutes } from '../openapi/docs-routes';
 import { buildOpenApiDocument } from '../openapi/openapi';
 import { testPageResponder } from '../test-page/test-page';
+import { eventsRoutes } from '../events/events-routes';
+import type { EventsService } from '../events/events-service';
+import type { CallbackRules } from '../events/callback-url-field';
 import type { AmountFormat } from '../transactions/submission-schemas';
 import {
   BATCH_PATH,
@@ -30,6 +33,8 @@ import { requireUtf8 } from './validate';
 
 export interface AppDeps {
   transactions: TransactionsService;
+  /** Callback events and redelivery (GET/POST /api/transactions/:id/events…); unset: no such routes. */
+  events?: EventsService;
   health: HealthService;
   logger: Logger;
   bodyLimitBytes: number;
@@ -55,6 +60,8 @@ export interface AppDeps {
   maxWaitSeconds?: number;
   /** POSTING_AMOUNT_FORMAT, as the worker has it: `number` (the default) refuses amounts a double alters. */
   postingAmountFormat?: AmountFormat;
+  /** CALLBACK_*: which callback_url values submissions may carry; unset: callbacks off. */
+  callbacks?: CallbackRules;
 }
 
 /** The app, and what tests inspect: its routes as mounted and its metrics. */
@@ -150,6 +157,7 @@ function declareRoutes(
       amountFormat,
       maxWaitSeconds,
       waits,
+      callbacks: deps.callbacks,
     }),
     ...batchRoutes({
       service,
@@ -158,8 +166,10 @@ function declareRoutes(
       amountFormat,
       maxItems: deps.batchMaxItems ?? DEFAULT_BATCH_MAX_ITEMS,
       bodyLimitBytes: batchLimitBytes(deps),
+      callbacks: deps.callbacks,
     }),
-    ...webhooksRoutes({ service, metrics, amountFormat }),
+    ...(deps.events ? eventsRoutes({ events: deps.events, metrics }) : []),
+    ...webhooksRoutes({ service, metrics, amountFormat, callbacks: deps.callbacks }),
     ...healthRoutes({ health: deps.health, version: deps.version, fullDetail, testPage }),
     ...((deps.metricsEnabled ?? true) ? metricsRoutes(metrics.registry) : []),
     ...(document ? docsRoutes(document) : []),

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { Registry } from 'prom-client';
 import type { ApiSettings } from '../../config/api';
+import type { CallbackSettings } from '../../config/callbacks';
 import type { Logger } from '../../config/logger';
 import { describeTemporalConnection, type TemporalSettings } from '../../config/temporal';
 import type { ProcessingPolicy } from '../../domain/transaction';
@@ -10,11 +11,14 @@ import { gracefulStopper } from './graceful-stop';
 import { HealthService } from '../health/health-service';
 import { collectProcessMetrics, type ApiMetrics } from '../metrics/metrics';
 import { TransactionsService } from '../transactions/transactions-service';
+import { EventsService } from '../events/events-service';
 
 export interface ServeApiOptions {
   settings: ApiSettings;
   temporal: TemporalSettings;
   policy: ProcessingPolicy;
+  /** CALLBACK_*: what callbacks the API accepts and announces; absent: none. */
+  callbacks?: CallbackSettings;
   /** The process's Temporal client; its connection stays the caller's to close. */
   client: Client;
   logger: Logger;
@@ -33,7 +37,7 @@ export interface ServedApi {
 
 /** The API's services and app from its settings and a Temporal client, listening once this resolves. */
 export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
-  const { settings, temporal, policy, client, logger } = options;
+  const { settings, temporal, policy, client, logger, callbacks } = options;
   const transactions = new TransactionsService({
     client,
     taskQueue: temporal.taskQueue,
@@ -41,6 +45,12 @@ export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
     queryDeadlineMs: settings.queryDeadlineMs,
     rpcTimeoutMs: settings.rpcTimeoutMs,
     eagerStart: options.eagerStart ?? false,
+    ...(callbacks && { callbacks: { subscribers: callbacks.subscribers, policy: callbacks.policy } }),
+  });
+  const events = new EventsService({
+    client,
+    taskQueue: temporal.taskQueue,
+    rpcTimeoutMs: settings.rpcTimeoutMs,
   });
   const health = new HealthService({
     client,
@@ -65,12 +75,16 @@ export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
   if (settings.metricsEnabled) collectProcessMetrics(metricsRegistry);
   const app = createApp({
     transactions,
+    events,
     health,
     logger,
     version,
     namespace: temporal.namespace,
     metricsRegistry,
     ...settings,
+    ...(callbacks && {
+      callbacks: { enabled: callbacks.signingSecret !== undefined, allowedHosts: callbacks.allowedHosts },
+    }),
   });
 
   const server = app.listen(settings.port, settings.host);

@@ -6,6 +6,7 @@ import type { ApiMetrics } from '../metrics/metrics';
 import { GUARDED, json, named, problem } from '../openapi/responses';
 import { BATCH_PATH, rawBatchBody } from './batch-body';
 import { BATCH_STATUSES, checkItems, submitBatch, summarize, type BatchItemResult } from './batch';
+import type { CallbackRules } from '../events/callback-url-field';
 import { apiSubmissionSchema, transactionId, type AmountFormat } from './submission-schemas';
 import { amountRules } from './transaction-docs';
 import type { TransactionsService } from './transactions-service';
@@ -19,6 +20,8 @@ export interface BatchRoutesDeps {
   maxItems: number;
   /** The body limit the batch parser enforces (batchBodyLimitBytes), for the document. */
   bodyLimitBytes: number;
+  /** Whether and where an item's `callback_url` may point (as for a single POST). */
+  callbacks?: CallbackRules;
 }
 
 /** Starts in flight at once for one batch: enough to fill a round trip to Temporal, few enough to share it. */
@@ -48,7 +51,7 @@ const batchResultSchema = z.object({
 /** `POST /api/transactions/batch`: many submissions in one request, each answered as if sent alone. */
 export function batchRoutes(deps: BatchRoutesDeps): RouteDeclaration[] {
   const { service, metrics, maxItems } = deps;
-  const itemSchema = apiSubmissionSchema(deps.metadataLimitBytes, deps.amountFormat);
+  const itemSchema = apiSubmissionSchema(deps.metadataLimitBytes, deps.amountFormat, deps.callbacks);
   // For the document only: items are validated one by one in the handler, so one bad item refuses only itself.
   const documented = z.strictObject({
     transactions: z

@@ -10,6 +10,7 @@ import {
   TX_SOURCE_ACCOUNT,
   TX_STATUS,
 } from '../../domain/search-attributes';
+import type { CallbackPlan, CallbackPolicy } from '../../domain/callbacks';
 import type { ProcessingPolicy } from '../../domain/transaction';
 import type { processTransaction } from '../../workflows';
 import type { TransactionMemo } from './transaction-view';
@@ -20,6 +21,26 @@ export interface StartSettings {
   policy: ProcessingPolicy;
   /** Ask for the run's first workflow task in the start response (all-in-one: a worker on the same connection). */
   eagerStart?: boolean;
+  callbacks?: CallbackStartSettings;
+}
+
+/** The operator's side of callbacks: URLs that get every transaction's final status, and the retry policy. */
+export interface CallbackStartSettings {
+  subscribers: readonly string[];
+  policy: CallbackPolicy;
+}
+
+/** Where a run announces its final status: the client's callback_url, then the subscribers; none: no plan. */
+export function callbackPlan(
+  memo: TransactionMemo,
+  settings?: CallbackStartSettings,
+): CallbackPlan | undefined {
+  const urls = [
+    ...(memo.callbackUrl !== undefined ? [memo.callbackUrl] : []),
+    ...(settings?.subscribers ?? []),
+  ];
+  if (urls.length === 0 || !settings) return undefined;
+  return { urls, dialect: memo.dialect ?? 'api', submittedAt: memo.submittedAt, policy: settings.policy };
 }
 
 /**
@@ -36,7 +57,7 @@ export function startOptions(
   return {
     workflowId: transaction.id,
     taskQueue: settings.taskQueue,
-    args: [{ transaction, policy: settings.policy }],
+    args: [{ transaction, policy: settings.policy, ...withPlan(callbackPlan(memo, settings.callbacks)) }],
     workflowIdReusePolicy,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     memo: { ...memo },
@@ -54,6 +75,9 @@ export function startOptions(
     ...(settings.eagerStart && { requestEagerStart: true }),
   } satisfies WorkflowStartOptions<typeof processTransaction>;
 }
+
+// Without a plan the input is exactly what it was before callbacks.
+const withPlan = (callbacks: CallbackPlan | undefined) => (callbacks ? { callbacks } : {});
 
 /**
  * How long a retry's run waits before it starts. A run that failed by its own rule has looked after its last

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { holdsAsDouble } from '../../domain/decimal';
 import { isCurrency, parseAmount } from '../../domain/money';
 import { TRANSACTION_ID } from '../../domain/transaction';
+import { callbackUrlField, type CallbackRules } from '../events/callback-url-field';
 
 /** Metadata keys refused at any depth: they could reach an object's prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -138,7 +139,11 @@ const objectError = (issue: { code?: string; keys?: readonly string[] }) =>
     ? `unknown field${issue.keys?.length === 1 ? '' : 's'} ${(issue.keys ?? []).map((k) => JSON.stringify(k)).join(', ')}`
     : 'must be a JSON object';
 
-export function apiSubmissionSchema(metadataLimitBytes: number, amountFormat: AmountFormat = 'number') {
+export function apiSubmissionSchema(
+  metadataLimitBytes: number,
+  amountFormat: AmountFormat = 'number',
+  callbacks?: CallbackRules,
+) {
   return z
     .strictObject(
       {
@@ -150,13 +155,14 @@ export function apiSubmissionSchema(metadataLimitBytes: number, amountFormat: Am
         metadata: metadata(metadataLimitBytes).optional(),
         source_account: account.optional(),
         destination_account: account.optional(),
+        callback_url: callbackUrlField(callbacks).optional(),
       },
       { error: objectError },
     )
     .superRefine(amountRule(amountFormat));
 }
 
-export function webhookSubmissionSchema(amountFormat: AmountFormat = 'number') {
+export function webhookSubmissionSchema(amountFormat: AmountFormat = 'number', callbacks?: CallbackRules) {
   return z
     .strictObject(
       {
@@ -165,6 +171,7 @@ export function webhookSubmissionSchema(amountFormat: AmountFormat = 'number') {
         destination_account: account,
         amount,
         currency,
+        callback_url: callbackUrlField(callbacks).optional(),
       },
       { error: objectError },
     )

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { canonicalInstant } from '../../domain/instant';
 import { parseAmount } from '../../domain/money';
 import type { Transaction } from '../../domain/transaction';
+import type { Dialect } from '../../domain/transaction-dialects';
 import type { ApiSubmissionBody, WebhookSubmissionBody } from './submission-schemas';
 
 /** A validated request to process a transaction, ready to start its workflow. */
@@ -18,6 +19,10 @@ export interface Submission {
    */
   legacyFingerprint?: string;
   submittedAt: string;
+  /** Where the final status is announced, as the client asked (part of the fingerprint). */
+  callbackUrl?: string;
+  /** The dialect it came in, in which callbacks show it. */
+  dialect?: Dialect;
 }
 
 export function fromApiBody(body: ApiSubmissionBody, id: string | undefined, now: Date): Submission {
@@ -30,7 +35,7 @@ export function fromApiBody(body: ApiSubmissionBody, id: string | undefined, now
     sourceAccount: body.source_account ?? null,
     destinationAccount: body.destination_account ?? null,
   };
-  return build(id ?? randomUUID(), clientFields, now);
+  return build(id ?? randomUUID(), clientFields, now, body.callback_url, 'api');
 }
 
 export function fromWebhookBody(body: WebhookSubmissionBody, now: Date): Submission {
@@ -43,12 +48,18 @@ export function fromWebhookBody(body: WebhookSubmissionBody, now: Date): Submiss
     sourceAccount: body.source_account,
     destinationAccount: body.destination_account,
   };
-  return build(body.transaction_id, clientFields, now);
+  return build(body.transaction_id, clientFields, now, body.callback_url, 'v1');
 }
 
 type ClientFields = Omit<Transaction, 'id' | 'timestamp'> & { timestamp: string | null };
 
-function build(id: string, fields: ClientFields, now: Date): Submission {
+function build(
+  id: string,
+  fields: ClientFields,
+  now: Date,
+  callbackUrl: string | undefined,
+  dialect: Dialect,
+): Submission {
   const submittedAt = now.toISOString();
   // The same instant in another offset is the same body; a canonical timestamp hashes as it always did.
   const timestamp = fields.timestamp === null ? null : canonicalInstant(fields.timestamp);
@@ -56,13 +67,17 @@ function build(id: string, fields: ClientFields, now: Date): Submission {
   return {
     transaction: { id, ...fields, timestamp: fields.timestamp ?? submittedAt },
     // Only what the client sent counts: a retry must match even though submittedAt differs.
-    fingerprint: hash({ ...fields, timestamp }),
+    // Without a callback_url the hash is what it always was (canonicalJson leaves undefined out).
+    fingerprint: hash({ ...fields, timestamp, callbackUrl }),
     ...(legacy !== undefined && { legacyFingerprint: legacy }),
     submittedAt,
+    ...(callbackUrl !== undefined && { callbackUrl }),
+    dialect,
   };
 }
 
-const hash = (fields: ClientFields) => createHash('sha256').update(canonicalJson(fields)).digest('base64url');
+const hash = (fields: ClientFields & { callbackUrl?: string }) =>
+  createHash('sha256').update(canonicalJson(fields)).digest('base64url');
 
 function canonicalAmount(amount: string | number, currency: string): string {
   const parsed = parseAmount(amount, currency);

@@ -1,4 +1,5 @@
 import type { PostingOutcome, Transaction, TransactionStatus } from '../../domain/transaction';
+import type { Dialect } from '../../domain/transaction-dialects';
 
 /** Everything the API can say about one transaction, before a dialect shapes it. */
 export interface TransactionView {
@@ -22,6 +23,9 @@ export interface TransactionMemo {
   transaction: Transaction;
   fingerprint: string;
   submittedAt: string;
+  /** The client's callback_url and the submission's dialect; absent in runs from before callbacks. */
+  callbackUrl?: string;
+  dialect?: Dialect;
 }
 
 export const isTerminal = (status: TransactionStatus) =>

@@ -6,6 +6,7 @@ import { validate } from '../http/validate';
 import type { ApiMetrics } from '../metrics/metrics';
 import { apiListPageSchema } from '../openapi/openapi-schemas';
 import { GUARDED, json, named, problem, RETRY_AFTER } from '../openapi/responses';
+import type { CallbackRules } from '../events/callback-url-field';
 import { apiListItem, apiView } from './dialects';
 import { decodeCursor, encodeCursor, type ListFilters } from './list-cursor';
 import { listQuerySchema, transactionIdParams } from './list-schemas';
@@ -25,6 +26,7 @@ export interface TransactionsRoutesDeps {
   /** API_MAX_WAIT_SECONDS: the longest `Prefer: wait` and `?wait` allowed. */
   maxWaitSeconds: number;
   waits: TransactionWaits;
+  callbacks?: CallbackRules;
 }
 
 const BASE = '/api/transactions';
@@ -83,7 +85,10 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
         amountRules(deps.amountFormat, '`amount`, or anywhere in `metadata`'),
       tags: TAGS,
       headers: z.object({ 'Idempotency-Key': transactionId.optional(), ...waitHeaders(deps.maxWaitSeconds) }),
-      body: named('ApiSubmission', apiSubmissionSchema(deps.metadataLimitBytes, deps.amountFormat)),
+      body: named(
+        'ApiSubmission',
+        apiSubmissionSchema(deps.metadataLimitBytes, deps.amountFormat, deps.callbacks),
+      ),
       // Numbers stored as sent: the amount, and any in metadata.
       exactNumbers: new Set(['amount', 'metadata']),
       responses: {

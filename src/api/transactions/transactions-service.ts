@@ -13,7 +13,7 @@ import { asStartFailure, asTemporalUnavailable } from '../temporal/temporal-erro
 import type { ListFilters } from './list-cursor';
 import { visibilityQuery } from './list-query';
 import { RecentCache } from './recent-cache';
-import { retryDelayMs, startOptions } from './start-options';
+import { retryDelayMs, startOptions, type CallbackStartSettings } from './start-options';
 import type { Submission } from './submission';
 import {
   CACHE_ENTRIES,
@@ -72,6 +72,8 @@ export interface TransactionsServiceDeps {
    * this process on the same NativeConnection (the all-in-one process); it skips the matching service.
    */
   eagerStart?: boolean;
+  /** CALLBACK_*: the subscribers and retry policy given to each new run (start-options.ts). */
+  callbacks?: CallbackStartSettings;
 }
 
 /**
@@ -98,7 +100,7 @@ export class TransactionsService {
       const existing = await this.get(transaction.id, { askWorker: false });
       if (existing) return this.existingResult(existing, submission);
     }
-    const memo: TransactionMemo = { transaction, fingerprint, submittedAt };
+    const memo: TransactionMemo = { transaction, fingerprint, submittedAt, ...callbackFields(submission) };
     try {
       const handle = await this.rpc(() =>
         this.deps.client.workflow.start(
@@ -149,6 +151,7 @@ export class TransactionsService {
       transaction: described.memo.transaction,
       fingerprint: described.memo.fingerprint,
       submittedAt: described.memo.submittedAt,
+      ...callbackFields(described.memo),
     };
     const startDelay = retryDelayMs(described.description, this.deps.policy);
     let eagerlyStarted: boolean;
@@ -263,4 +266,12 @@ export class TransactionsService {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return callTemporal(this.deps, fn);
   }
+}
+
+/** The memo's callback fields, only when there are any: memos without callbacks stay as they were. */
+function callbackFields({ callbackUrl, dialect }: Pick<TransactionMemo, 'callbackUrl' | 'dialect'>) {
+  return {
+    ...(callbackUrl !== undefined && { callbackUrl }),
+    ...(dialect !== undefined && dialect !== 'api' && { dialect }),
+  };
 }

@@ -4,6 +4,7 @@ import { conflict, notFound } from '../http/problem';
 import { route, type RouteDeclaration } from '../http/route';
 import type { ApiMetrics } from '../metrics/metrics';
 import { GUARDED, json, named, problem } from '../openapi/responses';
+import type { CallbackRules } from '../events/callback-url-field';
 import { v1View } from './dialects';
 import { fromWebhookBody } from './submission';
 import { transactionId, webhookSubmissionSchema, type AmountFormat } from './submission-schemas';
@@ -14,6 +15,7 @@ export interface WebhooksRoutesDeps {
   service: TransactionsService;
   metrics: ApiMetrics;
   amountFormat: AmountFormat;
+  callbacks?: CallbackRules;
 }
 
 const TAGS = ['webhooks'];
@@ -23,7 +25,12 @@ const location = (id: string) => `/v1/transactions/${encodeURIComponent(id)}`;
  * The webhook dialect: `/v1/webhooks/transactions` answers 202 for new and repeated deliveries alike, so a
  * sender never retries a duplicate; a different body under a known ID is still a 409.
  */
-export function webhooksRoutes({ service, metrics, amountFormat }: WebhooksRoutesDeps): RouteDeclaration[] {
+export function webhooksRoutes({
+  service,
+  metrics,
+  amountFormat,
+  callbacks,
+}: WebhooksRoutesDeps): RouteDeclaration[] {
   return [
     route({
       method: 'post',
@@ -35,7 +42,7 @@ export function webhooksRoutes({ service, metrics, amountFormat }: WebhooksRoute
         'body under a known `transaction_id` is a 409. ' +
         amountRules(amountFormat, '`amount`'),
       tags: TAGS,
-      body: named('WebhookSubmission', webhookSubmissionSchema(amountFormat)),
+      body: named('WebhookSubmission', webhookSubmissionSchema(amountFormat, callbacks)),
       exactNumbers: new Set(['amount']),
       responses: {
         '202': json('accepted (new or repeated)', V1_TRANSACTION, {

@@ -1,0 +1,145 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowIdConflictPolicy,
+  type Client,
+} from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { DELIVERY_WORKFLOW_TYPE, deliveryPrefix, type DeliveryResult } from '../../domain/callbacks';
+import type { deliverEvent } from '../../workflows';
+import { asTemporalUnavailable } from '../temporal/temporal-errors';
+import { callTemporal } from '../transactions/transaction-reader';
+import {
+  closedDelivery,
+  groupByEvent,
+  latestRuns,
+  runningDelivery,
+  type DeliveryRun,
+  type EventView,
+} from './delivery-log';
+
+export interface EventsServiceDeps {
+  client: Client;
+  taskQueue: string;
+  /** Limit of one call to Temporal. */
+  rpcTimeoutMs: number;
+}
+
+export type RedeliverResult =
+  { kind: 'not_found' } | { kind: 'in_flight' } | { kind: 'started'; runs: number };
+
+/** A transaction's most deliveries listed (10 endpoints for each of a few runs). */
+const MAX_DELIVERIES = 200;
+
+/**
+ * The callback events of a transaction and their delivery log, read from the `deliverEvent` runs (found in
+ * visibility by their deterministic workflow IDs, `<txId>/events/<eventId>/<endpoint>`); and redelivery.
+ */
+export class EventsService {
+  constructor(private readonly deps: EventsServiceDeps) {}
+
+  /** The events, oldest first; null when there is no such transaction. */
+  async list(transactionId: string): Promise<EventView[] | null> {
+    if (!(await this.exists(transactionId))) return null;
+    const runs = await this.runs(transactionId);
+    const deliveries = await Promise.all(
+      runs.map(async (run) => ({ input: run.input, view: await this.deliveryView(run) })),
+    );
+    return groupByEvent(deliveries);
+  }
+
+  /** Sends the event to each of its endpoints again (the same ID and body, signed anew). */
+  async redeliver(transactionId: string, eventId: string): Promise<RedeliverResult> {
+    const runs = (await this.runs(transactionId)).filter((run) => run.input.event.id === eventId);
+    if (runs.length === 0) return { kind: 'not_found' };
+    // Visibility lags: a run it still lists as running may have closed; its description is authoritative.
+    const running = await Promise.all(runs.filter((run) => run.running).map((run) => this.stillRunning(run)));
+    if (running.some(Boolean)) return { kind: 'in_flight' };
+    let started = 0;
+    for (const run of runs) {
+      try {
+        await this.rpc(() =>
+          this.deps.client.workflow.start<typeof deliverEvent>(DELIVERY_WORKFLOW_TYPE, {
+            workflowId: run.workflowId,
+            taskQueue: this.deps.taskQueue,
+            args: [run.input],
+            memo: { delivery: run.input },
+            staticSummary: `${run.input.event.type} (redelivery)`,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          }),
+        );
+        started += 1;
+      } catch (err) {
+        // Another redelivery started it meanwhile.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw asTemporalUnavailable(err);
+      }
+    }
+    return started === 0 ? { kind: 'in_flight' } : { kind: 'started', runs: started };
+  }
+
+  private async stillRunning(run: DeliveryRun): Promise<boolean> {
+    const handle = this.deps.client.workflow.getHandle(run.workflowId, run.runId);
+    const description = await this.rpc(() => handle.describe()).catch((err: unknown) => {
+      throw asTemporalUnavailable(err);
+    });
+    return description.status.name === 'RUNNING';
+  }
+
+  private async exists(transactionId: string): Promise<boolean> {
+    try {
+      await this.rpc(() => this.deps.client.workflow.getHandle(transactionId).describe());
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw asTemporalUnavailable(err);
+    }
+  }
+
+  private async runs(transactionId: string): Promise<DeliveryRun[]> {
+    // Transaction IDs hold no quotes (A-Z a-z 0-9 . _ : -): safe inside the query's string.
+    const query = `WorkflowType = '${DELIVERY_WORKFLOW_TYPE}' AND WorkflowId STARTS_WITH '${deliveryPrefix(transactionId)}'`;
+    const executions: temporal.api.workflow.v1.IWorkflowExecutionInfo[] = [];
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await this.rpc(() =>
+        this.deps.client.workflowService.listWorkflowExecutions({
+          namespace: this.deps.client.options.namespace,
+          query,
+          pageSize: 100,
+          nextPageToken,
+        }),
+      ).catch((err: unknown) => {
+        throw asTemporalUnavailable(err);
+      });
+      executions.push(...page.executions);
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken && executions.length < MAX_DELIVERIES);
+    return latestRuns(executions);
+  }
+
+  private async deliveryView(run: DeliveryRun) {
+    const handle = this.deps.client.workflow.getHandle<typeof deliverEvent>(run.workflowId, run.runId);
+    if (run.running) {
+      const description = await this.rpc(() => handle.describe()).catch((err: unknown) => {
+        throw asTemporalUnavailable(err);
+      });
+      if (description.status.name === 'RUNNING') {
+        return runningDelivery(run.input, description.raw.pendingActivities?.[0]);
+      }
+    }
+    const outcome = await this.rpc(() => handle.result()).then(
+      (result: DeliveryResult) => result,
+      (err: unknown) => {
+        if (err instanceof Error && err.name === 'WorkflowFailedError') return err;
+        throw asTemporalUnavailable(err);
+      },
+    );
+    return closedDelivery(run.input, outcome);
+  }
+
+  private rpc<T>(fn: () => Promise<T>): Promise<T> {
+    return callTemporal(this.deps, fn);
+  }
+}

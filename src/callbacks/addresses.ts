@@ -1,0 +1,37 @@
+import { BlockList, isIP } from 'node:net';
+
+// Addresses a callback must not reach unless its host is allowed: loopback, private, link-local (cloud metadata
+// at 169.254.169.254), carrier-grade NAT, "this network", multicast and their IPv6 counterparts.
+const INTERNAL = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  INTERNAL.addSubnet(net, prefix, 'ipv4');
+}
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  INTERNAL.addSubnet(net, prefix, 'ipv6');
+}
+
+/** Whether an IP address (v4, v6 or v4-mapped v6) is internal; anything not an IP address is not. */
+export function isInternalAddress(address: string): boolean {
+  const bare = address.replace(/^\[|\]$/g, '');
+  const version = isIP(bare);
+  if (version === 0) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped?.[1]) return INTERNAL.check(mapped[1], 'ipv4');
+  return INTERNAL.check(bare, version === 4 ? 'ipv4' : 'ipv6');
+}

@@ -1,0 +1,96 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+import { isInternalAddress } from './addresses';
+import { hostAllowed } from './callback-url';
+
+/** Why a send ended without an HTTP answer. */
+export type SendFailure = 'timeout' | 'unreachable' | 'refused';
+
+export class CallbackSendError extends Error {
+  override name = 'CallbackSendError';
+  constructor(
+    readonly kind: SendFailure,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const REFUSED_CODE = 'ETXFLOW_INTERNAL_ADDRESS';
+
+/**
+ * POSTs callbacks. No redirect is followed (undici's request follows none without its redirect interceptor),
+ * and the connection's own DNS lookup refuses internal addresses unless the host is allowed: the address checked
+ * is the address connected to, so a name cannot resolve to a public address for a check and a private one after.
+ */
+export function createCallbackSender(allowedHosts: readonly string[]) {
+  const agent = new Agent({ connect: { lookup: guardedLookup(allowedHosts) }, keepAliveTimeout: 4_000 });
+  return {
+    /** The HTTP status answered; throws CallbackSendError when there was none. */
+    async send(
+      url: string,
+      body: string,
+      headers: Record<string, string>,
+      timeoutMs: number,
+      cancelled: AbortSignal,
+    ): Promise<number> {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      try {
+        const res = await request(url, {
+          dispatcher: agent,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'txflow-callbacks/1', ...headers },
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          signal: AbortSignal.any([timeout, cancelled]),
+        });
+        // The receiver's answer is not read, only drained (bounded) so the connection can be reused.
+        await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+        return res.statusCode;
+      } catch (err) {
+        throw asSendError(err, timeout.aborted, timeoutMs);
+      }
+    },
+    close: () => agent.close(),
+  };
+}
+
+export type CallbackSender = ReturnType<typeof createCallbackSender>;
+
+function asSendError(err: unknown, timedOut: boolean, timeoutMs: number): CallbackSendError {
+  const codes: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause)
+    codes.push(String((e as { code?: unknown }).code));
+  if (codes.includes(REFUSED_CODE)) return new CallbackSendError('refused', messageOf(err));
+  if (timedOut || codes.some((c) => /TIMEOUT/.test(c))) {
+    return new CallbackSendError('timeout', `no answer within ${timeoutMs} ms`);
+  }
+  return new CallbackSendError('unreachable', messageOf(err));
+}
+
+function messageOf(err: unknown): string {
+  let inner = err;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  return inner instanceof Error ? inner.message : String(err);
+}
+
+function guardedLookup(allowedHosts: readonly string[]): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const internal = addresses.find((a) => isInternalAddress(a.address));
+      if (internal && !hostAllowed(allowedHosts, hostname)) {
+        const refused = Object.assign(
+          new Error(`${hostname} resolves to the internal address ${internal.address}: not allowed`),
+          { code: REFUSED_CODE },
+        );
+        return callback(refused, '', 0);
+      }
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      return callback(null, first.address, first.family);
+    });
+  };
+}
