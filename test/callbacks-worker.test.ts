@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
-import type { ManagedProcess } from '../tools/stack/processes';
+import type { ManagedProcess } from '../tools/shared/processes';
 import { eventually } from './support/eventually';
 import { SECRET, startCallbackStack, type CallbackStack } from './support/callback-stack';
 import { startWorkerProcess } from './support/worker-process';

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { verifySignature } from '../../src/callbacks/signature';
-import { freePort } from '../../tools/stack/ports';
+import { freePort } from '../../tools/shared/ports';
 
 /** What the receiver does with the next deliveries: counters count down, one per delivery. */
 export interface ReceiverFaults {
