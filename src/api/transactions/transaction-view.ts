@@ -1,22 +1,8 @@
-import type { PostingOutcome, Transaction, TransactionStatus } from '../../domain/transaction';
+import type { Transaction, TransactionStatus } from '../../domain/transaction';
 import type { Dialect } from '../../domain/transaction-dialects';
 
-/** Everything the API can say about one transaction, before a dialect shapes it. */
-export interface TransactionView {
-  transaction: Transaction;
-  status: TransactionStatus;
-  attempts: number;
-  lastError: string | null;
-  outcome: PostingOutcome | null;
-  submittedAt: string;
-  completedAt: string | null;
-}
-
-/**
- * A transaction as a listing shows it: built from the memo and search attributes alone, so without what
- * only the run's result holds (attempts, lastError, outcome).
- */
-export type ListedView = Pick<TransactionView, 'transaction' | 'status' | 'submittedAt' | 'completedAt'>;
+// The views are the domain's (the workflow builds a callback event's `data` with them).
+export type { ListedView, TransactionView } from '../../domain/transaction-dialects';
 
 /** What the API keeps with each workflow (its memo), readable without a worker. */
 export interface TransactionMemo {
