@@ -1,7 +1,8 @@
 import { BlockList, isIP } from 'node:net';
 
 // Addresses a callback must not reach unless its host is allowed: loopback, private, link-local (cloud metadata
-// at 169.254.169.254), carrier-grade NAT, "this network", multicast and their IPv6 counterparts.
+// at 169.254.169.254), carrier-grade NAT, "this network", multicast and their IPv6 counterparts, and IPv6 forms that
+// embed an IPv4 address.
 const INTERNAL = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
@@ -17,8 +18,10 @@ for (const [net, prefix] of [
   INTERNAL.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible (deprecated) and NAT64 forms carry an IPv4 address a host may route to: never a target.
+  ['::', 96],
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],

@@ -31,7 +31,8 @@ export function callbackUrlProblem(raw: string, allowedHosts: readonly string[])
   const allowed = hostAllowed(allowedHosts, url.hostname, url.port || DEFAULT_PORT[url.protocol]);
   if (allowed) return undefined;
   if (url.protocol === 'http:') return 'must be https (http only to a host in CALLBACK_ALLOWED_HOSTS)';
-  const host = url.hostname.toLowerCase();
+  // A trailing dot names the same host (`localhost.` is `localhost`).
+  const host = url.hostname.toLowerCase().replace(/\.+$/, '');
   if (isInternalAddress(host) || host === 'localhost' || host.endsWith('.localhost')) {
     return 'must not point at an internal address (unless its host is in CALLBACK_ALLOWED_HOSTS)';
   }
