@@ -18,6 +18,7 @@ export class CallbackSendError extends Error {
 }
 
 const REFUSED_CODE = 'ETXFLOW_INTERNAL_ADDRESS';
+const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443' };
 
 /**
  * POSTs callbacks. No redirect is followed (undici's request follows none without its redirect interceptor),
@@ -25,7 +26,11 @@ const REFUSED_CODE = 'ETXFLOW_INTERNAL_ADDRESS';
  * is the address connected to, so a name cannot resolve to a public address for a check and a private one after.
  */
 export function createCallbackSender(allowedHosts: readonly string[]) {
-  const agent = new Agent({ connect: { lookup: guardedLookup(allowedHosts) }, keepAliveTimeout: 4_000 });
+  // The lookup sees no port, so an allowed host:port is decided per request: its own agent may connect inside.
+  const strict = new Agent({ connect: { lookup: guardedLookup(false) }, keepAliveTimeout: 4_000 });
+  const trusted = new Agent({ connect: { lookup: guardedLookup(true) }, keepAliveTimeout: 4_000 });
+  const agentFor = (url: URL) =>
+    hostAllowed(allowedHosts, url.hostname, url.port || DEFAULT_PORT[url.protocol]) ? trusted : strict;
   return {
     /** The HTTP status answered; throws CallbackSendError when there was none. */
     async send(
@@ -38,7 +43,7 @@ export function createCallbackSender(allowedHosts: readonly string[]) {
       const timeout = AbortSignal.timeout(timeoutMs);
       try {
         const res = await request(url, {
-          dispatcher: agent,
+          dispatcher: agentFor(new URL(url)),
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': 'txflow-callbacks/1', ...headers },
           body,
@@ -53,7 +58,9 @@ export function createCallbackSender(allowedHosts: readonly string[]) {
         throw asSendError(err, timeout.aborted, timeoutMs);
       }
     },
-    close: () => agent.close(),
+    close: async () => {
+      await Promise.all([strict.close(), trusted.close()]);
+    },
   };
 }
 
@@ -76,12 +83,12 @@ function messageOf(err: unknown): string {
   return inner instanceof Error ? inner.message : String(err);
 }
 
-function guardedLookup(allowedHosts: readonly string[]): LookupFunction {
+function guardedLookup(internalAllowed: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
       const internal = addresses.find((a) => isInternalAddress(a.address));
-      if (internal && !hostAllowed(allowedHosts, hostname)) {
+      if (internal && !internalAllowed) {
         const refused = Object.assign(
           new Error(`${hostname} resolves to the internal address ${internal.address}: not allowed`),
           { code: REFUSED_CODE },
