@@ -23,6 +23,10 @@ describe('callback URLs: internal addresses in other spellings are refused', fun
     );
   });
 
+  it('treats the IPv4-translated form (::ffff:0:a.b.c.d) as that address', function () {
+    assert.equal(isInternalAddress('::ffff:0:7f00:1'), true);
+  });
+
   it('refuses such URLs at submission', function () {
     for (const url of ['https://[::127.0.0.1]/x', 'https://[64:ff9b::a9fe:a9fe]/latest/meta-data']) {
       assert.match(callbackUrlProblem(url, []) ?? '', /internal address/, url);
