@@ -18,8 +18,9 @@ for (const [net, prefix] of [
   INTERNAL.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  // IPv4-compatible (deprecated) and NAT64 forms carry an IPv4 address a host may route to: never a target.
+  // IPv4-compatible (deprecated), IPv4-translated (SIIT) and NAT64 forms carry an IPv4 address a host may route to: never a target.
   ['::', 96],
+  ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['fc00::', 7],
