@@ -31,6 +31,8 @@ export type RedeliverResult =
 
 /** A transaction's most deliveries listed (10 endpoints for each of a few runs). */
 const MAX_DELIVERIES = 200;
+/** Visibility rows read at most: every redelivery is a row, so deliveries are counted by workflow ID. */
+const MAX_LISTED_RUNS = 2_000;
 
 /**
  * The callback events of a transaction and their delivery log, read from the `deliverEvent` runs (found in
@@ -101,6 +103,7 @@ export class EventsService {
     // Transaction IDs hold no quotes (A-Z a-z 0-9 . _ : -): safe inside the query's string.
     const query = `WorkflowType = '${DELIVERY_WORKFLOW_TYPE}' AND WorkflowId STARTS_WITH '${deliveryPrefix(transactionId)}'`;
     const executions: temporal.api.workflow.v1.IWorkflowExecutionInfo[] = [];
+    const deliveries = new Set<string>();
     let nextPageToken: Uint8Array | undefined;
     do {
       const page = await this.rpc(() =>
@@ -114,8 +117,9 @@ export class EventsService {
         throw asTemporalUnavailable(err);
       });
       executions.push(...page.executions);
+      for (const e of page.executions) deliveries.add(e.execution?.workflowId ?? '');
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-    } while (nextPageToken && executions.length < MAX_DELIVERIES);
+    } while (nextPageToken && deliveries.size < MAX_DELIVERIES && executions.length < MAX_LISTED_RUNS);
     return latestRuns(executions);
   }
 
