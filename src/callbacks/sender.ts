@@ -87,12 +87,11 @@ function guardedLookup(internalAllowed: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
-      const internal = addresses.find((a) => isInternalAddress(a.address));
-      if (internal && !internalAllowed) {
-        const refused = Object.assign(
-          new Error(`${hostname} resolves to the internal address ${internal.address}: not allowed`),
-          { code: REFUSED_CODE },
-        );
+      // The address is not named: the error reaches the client (the events API), internal DNS must not.
+      if (!internalAllowed && addresses.some((a) => isInternalAddress(a.address))) {
+        const refused = Object.assign(new Error(`${hostname} resolves to an internal address: not allowed`), {
+          code: REFUSED_CODE,
+        });
         return callback(refused, '', 0);
       }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
