@@ -9,8 +9,9 @@ import type { Selection } from './options';
 const WORKFLOW_TYPE = 'processTransaction';
 /** Histories fetched ahead of the one being replayed. */
 const PREFETCH = 4;
-/** gRPC's status code for a request the server refuses as malformed (a bad visibility query). */
+/** gRPC status codes: a request refused as malformed (a bad visibility query), an unknown workflow. */
 const INVALID_ARGUMENT = 3;
+const NOT_FOUND = 5;
 
 export interface Target {
   workflowId: string;
@@ -66,7 +67,11 @@ async function fetchOne(client: Client, target: Target): Promise<Fetched> {
       history: await client.workflow.getHandle(target.workflowId, target.runId).fetchHistory(),
     };
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return { target, missing: 'not found' };
+    // fetchHistory passes the server's NOT_FOUND through as it came, not as a WorkflowNotFoundError.
+    const grpc = (err as { cause?: unknown }).cause ?? err;
+    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(grpc) && grpc.code === NOT_FOUND)) {
+      return { target, missing: 'not found' };
+    }
     const message = err instanceof Error ? err.message : String(err);
     return { target, missing: `cannot fetch the history: ${message.split('\n')[0]}` };
   }
