@@ -79,7 +79,11 @@ describe('npm run replay (a real process against the test server)', function () 
     const result = await replay(['--workflows', INCOMPATIBLE, ...ids]);
     assert.equal(result.code, 1, result.stderr + result.stdout);
     for (const id of ids)
-      assert.match(lineOf(result.stdout, id), /^NONDETERMINISM\s+tx-\S+\s+\S/, result.stdout);
+      assert.match(
+        lineOf(result.stdout, id),
+        /^NONDETERMINISM\s+tx-\S+\s+\[TMPRL1100\] Nondeterminism error: /,
+        result.stdout,
+      );
     assert.match(result.stdout, /3 NONDETERMINISM/);
   });
 

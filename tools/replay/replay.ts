@@ -17,11 +17,16 @@ export interface Outcome {
   detail?: string;
 }
 
-/** "Replay failed with ... Details: <what differs>": the part after Details, first line. */
+/**
+ * "Replay failed with ... Details: <Core's failure, Rust debug text>": the failure's own message when it has
+ * one ("[TMPRL1100] Nondeterminism error: ..."), else the part after Details; its first line.
+ */
 function detailOf(err: Error): string {
   const firstLine = (text: string) => text.split('\n')[0] ?? '';
   const marker = err.message.indexOf('Details: ');
-  return firstLine(marker >= 0 ? err.message.slice(marker + 'Details: '.length) : err.message);
+  const details = marker >= 0 ? err.message.slice(marker + 'Details: '.length) : err.message;
+  const inner = /message: "((?:[^"\\]|\\.)*)"/.exec(details)?.[1];
+  return firstLine(inner ?? details);
 }
 
 function verdictOf(error: unknown): Pick<Outcome, 'verdict' | 'detail'> {
