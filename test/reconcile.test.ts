@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +26,7 @@ import { freePort } from '../tools/shared/ports';
 import { txflowCommand } from '../tools/shared/txflow-process';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
+import { runProcess, type RunResult } from './support/run-process';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
@@ -323,30 +324,9 @@ describe('reconcile: flags', function () {
   });
 });
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function runCli(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const txflow = txflowCommand('reconcile', args, { PATH: process.env.PATH });
-    const child = spawn(txflow.command, txflow.args, {
-      env: txflow.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const txflow = txflowCommand('reconcile', args, { PATH: process.env.PATH });
+  return runProcess(txflow.command, txflow.args, txflow.env, 60_000);
 }
 
 /** Answers 404 to GET /transactions (a posting service without a list) and forwards the rest to `target`. */

@@ -1,10 +1,11 @@
 // `npm run replay` as a real process against the test server: histories of transactions a real worker ran,
 // replayed on the current workflow code (ok), then on an incompatible change (test/fixtures/workflows).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import path from 'node:path';
 import { processTransaction } from '../src/workflows';
 import { eventually } from './support/eventually';
+import { runProcess, type RunResult } from './support/run-process';
 import { fastPolicy, newTransaction } from './support/harness';
 import { testTemporalAddress } from './support/temporal';
 import { useWorkflowEnv } from './support/workflow-env';
@@ -12,30 +13,9 @@ import { useWorkflowEnv } from './support/workflow-env';
 const MAIN = path.join(__dirname, '..', 'tools', 'replay', 'main.js');
 const INCOMPATIBLE = path.join(__dirname, 'fixtures', 'workflows', 'post-without-check.js');
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The command with only the Temporal address from the environment (no TLS settings of ours leak in). */
 function replay(args: string[], address = testTemporalAddress()): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { PATH: process.env.PATH, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const env = { PATH: process.env.PATH, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default' };
+  return runProcess(process.execPath, [MAIN, ...args], env, 110_000);
 }
 
 const lineOf = (stdout: string, id: string) => stdout.split('\n').find((l) => l.includes(id)) ?? '';
