@@ -1,7 +1,7 @@
 import type { PostingOutcome, Transaction, TransactionStatus } from './transaction';
 
 // Pure: the two dialects' JSON views of a transaction. In src/domain so that the workflow can build a callback
-// event's `data` exactly as the API shows the transaction (src/api/transactions/dialects.ts re-exports them).
+// event's `data` exactly as the API shows the transaction.
 
 /** Everything the API can say about one transaction, before a dialect shapes it. */
 export interface TransactionView {

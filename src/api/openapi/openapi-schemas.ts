@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TRANSACTION_STATUSES } from '../../domain/transaction';
 
 // What the API answers, for the OpenAPI document only (the route declarations validate requests, not answers).
-// The OpenAPI test checks real answers against these, so they cannot drift from dialects.ts, error-handler.ts
+// The OpenAPI test checks real answers against these, so they cannot drift from transaction-dialects.ts, error-handler.ts
 // and health.
 
 const nullableString = z.string().nullable();

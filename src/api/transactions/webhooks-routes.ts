@@ -5,7 +5,7 @@ import { route, type RouteDeclaration } from '../http/route';
 import type { ApiMetrics } from '../metrics/metrics';
 import { GUARDED, json, named, problem } from '../openapi/responses';
 import type { CallbackRules } from '../events/callback-url-field';
-import { v1View } from './dialects';
+import { v1View } from '../../domain/transaction-dialects';
 import { fromWebhookBody } from './submission';
 import { transactionId, webhookSubmissionSchema, type AmountFormat } from './submission-schemas';
 import { amountRules, READ, V1_TRANSACTION, WRITE } from './transaction-docs';
