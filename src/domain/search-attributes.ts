@@ -12,16 +12,23 @@ export const TX_DESTINATION_ACCOUNT = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
+// Where a transaction is and how many downstream calls it has made, kept current by its workflow, so an
+// operator finds what is stuck (`TxPhase = "posting" AND TxAttempts > 5`).
+export const TX_PHASE = defineSearchAttributeKey('TxPhase', SearchAttributeType.KEYWORD);
+export const TX_ATTEMPTS = defineSearchAttributeKey('TxAttempts', SearchAttributeType.INT);
+
 export const TX_SEARCH_ATTRIBUTES = [
   TX_STATUS,
   TX_AMOUNT,
   TX_CURRENCY,
   TX_SOURCE_ACCOUNT,
   TX_DESTINATION_ACCOUNT,
+  TX_PHASE,
+  TX_ATTEMPTS,
 ];
 
 /** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
 export function searchAttributeFlags(): string[] {
-  const cliType: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double' };
+  const cliType: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double', INT: 'Int' };
   return TX_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${cliType[key.type] ?? key.type}`);
 }

@@ -10,8 +10,10 @@ import { waitForTemporal } from '../stack/dev-server';
 
 /** txflow's attributes are Keyword or Double. */
 function indexedValueType(type: string): temporal.api.enums.v1.IndexedValueType {
-  const { INDEXED_VALUE_TYPE_DOUBLE, INDEXED_VALUE_TYPE_KEYWORD } = temporal.api.enums.v1.IndexedValueType;
-  return type === 'DOUBLE' ? INDEXED_VALUE_TYPE_DOUBLE : INDEXED_VALUE_TYPE_KEYWORD;
+  const { INDEXED_VALUE_TYPE_DOUBLE, INDEXED_VALUE_TYPE_INT, INDEXED_VALUE_TYPE_KEYWORD } =
+    temporal.api.enums.v1.IndexedValueType;
+  if (type === 'DOUBLE') return INDEXED_VALUE_TYPE_DOUBLE;
+  return type === 'INT' ? INDEXED_VALUE_TYPE_INT : INDEXED_VALUE_TYPE_KEYWORD;
 }
 
 const NOT_FOUND = 5;
