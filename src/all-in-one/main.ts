@@ -11,7 +11,9 @@ import { createLoggers } from '../config/logger';
 import { processingPolicy } from '../config/policy';
 import { postingSettings } from '../config/posting';
 import { temporalSettings } from '../config/temporal';
+import { tracingSettings } from '../config/tracing';
 import { workerSettings } from '../config/worker';
+import { startTracing } from '../tracing/setup';
 import { serveApi } from '../api/http/serve';
 import { clientOn } from '../api/temporal/temporal-client';
 import { createWorkerProcess } from '../worker/run-worker';
@@ -25,6 +27,7 @@ void runMain(async () => {
   const policy = processingPolicy();
   const { eagerStart } = allInOneSettings();
   const callbacks = callbackSettings();
+  const tracingConfig = tracingSettings('txflow-all-in-one');
   const { 'all-in-one': log, api: apiLog, worker: workerLog } = createLoggers('all-in-one', 'api', 'worker');
 
   // Until the worker runs nothing has been accepted or picked up: a stop signal just ends the process.
@@ -34,6 +37,7 @@ void runMain(async () => {
   };
   for (const name of ['SIGTERM', 'SIGINT'] as const) process.once(name, (signal) => onStopSignal(signal));
 
+  const tracing = startTracing(tracingConfig);
   // No SDK signal handling: the worker must outlive the API's in-flight requests (their queries and starts).
   const worker = await createWorkerProcess({
     temporal,
@@ -42,6 +46,7 @@ void runMain(async () => {
     callbacks,
     log: workerLog,
     shutdownSignals: [],
+    ...(tracing && { tracing }),
   });
   const workerDone = worker.run();
   workerDone.catch(() => undefined); // awaited below; an early failure is reported there
@@ -53,9 +58,10 @@ void runMain(async () => {
     temporal,
     policy,
     callbacks,
-    client: clientOn(worker.connection, temporal.namespace),
+    client: clientOn(worker.connection, temporal.namespace, { traced: tracing !== undefined }),
     logger: apiLog,
     eagerStart,
+    ...(tracing && { tracer: tracing.tracer }),
   });
   log.info({ url: `http://${api.host}:${api.port}`, eager_start: eagerStart }, 'all-in-one running');
 
@@ -78,5 +84,6 @@ void runMain(async () => {
   if (!stopRequested) throw new Error('the worker stopped without a stop signal');
   const { started, eagerlyStarted } = await served.metrics.startCounts();
   log.info({ workflow_starts: started, eagerly_started: eagerlyStarted }, 'all-in-one stopped');
+  await tracing?.shutdown().catch((err: unknown) => log.warn({ err }, 'flushing the traces failed'));
   process.exit(0);
 });

@@ -4,6 +4,8 @@ import { runMain } from '../config/env';
 import { createLogger } from '../config/logger';
 import { processingPolicy } from '../config/policy';
 import { temporalSettings } from '../config/temporal';
+import { tracingSettings } from '../config/tracing';
+import { startTracing } from '../tracing/setup';
 import { serveApi } from './http/serve';
 import { createTemporalClient } from './temporal/temporal-client';
 
@@ -12,10 +14,20 @@ void runMain(async () => {
   const temporal = temporalSettings();
   const policy = processingPolicy();
   const callbacks = callbackSettings();
+  const tracingConfig = tracingSettings('txflow-api');
   const logger = createLogger('api');
 
-  const client = createTemporalClient(temporal);
-  const api = await serveApi({ settings, temporal, policy, callbacks, client, logger });
+  const tracing = startTracing(tracingConfig);
+  const client = createTemporalClient(temporal, { traced: tracing !== undefined });
+  const api = await serveApi({
+    settings,
+    temporal,
+    policy,
+    callbacks,
+    client,
+    logger,
+    ...(tracing && { tracer: tracing.tracer }),
+  });
 
   // SIGTERM: stop accepting, close idle keep-alive connections, answer in-flight requests with
   // `Connection: close`, cut what is left at SHUTDOWN_GRACE_MS, then exit 0.
@@ -26,6 +38,9 @@ void runMain(async () => {
     void stopped
       .then(() => client.connection.close())
       .catch((err: unknown) => logger.warn({ err }, 'closing the Temporal connection failed'))
+      // The spans still buffered, requests' last ones included, go out before the exit.
+      .then(() => tracing?.shutdown())
+      .catch((err: unknown) => logger.warn({ err }, 'flushing the traces failed'))
       .finally(() => {
         logger.info('api stopped');
         process.exit(0);

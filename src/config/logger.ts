@@ -1,6 +1,8 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { z } from 'zod';
 import { parseEnv } from './env';
+import { tracingRequested } from './tracing';
 
 const { LOG_LEVEL } = parseEnv({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -31,8 +33,18 @@ export function createLogger(component: string, destination?: DestinationStream)
     level: LOG_LEVEL,
     base: { component },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Only with tracing on: without it no span is ever current, and the lines cost nothing extra.
+    ...(tracingRequested() && { mixin: traceIds }),
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/** The current span's trace and span IDs, so a log line can be found from its trace and the other way round. */
+function traceIds(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const ids = span.spanContext();
+  return isSpanContextValid(ids) ? { trace_id: ids.traceId, span_id: ids.spanId } : {};
 }
 
 /**

@@ -1,6 +1,8 @@
+import type { Tracer } from '@opentelemetry/api';
 import { Agent, request, type Dispatcher } from 'undici';
 import { holdsAsDouble } from '../domain/decimal';
 import type { Transaction } from '../domain/transaction';
+import { withClientSpan } from '../tracing/http-client-span';
 import { PostingError } from './posting-error';
 
 /** A transaction as the posting service stores it (its own field names). */
@@ -26,6 +28,8 @@ export interface PostingClientOptions {
   idempotencyHeader?: string | null;
   /** Statuses the service documents as "nothing was written" on a POST (e.g. 429, 503); safe to retry soon. */
   notProcessedStatuses?: readonly number[];
+  /** With tracing on: each call in a CLIENT span whose `traceparent` goes to the service. */
+  tracer?: Tracer;
 }
 
 export interface PostingClient {
@@ -67,19 +71,25 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
     const limit = Math.max(1, Math.min(timeoutMs, options.timeoutMs));
     const timeout = AbortSignal.timeout(limit);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    try {
-      const response = await request(`${options.baseUrl}${path}`, {
+    const url = `${options.baseUrl}${path}`;
+    const send = async (traceHeaders: Record<string, string>) => {
+      const response = await request(url, {
         method,
         body,
         headers:
           body === undefined
-            ? { accept: 'application/json' }
-            : { 'content-type': 'application/json', ...extraHeaders },
+            ? { accept: 'application/json', ...traceHeaders }
+            : { 'content-type': 'application/json', ...extraHeaders, ...traceHeaders },
         signal: combined,
         dispatcher,
       });
       const text = await response.body.text();
       return { status: response.statusCode, text };
+    };
+    try {
+      if (!options.tracer) return await send({});
+      const route = path.startsWith('/transactions/') ? '/transactions/{id}' : path;
+      return await withClientSpan(options.tracer, { method, url, route }, send);
     } catch (err) {
       if (timeout.aborted) {
         const what = method === 'POST' ? ': outcome unknown, it may still be written' : '';

@@ -1,4 +1,9 @@
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
 import {
   createCallbackActivities,
   createPostingActivities,
@@ -7,6 +12,7 @@ import {
 import { createCallbackSender, type CallbackSender } from '../callbacks/sender';
 import type { PostingClient } from '../posting/posting-client';
 import type { WorkerSettings } from '../config/worker';
+import type { Tracing } from '../tracing/setup';
 
 export interface TxWorkerDeps {
   connection: NativeConnection;
@@ -18,6 +24,11 @@ export interface TxWorkerDeps {
   workflowBundle: WorkflowBundleOption;
   /** Signing and sending callbacks; absent: deliveries fail (retried) until a worker with the secret takes them. */
   callbacks?: { settings: CallbackSenderSettings; sender: CallbackSender };
+  /**
+   * Tracing on: activity spans, and the sink through which the workflow interceptors (in the traced bundle)
+   * export their spans. The bundle must then be the traced one (workflow-bundle.ts).
+   */
+  tracing?: Tracing;
 }
 
 export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
@@ -37,5 +48,21 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: deps.settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: deps.settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: deps.settings.maxCachedWorkflows,
+    ...(deps.tracing && tracingOptions(deps.tracing)),
   });
+}
+
+/** A span per activity execution (child of the workflow's StartActivity span), trace IDs on activity logs. */
+function tracingOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }

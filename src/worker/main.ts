@@ -3,7 +3,9 @@ import { createLogger } from '../config/logger';
 import { callbackSettings } from '../config/callbacks';
 import { postingSettings } from '../config/posting';
 import { temporalSettings } from '../config/temporal';
+import { tracingSettings } from '../config/tracing';
 import { workerSettings } from '../config/worker';
+import { startTracing } from '../tracing/setup';
 import { createWorkerProcess } from './run-worker';
 
 void runMain(async () => {
@@ -11,9 +13,20 @@ void runMain(async () => {
   const posting = postingSettings();
   const settings = workerSettings();
   const callbacks = callbackSettings();
+  const tracingConfig = tracingSettings('txflow-worker');
   const log = createLogger('worker');
 
+  const tracing = startTracing(tracingConfig);
   // The SDK stops it on SIGINT/SIGTERM: no more polls, running activities finish.
-  const worker = await createWorkerProcess({ temporal, posting, settings, callbacks, log });
+  const worker = await createWorkerProcess({
+    temporal,
+    posting,
+    settings,
+    callbacks,
+    log,
+    ...(tracing && { tracing }),
+  });
   await worker.run();
+  // Then the spans still buffered go out (the last activities' and workflow tasks').
+  await tracing?.shutdown();
 });

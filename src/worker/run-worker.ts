@@ -6,6 +6,7 @@ import {
   type TemporalSettings,
 } from '../config/temporal';
 import type { WorkerSettings } from '../config/worker';
+import type { Tracing } from '../tracing/setup';
 import type { CallbackSettings } from '../config/callbacks';
 import { createCallbackSender } from '../callbacks/sender';
 import { createPostingClient, type PostingClientOptions } from '../posting/posting-client';
@@ -25,6 +26,8 @@ export interface WorkerProcessOptions {
    * `[]` when the caller stops it with shutdown(), e.g. the all-in-one process, once its API has answered.
    */
   shutdownSignals?: NodeJS.Signals[];
+  /** Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): workflow, activity and downstream HTTP spans. */
+  tracing?: Tracing;
 }
 
 export interface TxWorkerProcess {
@@ -49,7 +52,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
   // Must come before any connection or worker exists.
   Runtime.install({
     // SDK and Core logs as pino lines too; the bundler's chatter stays at debug.
-    logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
+    logger: new DefaultLogger(sdkLogLevel(log.level), ({ level, message, meta }) => {
       const pinoLevel =
         level === 'TRACE'
           ? 'trace'
@@ -73,15 +76,17 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
   // TLS, mTLS and the API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY (validated above, files already read).
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   await assertSearchAttributes(connection, temporal.namespace);
-  const postingClient = createPostingClient(posting);
+  const { tracing } = options;
+  const postingClient = createPostingClient({ ...posting, ...(tracing && { tracer: tracing.tracer }) });
   const callbackSender = createCallbackSender(options.callbacks.allowedHosts);
   const worker = await createTxWorker({
     ...temporal,
     connection,
     posting: postingClient,
     settings,
-    workflowBundle: await workflowBundle(log),
+    workflowBundle: await workflowBundle(log, { traced: tracing !== undefined }),
     callbacks: { settings: options.callbacks, sender: callbackSender },
+    ...(tracing && { tracing }),
   });
 
   return {
@@ -107,4 +112,13 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
       if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
+}
+
+/** The SDK's logger passes on what LOG_LEVEL lets through (debug: its per-activity lines, with trace IDs). */
+function sdkLogLevel(level: string): 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' {
+  if (level === 'trace') return 'TRACE';
+  if (level === 'debug') return 'DEBUG';
+  if (level === 'warn') return 'WARN';
+  if (level === 'error' || level === 'fatal' || level === 'silent') return 'ERROR';
+  return 'INFO';
 }

@@ -8,6 +8,9 @@ import type { Logger } from '../config/logger';
 // (that costs it ~100 MB of peak memory and a few seconds).
 const DIST = path.resolve(__dirname, '..', '..');
 export const BUNDLE_PATH = path.join(DIST, 'workflow-bundle.js');
+// The same workflow code with the OpenTelemetry workflow interceptors, for a worker with tracing on: a
+// prebuilt bundle cannot take interceptor modules at Worker.create, so they are bundled in here (docs/tracing.md).
+export const TRACED_BUNDLE_PATH = path.join(DIST, 'workflow-bundle-traced.js');
 // What the workflow bundle is made of: workflow code and the domain files it imports.
 const SOURCES = [path.join(DIST, 'src', 'workflows'), path.join(DIST, 'src', 'domain')];
 
@@ -15,23 +18,40 @@ export function workflowsPath(): string {
   return require.resolve('../workflows');
 }
 
-export async function writeWorkflowBundle(log?: Logger): Promise<string> {
+/** The SDK's module of workflow interceptors (inbound, outbound, internals) that trace a workflow run. */
+export function workflowTracingModule(): string {
+  return require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+}
+
+export interface BundleChoice {
+  /** With the OpenTelemetry workflow interceptors (TRACED_BUNDLE_PATH) or without (BUNDLE_PATH). */
+  traced?: boolean;
+}
+
+export async function writeWorkflowBundle(log?: Logger, choice: BundleChoice = {}): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: workflowsPath(),
+    ...(choice.traced && { workflowInterceptorModules: [workflowTracingModule()] }),
     ...(log && { logger: quiet(log) }),
   });
-  await mkdir(path.dirname(BUNDLE_PATH), { recursive: true });
-  await writeFile(BUNDLE_PATH, code);
-  return BUNDLE_PATH;
+  const target = bundlePath(choice);
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, code);
+  return target;
 }
 
 /** The prebuilt bundle when it is newer than every compiled workflow file; else bundles now and keeps it. */
-export async function workflowBundle(log: Logger): Promise<WorkflowBundleOption> {
-  if (existsSync(BUNDLE_PATH) && statSync(BUNDLE_PATH).mtimeMs >= newestSource()) {
-    return { codePath: BUNDLE_PATH };
+export async function workflowBundle(log: Logger, choice: BundleChoice = {}): Promise<WorkflowBundleOption> {
+  const target = bundlePath(choice);
+  if (existsSync(target) && statSync(target).mtimeMs >= newestSource()) {
+    return { codePath: target };
   }
-  log.warn({ path: BUNDLE_PATH }, 'workflow bundle missing or older than the workflow code: bundling now');
-  return { codePath: await writeWorkflowBundle(log) };
+  log.warn({ path: target }, 'workflow bundle missing or older than the workflow code: bundling now');
+  return { codePath: await writeWorkflowBundle(log, choice) };
+}
+
+function bundlePath(choice: BundleChoice): string {
+  return choice.traced ? TRACED_BUNDLE_PATH : BUNDLE_PATH;
 }
 
 function newestSource(): number {

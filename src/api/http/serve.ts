@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
 import { Registry } from 'prom-client';
 import type { ApiSettings } from '../../config/api';
@@ -24,6 +25,8 @@ export interface ServeApiOptions {
   logger: Logger;
   /** Start workflows eagerly: only with a client on the NativeConnection of a worker in this process. */
   eagerStart?: boolean;
+  /** Tracing on: request spans (the client's interceptor then carries them into the workflow start). */
+  tracer?: Tracer;
 }
 
 export interface ServedApi {
@@ -81,6 +84,7 @@ export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
     version,
     namespace: temporal.namespace,
     metricsRegistry,
+    ...(options.tracer && { tracer: options.tracer }),
     ...settings,
     ...(callbacks && {
       callbacks: { enabled: callbacks.signingSecret !== undefined, allowedHosts: callbacks.allowedHosts },

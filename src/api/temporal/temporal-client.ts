@@ -1,18 +1,32 @@
 import { Client, Connection, type ConnectionLike } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { temporalConnectionOptions, type TemporalSettings } from '../../config/temporal';
 
 /**
  * One client for the process. The connection is lazy so the API starts (and answers 503) while Temporal
  * is down. TLS, mTLS and the API key come from the settings (TEMPORAL_TLS_*, TEMPORAL_API_KEY).
  */
-export function createTemporalClient(settings: TemporalSettings): Client {
-  return clientOn(Connection.lazy(temporalConnectionOptions(settings)), settings.namespace);
+export function createTemporalClient(settings: TemporalSettings, options: ClientOptions = {}): Client {
+  return clientOn(Connection.lazy(temporalConnectionOptions(settings)), settings.namespace, options);
+}
+
+export interface ClientOptions {
+  /**
+   * Tracing on: each call (start, query, update…) in a span, a child of the current one (the request's), and
+   * a start's span carried to the workflow in its headers, so the run joins the request's trace.
+   */
+  traced?: boolean;
 }
 
 /**
  * The API's client on a given connection: a worker's NativeConnection in the all-in-one process, so that
  * workflows can be started eagerly. A query on a closed workflow is rejected, not replayed on a worker.
  */
-export function clientOn(connection: ConnectionLike, namespace: string): Client {
-  return new Client({ connection, namespace, workflow: { queryRejectCondition: 'NOT_OPEN' } });
+export function clientOn(connection: ConnectionLike, namespace: string, options: ClientOptions = {}): Client {
+  return new Client({
+    connection,
+    namespace,
+    workflow: { queryRejectCondition: 'NOT_OPEN' },
+    ...(options.traced && { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }),
+  });
 }
