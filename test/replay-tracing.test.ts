@@ -62,7 +62,10 @@ describe('replay with and without the tracing interceptors', function () {
   });
 
   it('replays every committed history without them', async function () {
-    const code = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
+    const code = await bundleWorkflowCode({
+      workflowsPath: workflowsPath(),
+      logger: new DefaultLogger('WARN'),
+    });
     assert.doesNotMatch(code.code, /OpenTelemetryInboundInterceptor/);
     assert.deepEqual(await replayAll({ workflowBundle: code }), {});
   });

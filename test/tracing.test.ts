@@ -66,7 +66,13 @@ async function startRecordingMock(): Promise<{ url: string; seen: SeenCall[]; st
 }
 
 const body = (id: string) =>
-  JSON.stringify({ id, amount: '25.00', currency: 'EUR', source_account: 'acc_a', destination_account: 'acc_b' });
+  JSON.stringify({
+    id,
+    amount: '25.00',
+    currency: 'EUR',
+    source_account: 'acc_a',
+    destination_account: 'acc_b',
+  });
 
 /** Submits with a fresh caller's `traceparent`; returns the trace ID and the caller's span ID. */
 async function submitTraced(url: string, id: string): Promise<{ traceId: string; callerSpanId: string }> {
@@ -92,7 +98,7 @@ async function completed(url: string, id: string): Promise<void> {
 /** The names from `span` up to the trace's root, through parent IDs (a gap ends it). */
 function ancestry(spans: ReceivedSpan[], span: ReceivedSpan): string[] {
   const names = [span.name];
-  for (let s = span; s.parentSpanId; ) {
+  for (let s = span; s.parentSpanId;) {
     const parent = spans.find((p) => p.spanId === s.parentSpanId);
     if (!parent) break;
     names.push(parent.name);
@@ -224,7 +230,11 @@ describe('tracing with OpenTelemetry over OTLP', function () {
       // Each process names itself.
       assert.equal(server.service, 'txflow-api');
       assert.equal(one(trace, 'StartWorkflow:processTransaction').service, 'txflow-api');
-      for (const name of ['RunWorkflow:processTransaction', 'RunActivity:postTransaction', 'POST /transactions'])
+      for (const name of [
+        'RunWorkflow:processTransaction',
+        'RunActivity:postTransaction',
+        'POST /transactions',
+      ])
         assert.equal(one(trace, name).service, 'txflow-worker', name);
       assert.equal(one(trace, 'POST /transactions').kind, 3, 'CLIENT');
       assert.equal(one(trace, 'POST /transactions').attributes['http.response.status_code'], 201);
@@ -246,7 +256,8 @@ describe('tracing with OpenTelemetry over OTLP', function () {
       const activityLines = linesWithTrace(workerLines, traceId);
       assert.ok(
         activityLines.some(
-          (l) => l.msg === 'downstream call' && l.outcome === 'posted' && l.activityType === 'postTransaction',
+          (l) =>
+            l.msg === 'downstream call' && l.outcome === 'posted' && l.activityType === 'postTransaction',
         ),
         `a worker line for the post activity with trace_id ${traceId}: ${workerLines.slice(-20).join('\n')}`,
       );

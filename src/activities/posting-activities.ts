@@ -46,7 +46,9 @@ type DownstreamOutcome =
 
 function count(outcome: DownstreamOutcome): void {
   const ctx = Context.current();
-  ctx.metricMeter.createCounter('txflow_downstream_outcomes', '1', 'Downstream calls by outcome').add(1, { outcome });
+  ctx.metricMeter
+    .createCounter('txflow_downstream_outcomes', '1', 'Downstream calls by outcome')
+    .add(1, { outcome });
   // At debug, one line per downstream call; with tracing on it carries the trace ID (docs/tracing.md).
   ctx.log.debug('downstream call', { outcome });
 }

@@ -9,7 +9,9 @@ export const tracingSchema = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z
     .string()
     .url({ message: 'must be an http(s) URL, e.g. http://otel-collector:4318' })
-    .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http(s) URL, e.g. http://otel-collector:4318' })
+    .refine((u) => /^https?:\/\//.test(u), {
+      message: 'must be an http(s) URL, e.g. http://otel-collector:4318',
+    })
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
   /** The `service.name` on every span; default txflow-api, txflow-worker or txflow-all-in-one. */

@@ -24,7 +24,10 @@ export async function withClientSpan<T extends { status: number }>(
 ): Promise<T> {
   return tracer.startActiveSpan(
     `${call.method} ${call.route}`,
-    { kind: SpanKind.CLIENT, attributes: { [ATTR_HTTP_REQUEST_METHOD]: call.method, [ATTR_URL_FULL]: call.url } },
+    {
+      kind: SpanKind.CLIENT,
+      attributes: { [ATTR_HTTP_REQUEST_METHOD]: call.method, [ATTR_URL_FULL]: call.url },
+    },
     async (span) => {
       const headers: Record<string, string> = {};
       propagation.inject(context.active(), headers);
