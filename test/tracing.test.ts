@@ -237,6 +237,18 @@ describe('tracing with OpenTelemetry over OTLP', function () {
       ])
         assert.equal(one(trace, name).service, 'txflow-worker', name);
       assert.equal(one(trace, 'POST /transactions').kind, 3, 'CLIENT');
+      // Spans from the workflow sandbox name the run, and carry none of the transaction's content.
+      const run = one(trace, 'RunWorkflow:processTransaction');
+      assert.equal(run.attributes.workflowId, id);
+      assert.deepEqual(Object.keys(run.attributes).sort(), [
+        'attempt',
+        'namespace',
+        'runId',
+        'taskQueue',
+        'workflowId',
+        'workflowType',
+      ]);
+      assert.ok(!JSON.stringify(trace).includes('acc_a'), 'no account in any span');
       assert.equal(one(trace, 'POST /transactions').attributes['http.response.status_code'], 201);
 
       // The downstream received each call's own span as its parent, in the same trace.

@@ -1,6 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
 import {
-  makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
@@ -13,6 +12,7 @@ import { createCallbackSender, type CallbackSender } from '../callbacks/sender';
 import type { PostingClient } from '../posting/posting-client';
 import type { WorkerSettings } from '../config/worker';
 import type { Tracing } from '../tracing/setup';
+import { workflowSpanSinks } from '../tracing/workflow-span-sink';
 
 export interface TxWorkerDeps {
   connection: NativeConnection;
@@ -63,6 +63,6 @@ function tracingOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 
         }),
       ],
     },
-    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+    sinks: workflowSpanSinks(tracing.spanProcessor, tracing.resource),
   };
 }
