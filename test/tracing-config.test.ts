@@ -1,6 +1,7 @@
 // OTEL_* settings (src/config/tracing.ts): off by default, a bad value stops each process naming the variable.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { ConfigError } from '../src/config/env';
 import { tracingRequested, tracingSettings } from '../src/config/tracing';
 import { txflowCommand } from '../tools/shared/txflow-process';
@@ -37,6 +38,20 @@ describe('tracing configuration', function () {
         `${name}=${value}`,
       );
     }
+  });
+
+  it('off, the processes load none of the OpenTelemetry SDK, exporter or interceptor modules', function () {
+    // The modules the API, worker and all-in-one entry points import, loaded in a fresh Node process.
+    const src = path.join(__dirname, '..', 'src');
+    const script = `
+      for (const m of ['api/http/serve', 'api/temporal/temporal-client', 'worker/run-worker', 'tracing/load'])
+        require(${JSON.stringify(src)} + '/' + m);
+      const loaded = Object.keys(require.cache).filter((f) => /node_modules[/]@(opentelemetry|temporalio[/]interceptors)/.test(f));
+      console.log(JSON.stringify([...new Set(loaded.map((f) => f.split('node_modules/').pop().split('/').slice(0, 2).join('/')))]));`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(result.status, 0, result.stderr);
+    // Only the small API package (the log lines' trace IDs read it), no SDK, exporter or interceptors.
+    assert.deepEqual(JSON.parse(result.stdout), ['@opentelemetry/api']);
   });
 
   for (const entry of ['api', 'worker', 'all-in-one'] as const) {

@@ -13,7 +13,7 @@ import { postingSettings } from '../config/posting';
 import { temporalSettings } from '../config/temporal';
 import { tracingSettings } from '../config/tracing';
 import { workerSettings } from '../config/worker';
-import { startTracing } from '../tracing/setup';
+import { loadTracing } from '../tracing/load';
 import { serveApi } from '../api/http/serve';
 import { clientOn } from '../api/temporal/temporal-client';
 import { createWorkerProcess } from '../worker/run-worker';
@@ -37,7 +37,7 @@ void runMain(async () => {
   };
   for (const name of ['SIGTERM', 'SIGINT'] as const) process.once(name, (signal) => onStopSignal(signal));
 
-  const tracing = startTracing(tracingConfig);
+  const tracing = await loadTracing(tracingConfig);
   // No SDK signal handling: the worker must outlive the API's in-flight requests (their queries and starts).
   const worker = await createWorkerProcess({
     temporal,
@@ -58,10 +58,10 @@ void runMain(async () => {
     temporal,
     policy,
     callbacks,
-    client: clientOn(worker.connection, temporal.namespace, { traced: tracing !== undefined }),
+    client: clientOn(worker.connection, temporal.namespace, { interceptors: tracing?.clientInterceptors }),
     logger: apiLog,
     eagerStart,
-    ...(tracing && { tracer: tracing.tracer }),
+    ...(tracing && { requestSpans: tracing.requestSpans }),
   });
   log.info({ url: `http://${api.host}:${api.port}`, eager_start: eagerStart }, 'all-in-one running');
 

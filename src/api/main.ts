@@ -5,7 +5,7 @@ import { createLogger } from '../config/logger';
 import { processingPolicy } from '../config/policy';
 import { temporalSettings } from '../config/temporal';
 import { tracingSettings } from '../config/tracing';
-import { startTracing } from '../tracing/setup';
+import { loadTracing } from '../tracing/load';
 import { serveApi } from './http/serve';
 import { createTemporalClient } from './temporal/temporal-client';
 
@@ -17,8 +17,8 @@ void runMain(async () => {
   const tracingConfig = tracingSettings('txflow-api');
   const logger = createLogger('api');
 
-  const tracing = startTracing(tracingConfig);
-  const client = createTemporalClient(temporal, { traced: tracing !== undefined });
+  const tracing = await loadTracing(tracingConfig);
+  const client = createTemporalClient(temporal, { interceptors: tracing?.clientInterceptors });
   const api = await serveApi({
     settings,
     temporal,
@@ -26,7 +26,7 @@ void runMain(async () => {
     callbacks,
     client,
     logger,
-    ...(tracing && { tracer: tracing.tracer }),
+    ...(tracing && { requestSpans: tracing.requestSpans }),
   });
 
   // SIGTERM: stop accepting, close idle keep-alive connections, answer in-flight requests with

@@ -1,8 +1,7 @@
-import type { Tracer } from '@opentelemetry/api';
 import { Agent, request, type Dispatcher } from 'undici';
 import { holdsAsDouble } from '../domain/decimal';
 import type { Transaction } from '../domain/transaction';
-import { withClientSpan } from '../tracing/http-client-span';
+import type { TracedCall } from '../tracing/http-client-span';
 import { PostingError } from './posting-error';
 
 /** A transaction as the posting service stores it (its own field names). */
@@ -29,7 +28,7 @@ export interface PostingClientOptions {
   /** Statuses the service documents as "nothing was written" on a POST (e.g. 429, 503); safe to retry soon. */
   notProcessedStatuses?: readonly number[];
   /** With tracing on: each call in a CLIENT span whose `traceparent` goes to the service. */
-  tracer?: Tracer;
+  traced?: TracedCall;
 }
 
 export interface PostingClient {
@@ -87,9 +86,9 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
       return { status: response.statusCode, text };
     };
     try {
-      if (!options.tracer) return await send({});
+      if (!options.traced) return await send({});
       const route = path.startsWith('/transactions/') ? '/transactions/{id}' : path;
-      return await withClientSpan(options.tracer, { method, url, route }, send);
+      return await options.traced({ method, url, route }, send);
     } catch (err) {
       if (timeout.aborted) {
         const what = method === 'POST' ? ': outcome unknown, it may still be written' : '';

@@ -5,6 +5,12 @@ import {
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
 
+/** Runs `send` in a CLIENT span (withClientSpan with the process's tracer). */
+export type TracedCall = <T extends { status: number }>(
+  call: ClientCall,
+  send: (headers: Record<string, string>) => Promise<T>,
+) => Promise<T>;
+
 export interface ClientCall {
   method: string;
   url: string;

@@ -1,8 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions, type WorkflowBundleOption } from '@temporalio/worker';
-import {
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import {
   createCallbackActivities,
   createPostingActivities,
@@ -11,8 +7,7 @@ import {
 import { createCallbackSender, type CallbackSender } from '../callbacks/sender';
 import type { PostingClient } from '../posting/posting-client';
 import type { WorkerSettings } from '../config/worker';
-import type { Tracing } from '../tracing/setup';
-import { workflowSpanSinks } from '../tracing/workflow-span-sink';
+import type { Tracing } from '../tracing/load';
 
 export interface TxWorkerDeps {
   connection: NativeConnection;
@@ -48,21 +43,6 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: deps.settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: deps.settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: deps.settings.maxCachedWorkflows,
-    ...(deps.tracing && tracingOptions(deps.tracing)),
+    ...deps.tracing?.workerOptions,
   });
-}
-
-/** A span per activity execution (child of the workflow's StartActivity span), trace IDs on activity logs. */
-function tracingOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
-  return {
-    interceptors: {
-      activity: [
-        (ctx) => ({
-          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
-          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-        }),
-      ],
-    },
-    sinks: workflowSpanSinks(tracing.spanProcessor, tracing.resource),
-  };
 }

@@ -5,7 +5,7 @@ import { postingSettings } from '../config/posting';
 import { temporalSettings } from '../config/temporal';
 import { tracingSettings } from '../config/tracing';
 import { workerSettings } from '../config/worker';
-import { startTracing } from '../tracing/setup';
+import { loadTracing } from '../tracing/load';
 import { createWorkerProcess } from './run-worker';
 
 void runMain(async () => {
@@ -16,7 +16,7 @@ void runMain(async () => {
   const tracingConfig = tracingSettings('txflow-worker');
   const log = createLogger('worker');
 
-  const tracing = startTracing(tracingConfig);
+  const tracing = await loadTracing(tracingConfig);
   // The SDK stops it on SIGINT/SIGTERM: no more polls, running activities finish.
   const worker = await createWorkerProcess({
     temporal,

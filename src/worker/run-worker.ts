@@ -6,7 +6,7 @@ import {
   type TemporalSettings,
 } from '../config/temporal';
 import type { WorkerSettings } from '../config/worker';
-import type { Tracing } from '../tracing/setup';
+import type { Tracing } from '../tracing/load';
 import type { CallbackSettings } from '../config/callbacks';
 import { createCallbackSender } from '../callbacks/sender';
 import { createPostingClient, type PostingClientOptions } from '../posting/posting-client';
@@ -77,7 +77,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   await assertSearchAttributes(connection, temporal.namespace);
   const { tracing } = options;
-  const postingClient = createPostingClient({ ...posting, ...(tracing && { tracer: tracing.tracer }) });
+  const postingClient = createPostingClient({ ...posting, ...(tracing && { traced: tracing.tracedCall }) });
   const callbackSender = createCallbackSender(options.callbacks.allowedHosts);
   const worker = await createTxWorker({
     ...temporal,

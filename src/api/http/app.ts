@@ -1,5 +1,4 @@
-import type { Tracer } from '@opentelemetry/api';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../config/logger';
 import { healthRoutes } from '../health/health-routes';
@@ -27,7 +26,6 @@ import { TransactionWaits } from '../transactions/wait';
 import { webhooksRoutes } from '../transactions/webhooks-routes';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { requestContext } from './request-context';
-import { tracingMiddleware } from '../../tracing/http-server-span';
 import type { RouteDeclaration } from './route';
 import { RouteIndex } from './route-index';
 import { apiKeyAuth, rateLimiter, securityHeaders } from './security';
@@ -64,8 +62,8 @@ export interface AppDeps {
   postingAmountFormat?: AmountFormat;
   /** CALLBACK_*: which callback_url values submissions may carry; unset: callbacks off. */
   callbacks?: CallbackRules;
-  /** Tracing on: a SERVER span per request (incoming `traceparent` honoured), current while it is handled. */
-  tracer?: Tracer;
+  /** Tracing on: gives each request a SERVER span (incoming `traceparent` honoured), current while handled. */
+  requestSpans?: RequestHandler;
 }
 
 /** The app, and what tests inspect: its routes as mounted and its metrics. */
@@ -117,7 +115,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   // First, so that the request's log lines and its calls to Temporal happen inside its span.
-  if (deps.tracer) app.use(tracingMiddleware(deps.tracer));
+  if (deps.requestSpans) app.use(deps.requestSpans);
   app.use(metrics.middleware(routes));
   app.use(requestContext(deps.logger));
   app.use(securityHeaders());

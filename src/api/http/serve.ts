@@ -1,5 +1,5 @@
-import type { Tracer } from '@opentelemetry/api';
 import type { Client } from '@temporalio/client';
+import type { RequestHandler } from 'express';
 import { Registry } from 'prom-client';
 import type { ApiSettings } from '../../config/api';
 import type { CallbackSettings } from '../../config/callbacks';
@@ -25,8 +25,8 @@ export interface ServeApiOptions {
   logger: Logger;
   /** Start workflows eagerly: only with a client on the NativeConnection of a worker in this process. */
   eagerStart?: boolean;
-  /** Tracing on: request spans (the client's interceptor then carries them into the workflow start). */
-  tracer?: Tracer;
+  /** Tracing on: the request span middleware (the client's interceptor carries it into the workflow start). */
+  requestSpans?: RequestHandler;
 }
 
 export interface ServedApi {
@@ -84,7 +84,7 @@ export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
     version,
     namespace: temporal.namespace,
     metricsRegistry,
-    ...(options.tracer && { tracer: options.tracer }),
+    ...(options.requestSpans && { requestSpans: options.requestSpans }),
     ...settings,
     ...(callbacks && {
       callbacks: { enabled: callbacks.signingSecret !== undefined, allowedHosts: callbacks.allowedHosts },

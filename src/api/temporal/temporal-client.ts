@@ -1,5 +1,4 @@
-import { Client, Connection, type ConnectionLike } from '@temporalio/client';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { Client, Connection, type ConnectionLike, type WorkflowClientInterceptor } from '@temporalio/client';
 import { temporalConnectionOptions, type TemporalSettings } from '../../config/temporal';
 
 /**
@@ -11,11 +10,8 @@ export function createTemporalClient(settings: TemporalSettings, options: Client
 }
 
 export interface ClientOptions {
-  /**
-   * Tracing on: each call (start, query, update…) in a span, a child of the current one (the request's), and
-   * a start's span carried to the workflow in its headers, so the run joins the request's trace.
-   */
-  traced?: boolean;
+  /** Tracing on: the OpenTelemetry interceptors (src/tracing), so a workflow start joins the request's trace. */
+  interceptors?: WorkflowClientInterceptor[];
 }
 
 /**
@@ -27,6 +23,6 @@ export function clientOn(connection: ConnectionLike, namespace: string, options:
     connection,
     namespace,
     workflow: { queryRejectCondition: 'NOT_OPEN' },
-    ...(options.traced && { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } }),
+    ...(options.interceptors && { interceptors: { workflow: options.interceptors } }),
   });
 }
