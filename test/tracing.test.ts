@@ -280,6 +280,35 @@ describe('tracing with OpenTelemetry over OTLP', function () {
       );
     });
 
+    it('every API request has a span named by its route pattern, the Temporal calls it makes under it', async function () {
+      // An ID never submitted: the read asks Temporal (nothing cached) and answers 404.
+      const id = `trace-unknown-${randomUUID()}`;
+      const traceIds: string[] = [];
+      for (const path of [`/api/transactions/${id}`, `/api/no-such-route/${id}`]) {
+        const traceId = randomBytes(16).toString('hex');
+        traceIds.push(traceId);
+        const res = await request(`${apiUrl}${path}`, {
+          headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+        });
+        await res.body.dump();
+        assert.equal(res.statusCode, 404);
+      }
+      const [read, missing] = await eventually(() => {
+        const traces = traceIds.map((t) => receiver.spans.filter((s) => s.traceId === t));
+        assert.ok(
+          traces.every((t) => t.some((s) => s.kind === 2)),
+          'both requests exported',
+        );
+        return traces as [ReceivedSpan[], ReceivedSpan[]];
+      }, 20_000);
+      const get = one(read, 'GET /api/transactions/:id');
+      assert.equal(get.attributes['http.response.status_code'], 404);
+      assert.equal(one(read, 'DescribeWorkflow').parentSpanId, get.spanId);
+      assert.equal(one(read, 'DescribeWorkflow').attributes.temporalWorkflowId, id);
+      // A URL that matched no route: one name for all of them, no ID in it.
+      assert.equal(one(missing, 'GET unmatched').attributes['http.response.status_code'], 404);
+    });
+
     it('the traced run replays with the tracing interceptors bundled and without', async function () {
       const id = `trace-replay-${randomUUID()}`;
       await submitTraced(apiUrl, id);
