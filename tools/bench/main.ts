@@ -1,9 +1,10 @@
 // `npm run bench [-- --quick]`: one dev server, then (1) the raw Temporal limit with no-op workflows and
-// (2) txflow on the same server, and the ratios between them. Prints a table, writes results/bench-*.json.
+// (2) txflow on the same server (singly and in batches), and the ratios between them. Prints a table, writes results/bench-*.json.
 // The steps: start-steps.ts (no worker), end-to-end-steps.ts; what they run on: rig.ts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runMain } from '../../src/config/env';
+import { measureBatches } from './batch-steps';
 import { measureEndToEnd, measureWithFaults } from './end-to-end-steps';
 import { benchFlags, benchSize } from './options';
 import { processStats } from './process-stats';
@@ -24,6 +25,7 @@ void runMain(async () => {
     await warmUp(start, size);
     const starts = await measureStarts(rig, acceptApi, start, size);
     const half = await measureHalfRate(rig, acceptApi, start, starts.accepts, size);
+    const batches = await measureBatches(rig, acceptApi, size);
     const acceptStats = await processStats(acceptApi.process.pid ?? -1);
     await acceptApi.process.stop(10_000);
 
@@ -39,6 +41,7 @@ void runMain(async () => {
       split: rig.split,
       starts,
       half,
+      batches,
       e2e,
       faulty,
       mockStats,

@@ -64,10 +64,29 @@ export interface BenchSize {
   halfRateSeconds: number;
   /** Workflows of each end-to-end step. */
   workflows: number;
+  /** New transactions per mode of the batch step, and its batch sizes. */
+  batchTransactions: number;
+  batchSizes: number[];
 }
 
 export function benchSize(quick: boolean): BenchSize {
   return quick
-    ? { warmup: 40, starts: (c) => Math.max(60, c * 10), rounds: 2, halfRateSeconds: 5, workflows: 150 }
-    : { warmup: 200, starts: (c) => Math.max(400, c * 40), rounds: 4, halfRateSeconds: 30, workflows: 1_000 };
+    ? {
+        warmup: 40,
+        starts: (c) => Math.max(60, c * 10),
+        rounds: 2,
+        halfRateSeconds: 5,
+        workflows: 150,
+        batchTransactions: 300,
+        batchSizes: [100],
+      }
+    : {
+        warmup: 200,
+        starts: (c) => Math.max(400, c * 40),
+        rounds: 4,
+        halfRateSeconds: 30,
+        workflows: 1_000,
+        batchTransactions: 2_000,
+        batchSizes: [100, 1_000],
+      };
 }

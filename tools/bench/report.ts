@@ -22,7 +22,12 @@ export function report(label: string, r: LoopResult) {
 }
 
 export function printSummary(
-  ratios: { accept: { concurrency: number; ratio: number }[]; endToEnd: number; endToEndWithFaults: number },
+  ratios: {
+    accept: { concurrency: number; ratio: number }[];
+    batch: { mode: string; ratio: number }[];
+    endToEnd: number;
+    endToEndWithFaults: number;
+  },
   procs: Record<string, ProcessStats | undefined>,
   downstream: { distinctIds: number; duplicates: number },
   targets: TargetVerdict[],
@@ -30,6 +35,8 @@ export function printSummary(
   step('txflow / raw');
   for (const r of ratios.accept)
     line(`  accept rate, ${r.concurrency} clients: ${(r.ratio * 100).toFixed(0)}%`);
+  for (const r of ratios.batch)
+    line(`  ${r.mode} / single x16 (txflow over txflow): ${(r.ratio * 100).toFixed(0)}%`);
   line(
     `  end to end: ${(ratios.endToEnd * 100).toFixed(0)}%   with faults: ${(ratios.endToEndWithFaults * 100).toFixed(0)}%`,
   );

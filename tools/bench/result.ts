@@ -1,5 +1,6 @@
 // The bench's verdict: txflow's rates over the raw client's, the targets met or missed, and the JSON result.
 import { cpus } from 'node:os';
+import type { BatchRate } from './batch-steps';
 import type { LoopResult } from './closed-loop';
 import type { EndToEnd, Throughput, WorkflowStarts } from './end-to-end-steps';
 import { CONCURRENCIES, type BenchFlags } from './options';
@@ -14,6 +15,7 @@ export interface Measured {
   split: unknown;
   starts: StartRates;
   half: HalfRate;
+  batches: BatchRate[];
   e2e: EndToEnd;
   faulty: { throughput: Throughput; starts: WorkflowStarts };
   mockStats: MockStats;
@@ -33,6 +35,10 @@ export function benchResult(m: Measured) {
       concurrency: c,
       ratio: (starts.accepts[i] as LoopResult).perSecond / (starts.rawStarts[i] as LoopResult).perSecond,
     })),
+    // Each batch size's transactions/s over the same transactions sent singly by 16 clients.
+    batch: m.batches
+      .slice(1)
+      .map((b) => ({ mode: b.mode, ratio: b.perSecond / (m.batches[0]?.perSecond ?? NaN) })),
     endToEnd: e2e.txflow.perSecond / e2e.raw.perSecond,
     endToEndWithFaults: faulty.throughput.perSecond / e2e.raw.perSecond,
   };
@@ -65,6 +71,7 @@ export function benchResult(m: Measured) {
       accepts: starts.accepts,
       duplicates: starts.duplicates,
       halfRate: half.api,
+      batches: m.batches,
       endToEnd: e2e.txflow,
       endToEndWithFaults: faulty.throughput,
       workflowStarts: { endToEnd: e2e.txflowStarts, endToEndWithFaults: faulty.starts },
