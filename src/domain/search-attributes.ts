@@ -27,8 +27,14 @@ export const TX_SEARCH_ATTRIBUTES = [
   TX_ATTEMPTS,
 ];
 
+const CLI_TYPES: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double', INT: 'Int' };
+
+/** A key's type as the `temporal` CLI spells it (`--type Int`). */
+export function cliTypeName(key: { type: string }): string {
+  return CLI_TYPES[key.type] ?? key.type;
+}
+
 /** `Name=Type` pairs in the form `temporal server start-dev --search-attribute` takes. */
 export function searchAttributeFlags(): string[] {
-  const cliType: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double', INT: 'Int' };
-  return TX_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${cliType[key.type] ?? key.type}`);
+  return TX_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${cliTypeName(key)}`);
 }

@@ -1,10 +1,11 @@
 import type { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { TX_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { TX_SEARCH_ATTRIBUTES, cliTypeName } from '../domain/search-attributes';
 
 const INDEXED_VALUE_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   DOUBLE: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+  INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
 };
 
 /**
@@ -20,7 +21,7 @@ export async function assertSearchAttributes(connection: NativeConnection, names
   const commands = missing
     .map(
       (key) =>
-        `  temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${key.type === 'DOUBLE' ? 'Double' : 'Keyword'}`,
+        `  temporal operator search-attribute create --namespace ${namespace} --name ${key.name} --type ${cliTypeName(key)}`,
     )
     .join('\n');
   throw new Error(
