@@ -23,7 +23,13 @@ const eventId = z
 
 const deliverySchema = z.object({
   endpoint: z.number().int().meta({ description: "the URL's position: the client's callback_url first" }),
-  url: z.string(),
+  target: z.enum(['callback_url', 'subscriber']).meta({
+    description: "the client's callback_url, or one of the operator's subscribers",
+  }),
+  url: z
+    .string()
+    .nullable()
+    .meta({ description: "the client's callback_url; null for a subscriber (the operator's address)" }),
   state: z.enum(DELIVERY_STATES),
   attempts: z.number().int(),
   last_status: z.number().int().nullable(),
