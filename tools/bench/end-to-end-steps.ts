@@ -27,6 +27,14 @@ export interface EndToEnd {
   taskQueue: string;
 }
 
+/** The downstream faults of the bench's fault steps: 20% of POSTs fail before writing, 10% after. */
+export const BENCH_FAULTS = {
+  preWriteFailureRate: 0.2,
+  postWriteFailureRate: 0.1,
+  postWriteMode: 'mixed',
+  postWriteHangMs: 1_500,
+};
+
 /** Starts txflow's worker and API (or one all-in-one process) on `taskQueue`, polling the mock. */
 async function startTxflow(rig: BenchRig, flags: BenchFlags, taskQueue: string) {
   const workerEnv = { POSTING_SERVICE_URL: rig.mockUrl, POSTING_TIMEOUT_MS: '1000' };
@@ -99,12 +107,7 @@ export async function measureWithFaults(
   size: BenchSize,
 ): Promise<{ throughput: Throughput; starts: WorkflowStarts }> {
   step('txflow: end to end, 20% pre-write and 10% post-write failures');
-  await rig.setMockFaults({
-    preWriteFailureRate: 0.2,
-    postWriteFailureRate: 0.1,
-    postWriteMode: 'mixed',
-    postWriteHangMs: 1_500,
-  });
+  await rig.setMockFaults(BENCH_FAULTS);
   const throughput = await rig.completeAll(
     e2e.taskQueue,
     'processTransaction',

@@ -1,6 +1,7 @@
 // The bench's output on stdout: step titles, a line per measurement, the summary of ratios and targets.
 import type { LoopResult } from './closed-loop';
 import type { ProcessStats } from './process-stats';
+import type { PeerComparison } from './peer-result';
 import type { TargetVerdict } from './targets';
 
 export function step(title: string) {
@@ -49,4 +50,40 @@ export function printSummary(
     const mark = t.met === null ? '  ?  ' : t.met ? ' met ' : ' MISS';
     line(`  ${mark} ${t.target}: ${t.value}`);
   }
+}
+
+/** The peer comparison: a row per side, then its verdicts. */
+export function printPeer(c: PeerComparison) {
+  step(`txflow beside the peer (${c.rate}/s open loop, ${c.clients} clients closed loop, 20%/10% faults)`);
+  const rows = [
+    [
+      'side',
+      'submit p50',
+      'p99',
+      'closed/s',
+      'acked',
+      'completed',
+      'failed',
+      'unfinished',
+      'lost',
+      'twice',
+      'all ended',
+    ],
+    ...c.sides.map((s) => [
+      s.side,
+      `${s.openLoop.p50} ms`,
+      `${s.openLoop.p99} ms`,
+      s.closedLoopPerSecond.toFixed(1),
+      String(s.acknowledged),
+      String(s.completed),
+      String(s.failed),
+      String(s.unfinished),
+      String(s.lost),
+      String(s.postedTwice),
+      `${s.secondsToLastEnd} s`,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) line(`  ${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`);
+  for (const v of c.verdicts) line(`  ${v.met ? ' met ' : ' MISS'} ${v.target}`);
 }

@@ -8,6 +8,7 @@ import type { ProcessStats } from './process-stats';
 import type { MockStats } from './rig';
 import type { HalfRate, StartRates } from './start-steps';
 import { judgeTargets } from './targets';
+import type { PeerComparison } from './peer-result';
 
 export interface Measured {
   run: string;
@@ -19,6 +20,8 @@ export interface Measured {
   e2e: EndToEnd;
   faulty: { throughput: Throughput; starts: WorkflowStarts };
   mockStats: MockStats;
+  /** The side-by-side run with the peer (--peer). */
+  peer?: PeerComparison;
   stats: { acceptApi?: ProcessStats; api?: ProcessStats; worker?: ProcessStats };
 }
 
@@ -80,5 +83,6 @@ export function benchResult(m: Measured) {
     },
     ratios,
     targets,
+    ...(m.peer && { peer: m.peer }),
   };
 }
