@@ -27,6 +27,8 @@ export function printSummary(
     accept: { concurrency: number; ratio: number }[];
     batch: { mode: string; ratio: number }[];
     endToEnd: number;
+    serverCpuPerWorkflow: number;
+    historyEventsPerWorkflow: number;
     endToEndWithFaults: number;
   },
   procs: Record<string, ProcessStats | undefined>,
@@ -40,6 +42,9 @@ export function printSummary(
     line(`  ${r.mode} / single x16 (txflow over txflow): ${(r.ratio * 100).toFixed(0)}%`);
   line(
     `  end to end: ${(ratios.endToEnd * 100).toFixed(0)}%   with faults: ${(ratios.endToEndWithFaults * 100).toFixed(0)}%`,
+  );
+  line(
+    `  server per workflow: CPU ${ratios.serverCpuPerWorkflow.toFixed(2)}x, history events ${ratios.historyEventsPerWorkflow.toFixed(2)}x`,
   );
   for (const [name, s] of Object.entries(procs)) {
     if (s) line(`  ${name}: peak RSS ${s.peakRssMb} MB, CPU ${s.cpuSeconds.toFixed(1)} s`);

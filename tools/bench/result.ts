@@ -43,6 +43,9 @@ export function benchResult(m: Measured) {
       .slice(1)
       .map((b) => ({ mode: b.mode, ratio: b.perSecond / (m.batches[0]?.perSecond ?? NaN) })),
     endToEnd: e2e.txflow.perSecond / e2e.raw.perSecond,
+    // The server's CPU and history events per txflow transaction over those per raw workflow.
+    serverCpuPerWorkflow: e2e.serverCost.txflow.serverCpuMs / e2e.serverCost.raw.serverCpuMs,
+    historyEventsPerWorkflow: e2e.serverCost.txflow.work.events / e2e.serverCost.raw.work.events,
     endToEndWithFaults: faulty.throughput.perSecond / e2e.raw.perSecond,
   };
   const targets = judgeTargets({
@@ -66,7 +69,12 @@ export function benchResult(m: Measured) {
     allInOne: flags.allInOne,
     cpus: m.split ?? 'shared',
     machine: { cpus: cpus().length, node: process.version },
-    raw: { starts: starts.rawStarts, halfRate: half.raw, twoActivityWorkflows: e2e.raw },
+    raw: {
+      starts: starts.rawStarts,
+      halfRate: half.raw,
+      twoActivityWorkflows: e2e.raw,
+      serverPerWorkflow: e2e.serverCost.raw,
+    },
     // txflow's start request sent by the raw client from this process: the server's share of the gap.
     txflowStartWithoutApi: starts.serviceStarts,
     txflowStartWithoutApiHalfRate: half.service,
@@ -76,6 +84,7 @@ export function benchResult(m: Measured) {
       halfRate: half.api,
       batches: m.batches,
       endToEnd: e2e.txflow,
+      serverPerTransaction: e2e.serverCost.txflow,
       endToEndWithFaults: faulty.throughput,
       workflowStarts: { endToEnd: e2e.txflowStarts, endToEndWithFaults: faulty.starts },
       downstream,
