@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   isCancellation,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -36,6 +37,9 @@ type Ending =
  * 4. A cancellation before the POST is scheduled ends it cancelled; from then on it is ignored.
  * 5. The final status is announced to the transaction's callback URLs, if it has any.
  */
+// On a versioned worker (WORKER_BUILD_ID) a transaction ends on the build it started on: a new build never replays
+// its history (decision 0022). Unversioned workers ignore it.
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, processTransaction);
 export async function processTransaction({
   transaction,
   policy,
