@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { processTransaction } from '../src/workflows';
+import type { ManagedProcess } from '../tools/shared/processes';
+import { eventually } from './support/eventually';
+import { fastPolicy, newTransaction, testClient } from './support/harness';
+import { startMock, type RunningMock } from './support/mock-server';
+import { runProcess, type RunResult } from './support/run-process';
+import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
+import { otherBuild, type WorkerBuild } from './support/worker-build';
+import { startWorkerProcess } from './support/worker-process';
+
+const DEPLOYMENT_MAIN = resolve(__dirname, '..', 'tools', 'deployment', 'main.js');
+const { VERSIONING_BEHAVIOR_PINNED } = temporal.api.enums.v1.VersioningBehavior;
+/** v2's workflow code differs from v1's in what it calls its POST activity: history shows whose code decided. */
+const V2_POST_SUMMARY = 'post (build v2)';
+
+interface RunTrace {
+  buildId: string | undefined;
+  behavior: number | undefined;
+  /** Identities (pid@host) of the workers that took its workflow and activity tasks. */
+  identities: Set<string>;
+  /** The summary of each POST its workflow code scheduled, with when. */
+  posts: { summary: string; at: number }[];
+}
+
+/** What ran a transaction: Temporal's versioning info for the run, and its history. */
+async function trace(client: Client, id: string): Promise<RunTrace> {
+  const handle = client.workflow.getHandle(id);
+  const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
+  const { events } = await handle.fetchHistory();
+  const identities = new Set<string>();
+  const posts: RunTrace['posts'] = [];
+  for (const event of events ?? []) {
+    const identity =
+      event.workflowTaskStartedEventAttributes?.identity ??
+      event.activityTaskStartedEventAttributes?.identity;
+    if (identity) identities.add(identity);
+    if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'postTransaction') {
+      const summary = event.userMetadata?.summary;
+      posts.push({
+        summary: summary ? defaultPayloadConverter.fromPayload<string>(summary) : '',
+        at: Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6,
+      });
+    }
+  }
+  return {
+    buildId: info?.deploymentVersion?.buildId ?? undefined,
+    behavior: info?.behavior ?? undefined,
+    identities,
+    posts,
+  };
+}
+
+describe('worker versioning: a rollout on the dev server (real worker processes, npm run deployment)', function () {
+  this.timeout(180_000);
+  const deploymentName = `txflow-test-${randomUUID().slice(0, 8)}`;
+  const taskQueue = uniqueTaskQueue('versioning');
+  let client: Client;
+  let mock: RunningMock;
+  let v2Build: WorkerBuild | undefined;
+  const workers: ManagedProcess[] = [];
+
+  const deployment = (...args: string[]): Promise<RunResult> =>
+    runProcess(
+      process.execPath,
+      [DEPLOYMENT_MAIN, ...args],
+      { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress(), WORKER_DEPLOYMENT_NAME: deploymentName },
+      30_000,
+    );
+  // Temporal refuses a version until a worker of it has polled: retried while the new worker registers.
+  const setCurrent = (buildId: string) =>
+    eventually(
+      async () => {
+        const result = await deployment('set-current', buildId);
+        assert.equal(result.code, 0, result.stderr);
+        return result;
+      },
+      30_000,
+      500,
+    );
+  const versioned = (buildId: string) => ({
+    WORKER_DEPLOYMENT_NAME: deploymentName,
+    WORKER_BUILD_ID: buildId,
+  });
+  const start = async (n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const transaction = newTransaction();
+      await client.workflow.start(processTransaction, {
+        taskQueue,
+        workflowId: transaction.id,
+        args: [{ transaction, policy: fastPolicy({ deadlineMs: 300_000 }) }],
+      });
+      ids.push(transaction.id);
+    }
+    return ids;
+  };
+  /** Waits until each run's first workflow task has placed it on a version. */
+  const placed = (ids: string[], buildId: string) =>
+    eventually(
+      async () => {
+        for (const id of ids) assert.equal((await trace(client, id)).buildId, buildId, id);
+      },
+      30_000,
+      200,
+    );
+  const completed = async (ids: string[]) => {
+    for (const id of ids) {
+      const state = await client.workflow.getHandle(id).result();
+      assert.equal(state.status, 'completed', id);
+      assert.equal(state.outcome, 'posted', id);
+      assert.equal(mock.store.copies(id), 1, `${id} stored once downstream`);
+    }
+  };
+  const ranOnlyOn = async (ids: string[], worker: ManagedProcess, buildId: string, postSummary: string) => {
+    for (const id of ids) {
+      const run = await trace(client, id);
+      assert.equal(run.buildId, buildId, `${id}: its version`);
+      assert.equal(run.behavior, VERSIONING_BEHAVIOR_PINNED, `${id}: pinned`);
+      assert.deepEqual(
+        [...run.identities].map((who) => who.split('@')[0]),
+        [String(worker.pid)],
+        `${id}: worker`,
+      );
+      assert.deepEqual(
+        run.posts.map((p) => p.summary),
+        [postSummary],
+        `${id}: whose workflow code scheduled the POST`,
+      );
+    }
+  };
+
+  before(async function () {
+    client = await testClient();
+    // Down until the rollout is done: the first transactions wait in their check, in flight on v1.
+    mock = await startMock({ outage: true });
+    v2Build = otherBuild((bundle) =>
+      bundle.replace("options('post', policy.post,", `options('${V2_POST_SUMMARY}', policy.post,`),
+    );
+  });
+
+  after(async function () {
+    for (const worker of workers) await worker.stop(10_000);
+    await mock?.stop();
+    v2Build?.remove();
+  });
+
+  it('v2 beside v1: in-flight runs finish on v1, new ones go to v2; a rollback sends new ones to v1', async function () {
+    const v1 = (await startWorkerProcess(taskQueue, mock.url, 90_000, versioned('v1'))).process;
+    workers.push(v1);
+    assert.match(v1.tail(), /"workerVersion":"txflow-test-[^"]+\.v1"/, 'the worker logs its version');
+    const first = await setCurrent('v1');
+    assert.match(first.stdout, /current v1 \(was \(unversioned workers\)\)/);
+
+    const inFlight = await start(3);
+    await placed(inFlight, 'v1');
+
+    const v2 = await v2Build!.startWorker(taskQueue, mock.url, versioned('v2'));
+    workers.push(v2);
+    await setCurrent('v2');
+    const switchedAt = Date.now();
+    const onV2 = await start(3);
+    await placed(onV2, 'v2');
+
+    // The downstream answers again: every run goes on, each on its own version.
+    mock.faults.update({ outage: false });
+    await completed([...inFlight, ...onV2]);
+    await ranOnlyOn(inFlight, v1, 'v1', 'post');
+    await ranOnlyOn(onV2, v2, 'v2', V2_POST_SUMMARY);
+    for (const id of inFlight) {
+      const [post] = (await trace(client, id)).posts;
+      assert.ok(post && post.at > switchedAt, `${id}: v1's code posted after v2 became current`);
+    }
+
+    // Rollback: v1 current again; new runs go to v1, v2's worker gets nothing more.
+    const back = await setCurrent('v1');
+    assert.match(back.stdout, /current v1 \(was v2\)/);
+    const afterRollback = await start(2);
+    await completed(afterRollback);
+    await ranOnlyOn(afterRollback, v1, 'v1', 'post');
+
+    const described = await deployment('describe');
+    assert.equal(described.code, 0, described.stderr);
+    assert.match(described.stdout, new RegExp(`deployment ${deploymentName}: current v1`));
+    assert.match(described.stdout, /^\s+v1\s+current\s+0$/m, described.stdout);
+    assert.match(described.stdout, /^\s+v2\s+(draining|drained)\s+0$/m, described.stdout);
+  });
+});
