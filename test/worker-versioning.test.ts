@@ -4,7 +4,9 @@ import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { deliveryPrefix } from '../src/domain/callbacks';
 import { processTransaction } from '../src/workflows';
+import { freePort } from '../tools/shared/ports';
 import type { ManagedProcess } from '../tools/shared/processes';
 import { eventually } from './support/eventually';
 import { fastPolicy, newTransaction, testClient } from './support/harness';
@@ -15,7 +17,8 @@ import { otherBuild, type WorkerBuild } from './support/worker-build';
 import { startWorkerProcess } from './support/worker-process';
 
 const DEPLOYMENT_MAIN = resolve(__dirname, '..', 'tools', 'deployment', 'main.js');
-const { VERSIONING_BEHAVIOR_PINNED } = temporal.api.enums.v1.VersioningBehavior;
+const { VERSIONING_BEHAVIOR_PINNED, VERSIONING_BEHAVIOR_AUTO_UPGRADE } =
+  temporal.api.enums.v1.VersioningBehavior;
 /** v2's workflow code differs from v1's in what it calls its POST activity: history shows whose code decided. */
 const V2_POST_SUMMARY = 'post (build v2)';
 
@@ -64,6 +67,12 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
   let mock: RunningMock;
   let v2Build: WorkerBuild | undefined;
   const workers: ManagedProcess[] = [];
+  /** Nothing listens there: a delivery to it retries, and shows where its attempts run. */
+  let hookPort: number;
+  const callbackEnv = () => ({
+    CALLBACK_SIGNING_SECRET: 'versioning-test-secret-0123',
+    CALLBACK_ALLOWED_HOSTS: `127.0.0.1:${hookPort}`,
+  });
 
   const deployment = (...args: string[]): Promise<RunResult> =>
     runProcess(
@@ -86,15 +95,29 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
   const versioned = (buildId: string) => ({
     WORKER_DEPLOYMENT_NAME: deploymentName,
     WORKER_BUILD_ID: buildId,
+    ...callbackEnv(),
   });
-  const start = async (n: number) => {
+  /** `n` transactions; with `withCallback`, the first announces its end to the hook. */
+  const start = async (n: number, withCallback = false) => {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) {
       const transaction = newTransaction();
+      const callbacks = {
+        urls: [`http://127.0.0.1:${hookPort}/hook`],
+        dialect: 'api' as const,
+        submittedAt: new Date().toISOString(),
+        policy: { windowMs: 120_000, timeoutMs: 1_000, initialIntervalMs: 200, maxIntervalMs: 1_000 },
+      };
       await client.workflow.start(processTransaction, {
         taskQueue,
         workflowId: transaction.id,
-        args: [{ transaction, policy: fastPolicy({ deadlineMs: 300_000 }) }],
+        args: [
+          {
+            transaction,
+            policy: fastPolicy({ deadlineMs: 300_000 }),
+            ...(withCallback && i === 0 && { callbacks }),
+          },
+        ],
       });
       ids.push(transaction.id);
     }
@@ -137,6 +160,7 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
 
   before(async function () {
     client = await testClient();
+    hookPort = await freePort();
     // Down until the rollout is done: the first transactions wait in their check, in flight on v1.
     mock = await startMock({ outage: true });
     v2Build = otherBuild((bundle) =>
@@ -157,7 +181,7 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
     const first = await setCurrent('v1');
     assert.match(first.stdout, /current v1 \(was \(unversioned workers\)\)/);
 
-    const inFlight = await start(3);
+    const inFlight = await start(3, true);
     await placed(inFlight, 'v1');
 
     const v2 = await v2Build!.startWorker(taskQueue, mock.url, versioned('v2'));
@@ -177,6 +201,27 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
       assert.ok(post && post.at > switchedAt, `${id}: v1's code posted after v2 became current`);
     }
 
+    // The callback delivery the first one started on finishing (after the switch): auto-upgrade, so it runs on
+    // the current build, v2, not on its pinned parent's, and does not keep v1 alive for its retry window.
+    const delivery = await eventually(
+      async () => {
+        let found: string | undefined;
+        const query = `WorkflowId STARTS_WITH "${deliveryPrefix(inFlight[0]!)}"`;
+        for await (const run of client.workflow.list({ query })) found = run.workflowId;
+        assert.ok(found, 'the delivery was started');
+        const description = await client.workflow.getHandle(found).describe();
+        const info = description.raw.workflowExecutionInfo?.versioningInfo;
+        assert.equal(info?.behavior, VERSIONING_BEHAVIOR_AUTO_UPGRADE);
+        assert.equal(info?.deploymentVersion?.buildId, 'v2');
+        const [pending] = description.raw.pendingActivities ?? [];
+        assert.equal(pending?.lastWorkerIdentity?.split('@')[0], String(v2.pid), 'its attempts run on v2');
+        return found;
+      },
+      30_000,
+      200,
+    );
+    await client.workflow.getHandle(delivery).terminate('test over');
+
     // Rollback: v1 current again; new runs go to v1, v2's worker gets nothing more.
     const back = await setCurrent('v1');
     assert.match(back.stdout, /current v1 \(was v2\)/);
@@ -189,5 +234,28 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
     assert.match(described.stdout, new RegExp(`deployment ${deploymentName}: current v1`));
     assert.match(described.stdout, /^\s+v1\s+current\s+0$/m, described.stdout);
     assert.match(described.stdout, /^\s+v2\s+(draining|drained)\s+0$/m, described.stdout);
+  });
+
+  it('an unversioned worker (no WORKER_DEPLOYMENT_NAME/WORKER_BUILD_ID) runs transactions as before', async function () {
+    mock.faults.update({ outage: false });
+    const plainQueue = uniqueTaskQueue('unversioned');
+    const plain = (await startWorkerProcess(plainQueue, mock.url, 90_000)).process;
+    workers.push(plain);
+    assert.match(plain.tail(), /"workerVersion":"unversioned"/);
+    const transaction = newTransaction();
+    const handle = await client.workflow.start(processTransaction, {
+      taskQueue: plainQueue,
+      workflowId: transaction.id,
+      args: [{ transaction, policy: fastPolicy() }],
+    });
+    assert.equal((await handle.result()).status, 'completed');
+    assert.equal(mock.store.copies(transaction.id), 1);
+    const run = await trace(client, transaction.id);
+    assert.equal(run.buildId, undefined, 'no version');
+    assert.ok(!run.behavior, 'no versioning behaviour');
+    assert.deepEqual(
+      [...run.identities].map((who) => who.split('@')[0]),
+      [String(plain.pid)],
+    );
   });
 });

@@ -15,6 +15,7 @@ import {
   type DeliveryResult,
 } from '../domain/callbacks';
 import { errorSummary } from './downstream-calls';
+import { versioningBehavior } from './versioning';
 
 /** The margin of one attempt beyond its HTTP timeout, so the activity reports its own timeout first. */
 const ATTEMPT_MARGIN_MS = 1_000;
@@ -27,7 +28,7 @@ const ATTEMPT_MARGIN_MS = 1_000;
 // Auto-upgrade, unlike the transaction: a delivery may retry for a day after its transaction closed, and pinned
 // it would keep an old build running that long. It starts on its parent's build and moves to the current one at
 // its next task; its code (one activity) must stay replay-compatible across builds (decision 0022).
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, deliverEvent);
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), deliverEvent);
 export async function deliverEvent(input: DeliveryInput): Promise<DeliveryResult> {
   const { policy } = input;
   const { deliverCallback } = proxyActivities<CallbackActivities>({
