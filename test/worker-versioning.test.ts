@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { request } from 'undici';
 import { temporal } from '@temporalio/proto';
 import { deliveryPrefix } from '../src/domain/callbacks';
 import { processTransaction } from '../src/workflows';
@@ -10,6 +11,7 @@ import { freePort } from '../tools/shared/ports';
 import type { ManagedProcess } from '../tools/shared/processes';
 import { eventually } from './support/eventually';
 import { fastPolicy, newTransaction, testClient } from './support/harness';
+import { startAllInOneProcess } from './support/all-in-one-process';
 import { startMock, type RunningMock } from './support/mock-server';
 import { runProcess, type RunResult } from './support/run-process';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
@@ -257,5 +259,49 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
       [...run.identities].map((who) => who.split('@')[0]),
       [String(plain.pid)],
     );
+  });
+  it('a versioned all-in-one starts without eager start: its new runs follow the current version', async function () {
+    mock.faults.update({ outage: false });
+    const aioDeployment = `${deploymentName}-aio`;
+    const aio = await startAllInOneProcess({
+      TASK_QUEUE: uniqueTaskQueue('versioned-aio'),
+      POSTING_SERVICE_URL: mock.url,
+      WORKER_DEPLOYMENT_NAME: aioDeployment,
+      WORKER_BUILD_ID: 'a1',
+    });
+    workers.push(aio.process);
+    assert.ok(
+      aio.lines.some((line) => line.includes('"eager_start":false') && line.includes('all-in-one running')),
+      'eager start is off',
+    );
+    await eventually(
+      async () => {
+        const result = await deployment('set-current', 'a1', '--name', aioDeployment);
+        assert.equal(result.code, 0, result.stderr);
+      },
+      30_000,
+      500,
+    );
+    const id = `tx-${randomUUID()}`;
+    const answer = await request(`${aio.url}/api/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id,
+        amount: '12.00',
+        currency: 'USD',
+        source_account: 'a',
+        destination_account: 'b',
+      }),
+    });
+    await answer.body.dump();
+    assert.equal(answer.statusCode, 202);
+    assert.equal((await client.workflow.getHandle(id).result()).status, 'completed');
+    const run = await trace(client, id);
+    assert.equal(run.buildId, 'a1');
+    assert.equal(run.behavior, VERSIONING_BEHAVIOR_PINNED);
+    const metrics = await (await request(`${aio.url}/metrics`)).body.text();
+    assert.match(metrics, /^txflow_api_workflow_starts_total\{eager="true"\} 0$/m);
+    assert.match(metrics, /^txflow_api_workflow_starts_total\{eager="false"\} 1$/m);
   });
 });
