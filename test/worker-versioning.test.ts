@@ -303,5 +303,11 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
     const metrics = await (await request(`${aio.url}/metrics`)).body.text();
     assert.match(metrics, /^txflow_api_workflow_starts_total\{eager="true"\} 0$/m);
     assert.match(metrics, /^txflow_api_workflow_starts_total\{eager="false"\} 1$/m);
+
+    // Leaving versioning: new runs go back to unversioned workers.
+    const left = await deployment('set-current', '--unversioned', '--name', aioDeployment);
+    assert.equal(left.code, 0, left.stderr);
+    assert.match(left.stdout, /current \(unversioned workers\) \(was a1\)/);
+    assert.match(left.stdout, /^\s+a1\s+(draining|drained)\s+0$/m, left.stdout);
   });
 });
