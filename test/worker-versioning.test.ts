@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { request } from 'undici';
 import { temporal } from '@temporalio/proto';
-import { deliveryPrefix } from '../src/domain/callbacks';
 import { processTransaction } from '../src/workflows';
 import { freePort } from '../tools/shared/ports';
 import type { ManagedProcess } from '../tools/shared/processes';
@@ -14,6 +12,7 @@ import { fastPolicy, newTransaction, testClient } from './support/harness';
 import { startAllInOneProcess } from './support/all-in-one-process';
 import { startMock, type RunningMock } from './support/mock-server';
 import { runProcess, type RunResult } from './support/run-process';
+import { deliveryOf, trace } from './support/run-trace';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 import { otherBuild, type WorkerBuild } from './support/worker-build';
 import { startWorkerProcess } from './support/worker-process';
@@ -23,43 +22,6 @@ const { VERSIONING_BEHAVIOR_PINNED, VERSIONING_BEHAVIOR_AUTO_UPGRADE } =
   temporal.api.enums.v1.VersioningBehavior;
 /** v2's workflow code differs from v1's in what it calls its POST activity: history shows whose code decided. */
 const V2_POST_SUMMARY = 'post (build v2)';
-
-interface RunTrace {
-  buildId: string | undefined;
-  behavior: number | undefined;
-  /** Identities (pid@host) of the workers that took its workflow and activity tasks. */
-  identities: Set<string>;
-  /** The summary of each POST its workflow code scheduled, with when. */
-  posts: { summary: string; at: number }[];
-}
-
-/** What ran a transaction: Temporal's versioning info for the run, and its history. */
-async function trace(client: Client, id: string): Promise<RunTrace> {
-  const handle = client.workflow.getHandle(id);
-  const info = (await handle.describe()).raw.workflowExecutionInfo?.versioningInfo;
-  const { events } = await handle.fetchHistory();
-  const identities = new Set<string>();
-  const posts: RunTrace['posts'] = [];
-  for (const event of events ?? []) {
-    const identity =
-      event.workflowTaskStartedEventAttributes?.identity ??
-      event.activityTaskStartedEventAttributes?.identity;
-    if (identity) identities.add(identity);
-    if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'postTransaction') {
-      const summary = event.userMetadata?.summary;
-      posts.push({
-        summary: summary ? defaultPayloadConverter.fromPayload<string>(summary) : '',
-        at: Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6,
-      });
-    }
-  }
-  return {
-    buildId: info?.deploymentVersion?.buildId ?? undefined,
-    behavior: info?.behavior ?? undefined,
-    identities,
-    posts,
-  };
-}
 
 describe('worker versioning: a rollout on the dev server (real worker processes, npm run deployment)', function () {
   this.timeout(180_000);
@@ -207,17 +169,11 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
     // the current build, v2, not on its pinned parent's, and does not keep v1 alive for its retry window.
     const delivery = await eventually(
       async () => {
-        let found: string | undefined;
-        const query = `WorkflowId STARTS_WITH "${deliveryPrefix(inFlight[0]!)}"`;
-        for await (const run of client.workflow.list({ query })) found = run.workflowId;
-        assert.ok(found, 'the delivery was started');
-        const description = await client.workflow.getHandle(found).describe();
-        const info = description.raw.workflowExecutionInfo?.versioningInfo;
-        assert.equal(info?.behavior, VERSIONING_BEHAVIOR_AUTO_UPGRADE);
-        assert.equal(info?.deploymentVersion?.buildId, 'v2');
-        const [pending] = description.raw.pendingActivities ?? [];
-        assert.equal(pending?.lastWorkerIdentity?.split('@')[0], String(v2.pid), 'its attempts run on v2');
-        return found;
+        const found = await deliveryOf(client, inFlight[0]!);
+        assert.equal(found.behavior, VERSIONING_BEHAVIOR_AUTO_UPGRADE);
+        assert.equal(found.buildId, 'v2');
+        assert.equal(found.lastAttemptBy?.split('@')[0], String(v2.pid), 'its attempts run on v2');
+        return found.workflowId;
       },
       30_000,
       200,
