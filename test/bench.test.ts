@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { alternate, LoopTally } from '../tools/bench/closed-loop';
 import { splitCpus } from '../tools/bench/cpu-split';
 import { fixedRate } from '../tools/bench/fixed-rate';
+import { benchFlags } from '../tools/bench/options';
+import { peerSideResult, peerVerdicts, type SideRun } from '../tools/bench/peer-result';
 import { judgeTargets } from '../tools/bench/targets';
 
 describe('bench building blocks', function () {
@@ -126,5 +128,46 @@ describe('bench building blocks', function () {
     assert.deepEqual(splitCpus(2), { server: [0], clients: [1] });
     assert.deepEqual(splitCpus(5), { server: [0, 1], clients: [2, 3, 4] });
     assert.throws(() => splitCpus(1), /at least 2 CPUs/);
+  });
+
+  it('a peer side: lost are acknowledged IDs the mock does not hold, whatever the side reports', function () {
+    const latency = { p50: 5, p90: 8, p99: 9, p999: 12, max: 12, mean: 6, count: 3 };
+    const run: SideRun = {
+      side: 'peer',
+      acknowledged: ['a', 'b', 'c', 'd'],
+      openLoop: { rate: 1, seconds: 1, fresh: latency, repeats: latency, errors: 1, scheduleLagMs: latency },
+      closed: { concurrency: 2, operations: 2, errors: 0, seconds: 1, perSecond: 2, latencyMs: latency },
+      ended: { completed: 3, failed: 0 },
+      secondsToLastEnd: 12.34,
+      drainSeconds: 2,
+    };
+    const mock = { posts: 4, distinctIds: 2, duplicates: ['a'], faults: {} };
+    const peer = peerSideResult(run, new Set(['a', 'b']), mock);
+    assert.deepEqual([peer.lost, peer.postedTwice, peer.unfinished, peer.secondsToLastEnd], [2, 1, 1, 12.3]);
+    const txflow = {
+      ...peer,
+      side: 'txflow' as const,
+      lost: 0,
+      postedTwice: 0,
+      unfinished: 0,
+      secondsToLastEnd: 10,
+    };
+    assert.deepEqual(
+      peerVerdicts(txflow, peer).map((v) => v.met),
+      [true, true, true, true],
+    );
+    const slowTail = { ...txflow, openLoop: { ...txflow.openLoop, p99: 46 } };
+    assert.deepEqual(
+      peerVerdicts(slowTail, peer).map((v) => v.met),
+      [true, true, true, false],
+    );
+    assert.equal(peerVerdicts({ ...txflow, lost: 1 }, peer)[0]?.met, false);
+  });
+
+  it('--peer flags: defaults 25/s and 16 clients; a bad number names its flag', function () {
+    assert.deepEqual(benchFlags(['--peer', '/tmp/p'])?.peerLoad, { rate: 25, clients: 16 });
+    assert.equal(benchFlags(['--peer', '/tmp/p'])?.peer, '/tmp/p');
+    assert.throws(() => benchFlags(['--peer-rate', '0']), /--peer-rate "0": must be a whole number above 0/);
+    assert.throws(() => benchFlags(['--peer-clients', 'x']), /--peer-clients "x"/);
   });
 });

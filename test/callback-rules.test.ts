@@ -7,6 +7,7 @@ import { CallbackSendError, createCallbackSender } from '../src/callbacks/sender
 import { signatureHeader, verifySignature } from '../src/callbacks/signature';
 import { callbackSettings } from '../src/config/callbacks';
 import { ConfigError } from '../src/config/env';
+import { asSeenByClient, type DeliveryView } from '../src/api/events/delivery-log';
 
 const SECRET = 'a-signing-secret-of-some-length';
 
@@ -143,5 +144,39 @@ describe('callback rules: URLs, addresses, signatures, the sender, configuration
       bad({ CALLBACK_RETRY_WINDOW_MS: '10' }, /CALLBACK_RETRY_WINDOW_MS="10": must be at least 1000/);
       bad({ CALLBACK_TIMEOUT_MS: 'x' }, /CALLBACK_TIMEOUT_MS="x": must be a whole number/);
     });
+  });
+});
+
+describe('the delivery log as a client sees it', function () {
+  const view = (endpoint: number, url: string, lastError: string | null): DeliveryView => ({
+    endpoint,
+    target: 'callback_url',
+    url,
+    state: 'delivering',
+    attempts: 2,
+    last_status: null,
+    last_error: lastError,
+    next_attempt_at: null,
+  });
+
+  it("shows the client's own callback_url in full, error included", function () {
+    const own = view(0, 'https://client.example/hook', 'POST callback: connect ECONNREFUSED');
+    assert.deepEqual(asSeenByClient(own, 'https://client.example/hook'), own);
+  });
+
+  it("hides a subscriber's address and error text, even one equal to the client's URL", function () {
+    const internal = 'POST callback: connect ECONNREFUSED 10.0.0.7:8443';
+    for (const [seen, clientUrl] of [
+      [view(1, 'https://hooks.internal:8443/all', internal), 'https://client.example/hook'],
+      [view(0, 'https://hooks.internal:8443/all', internal), undefined],
+      [view(1, 'https://client.example/hook', internal), 'https://client.example/hook'],
+    ] as const) {
+      const shown = asSeenByClient(seen, clientUrl);
+      assert.equal(shown.target, 'subscriber');
+      assert.equal(shown.url, null);
+      assert.ok(!shown.last_error?.includes('10.0.0.7'), String(shown.last_error));
+      assert.equal(shown.attempts, 2);
+    }
+    assert.equal(asSeenByClient(view(1, 'https://h.example/x', null), undefined).last_error, null);
   });
 });

@@ -68,14 +68,16 @@ describe('callbacks survive a worker killed mid-delivery, and go to subscribers'
       ['/client', '/subscriber'],
     );
     assert.ok(ofThis().every((d) => d.verified && d.eventId === hung?.eventId));
-    // The log shows both delivered once their runs have closed.
+    // The log shows both delivered once their runs have closed: the client's URL in full, the operator's
+    // subscriber without its address.
+    type Delivery = { endpoint: number; state: string; target: string; url: string | null };
     await eventually(async () => {
       const log = (await stack.call('GET', `/api/transactions/${id}/events`)).body;
       assert.deepEqual(
-        log.items[0].deliveries.map((d: { endpoint: number; state: string }) => [d.endpoint, d.state]),
+        log.items[0].deliveries.map((d: Delivery) => [d.endpoint, d.state, d.target, d.url]),
         [
-          [0, 'delivered'],
-          [1, 'delivered'],
+          [0, 'delivered', 'callback_url', stack.receiver.url('/client')],
+          [1, 'delivered', 'subscriber', null],
         ],
       );
     });

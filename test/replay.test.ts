@@ -40,7 +40,12 @@ describe('replay of recorded workflow histories', function () {
       logger: new DefaultLogger('WARN'),
     });
     const recorded = await histories();
-    const first = recorded[0];
+    // A transaction's history (the incompatible bundle has no deliverEvent).
+    const first = recorded.find(
+      (r) =>
+        r.history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ===
+        'processTransaction',
+    );
     assert.ok(first);
     await assert.rejects(
       Worker.runReplayHistory({ workflowBundle: incompatible }, first.history, first.workflowId),

@@ -337,6 +337,38 @@ describe('Prefer: wait and ?wait (real API, Temporal, worker and mock)', functio
     assert.equal(await metric(stopping, 'txflow_api_waits_total{kind="result",outcome="timeout"}'), 2);
   });
 
+  it('past API_MAX_OPEN_WAITS a request does not wait: 202 at once without Preference-Applied, counted over_capacity', async function () {
+    // No worker on this queue: its transactions stay pending, so the one wait allowed stays open.
+    const capped = testApp(client, uniqueTaskQueue('wait-cap'), fastPolicy(), {
+      maxWaitSeconds: MAX_WAIT,
+      maxOpenWaits: 1,
+    });
+    const { metrics, waits } = appParts(capped);
+    const first = body();
+    await request(capped).post('/api/transactions').send(first).expect(202);
+    const held = request(capped)
+      .get(`/api/transactions/${first.id}?wait=${MAX_WAIT}`)
+      .then((r) => r);
+    await eventually(async () => assert.equal(await metrics.waitsInProgress(), 1), 10_000);
+
+    const post = await timed(() =>
+      request(capped).post('/api/transactions').set('Prefer', `wait=${MAX_WAIT}`).send(body()),
+    );
+    assert.equal(post.value.status, 202, JSON.stringify(post.value.body));
+    assert.equal(post.value.headers['preference-applied'], undefined, 'the wait was not applied');
+    assert.ok(post.ms < 3_000, `answered after ${post.ms} ms`);
+    const get = await timed(() => request(capped).get(`/api/transactions/${first.id}?wait=${MAX_WAIT}`));
+    assert.equal(get.value.status, 200);
+    assert.equal(get.value.body.status, 'pending');
+    assert.ok(get.ms < 3_000, `answered after ${get.ms} ms`);
+    assert.equal(await metric(capped, 'txflow_api_waits_total{kind="result",outcome="over_capacity"}'), 1);
+    assert.equal(await metric(capped, 'txflow_api_waits_total{kind="change",outcome="over_capacity"}'), 1);
+    assert.equal(await metrics.waitsInProgress(), 1, 'the refused requests opened no wait');
+
+    waits.endAll();
+    assert.equal((await held).status, 200);
+  });
+
   it('test/tools/wait-latency measures both ways (4 transactions, not a load)', async function () {
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -25,7 +25,10 @@ void runMain(async () => {
   const workerConfig = workerSettings();
   const api = apiSettings();
   const policy = processingPolicy();
-  const { eagerStart } = allInOneSettings();
+  const allInOne = allInOneSettings();
+  // An eager start hands the run to this process's worker whatever the current version is: a versioned worker
+  // (WORKER_BUILD_ID) would pin new runs to its own build mid-rollout. Routed starts follow the rollout.
+  const eagerStart = allInOne.eagerStart && workerConfig.version === undefined;
   const callbacks = callbackSettings();
   const tracingConfig = tracingSettings('txflow-all-in-one');
   const { 'all-in-one': log, api: apiLog, worker: workerLog } = createLoggers('all-in-one', 'api', 'worker');
@@ -63,7 +66,15 @@ void runMain(async () => {
     eagerStart,
     ...(tracing && { requestSpans: tracing.requestSpans }),
   });
-  log.info({ url: `http://${api.host}:${api.port}`, eager_start: eagerStart }, 'all-in-one running');
+  log.info(
+    {
+      url: `http://${api.host}:${api.port}`,
+      eager_start: eagerStart,
+      ...(allInOne.eagerStart &&
+        !eagerStart && { eager_start_off: 'versioned worker: starts follow the current version' }),
+    },
+    'all-in-one running',
+  );
 
   let stopRequested = false;
   void stopSignal.then(async (signal) => {

@@ -24,6 +24,11 @@ export const apiSchema = {
   TEMPORAL_RPC_TIMEOUT_MS: integer(3_000, 100, 60_000),
   /** Longest `Prefer: wait=N` (POST) or `?wait=N` (GET) a client may ask for, in seconds; 0 turns waiting off. */
   API_MAX_WAIT_SECONDS: integer(30, 0, 600),
+  /**
+   * Most waits open at once in this process (each holds a long-poll call to Temporal and a socket); past it a
+   * request is answered at once, as without the preference.
+   */
+  API_MAX_OPEN_WAITS: integer(1_000, 0, 100_000),
   HEALTH_WINDOW_MS: integer(5 * 60_000, 1_000, 24 * 3_600_000),
   /** The downstream that health probes (its GET /health); unset: no probe, only what Temporal shows. */
   POSTING_SERVICE_URL: optionalHttpUrl(),
@@ -60,6 +65,7 @@ export interface ApiSettings {
   queryDeadlineMs: number;
   rpcTimeoutMs: number;
   maxWaitSeconds: number;
+  maxOpenWaits: number;
   healthWindowMs: number;
   postingServiceUrl: string | undefined;
   healthDownstreamProbeMs: number;
@@ -86,6 +92,7 @@ export function apiSettings(env = process.env): ApiSettings {
     queryDeadlineMs: e.QUERY_DEADLINE_MS,
     rpcTimeoutMs: e.TEMPORAL_RPC_TIMEOUT_MS,
     maxWaitSeconds: e.API_MAX_WAIT_SECONDS,
+    maxOpenWaits: e.API_MAX_OPEN_WAITS,
     healthWindowMs: e.HEALTH_WINDOW_MS,
     postingServiceUrl: e.POSTING_SERVICE_URL,
     healthDownstreamProbeMs: e.HEALTH_DOWNSTREAM_PROBE_MS,

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { integer, parseEnv } from './env';
+import { ConfigError, integer, parseEnv } from './env';
+
+/** Temporal refuses '.' and ':' in a deployment name (its version strings use them) and a leading '__'. */
+export const DEPLOYMENT_NAME_RULE = {
+  pattern: /^[A-Za-z0-9][A-Za-z0-9_-]{0,199}$/,
+  message: 'must be 1-200 of [A-Za-z0-9_-], starting with a letter or digit',
+};
+/** A release tag, a version or a commit. */
+export const BUILD_ID_RULE = {
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/,
+  message: 'must be 1-200 of [A-Za-z0-9._+-], starting with a letter or digit',
+};
 
 export const workerSchema = {
   WORKER_SHUTDOWN_GRACE_MS: integer(30_000, 0, 3_600_000),
@@ -11,7 +22,20 @@ export const workerSchema = {
     .string()
     .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' })
     .optional(),
+  /** Worker Deployment name, with WORKER_BUILD_ID (both or neither): the worker is versioned (decision 0022). */
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .regex(DEPLOYMENT_NAME_RULE.pattern, { message: DEPLOYMENT_NAME_RULE.message })
+    .optional(),
+  /** This build of the worker: with the name, one Worker Deployment Version. */
+  WORKER_BUILD_ID: z.string().regex(BUILD_ID_RULE.pattern, { message: BUILD_ID_RULE.message }).optional(),
 };
+
+/** A Worker Deployment Version, as Temporal names one. */
+export interface WorkerVersion {
+  deploymentName: string;
+  buildId: string;
+}
 
 export interface WorkerSettings {
   shutdownGraceMs: number;
@@ -19,15 +43,30 @@ export interface WorkerSettings {
   maxConcurrentWorkflowTasks: number;
   maxCachedWorkflows: number;
   metricsAddress: string | undefined;
+  /** Unset: an unversioned worker, which takes every task of the task queue not routed to a version. */
+  version?: WorkerVersion;
 }
 
 export function workerSettings(env = process.env): WorkerSettings {
   const e = parseEnv(workerSchema, env);
-  return {
+  const settings: WorkerSettings = {
     shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
     maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
   };
+  const name = e.WORKER_DEPLOYMENT_NAME;
+  const buildId = e.WORKER_BUILD_ID;
+  // One without the other is a half-done rollout: refuse it rather than run unversioned by surprise.
+  if ((name === undefined) !== (buildId === undefined)) {
+    const [missing, given] = name
+      ? ['WORKER_BUILD_ID', 'WORKER_DEPLOYMENT_NAME']
+      : ['WORKER_DEPLOYMENT_NAME', 'WORKER_BUILD_ID'];
+    throw new ConfigError(
+      `Invalid configuration:\n  ${missing}=${JSON.stringify(env[missing] ?? '')}: must be set with ${given} (both or neither)`,
+    );
+  }
+  if (name && buildId) settings.version = { deploymentName: name, buildId };
+  return settings;
 }

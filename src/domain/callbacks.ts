@@ -76,8 +76,16 @@ export const CALLBACK_FAILURES = {
 
 export const DELIVERY_WORKFLOW_TYPE = 'deliverEvent';
 
-/** An event's ID: one event per run, as each run ends once. */
-export const eventIdOf = (runId: string) => `evt_${runId}`;
+/**
+ * An event's ID: one per final status of a run chain. The chain's first run ID, not the run's own: a reset
+ * (an operator's re-run of a run's history) keeps it, so a reset that reaches the same status announces the
+ * same event, which is then not sent again; a retry through the API starts a new chain, and new events.
+ */
+export const eventIdOf = (firstExecutionRunId: string, status: FinalStatus) =>
+  `evt_${firstExecutionRunId}_${status}`;
+
+/** What `eventIdOf` makes (and the event IDs of earlier versions, `evt_<runId>`). */
+export const EVENT_ID_PATTERN = /^evt_[0-9a-f-]{8,64}(_(completed|failed|cancelled))?$/;
 
 /** The workflow ID of one delivery: deterministic, so a redelivery reuses it and a listing finds it by prefix. */
 export const deliveryWorkflowId = (transactionId: string, eventId: string, endpoint: number) =>

@@ -1,4 +1,9 @@
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  type WorkerDeploymentOptions,
+  type WorkflowBundleOption,
+} from '@temporalio/worker';
 import {
   createCallbackActivities,
   createPostingActivities,
@@ -6,7 +11,7 @@ import {
 } from '../activities';
 import { createCallbackSender, type CallbackSender } from '../callbacks/sender';
 import type { PostingClient } from '../posting/posting-client';
-import type { WorkerSettings } from '../config/worker';
+import type { WorkerSettings, WorkerVersion } from '../config/worker';
 import type { Tracing } from '../tracing/load';
 
 export interface TxWorkerDeps {
@@ -43,6 +48,16 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: deps.settings.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: deps.settings.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: deps.settings.maxCachedWorkflows,
+    ...(deps.settings.version && { workerDeploymentOptions: versioned(deps.settings.version) }),
     ...deps.tracing?.workerOptions,
   });
+}
+
+/**
+ * A versioned worker takes only the tasks Temporal routes to its Worker Deployment Version. Pinned by default:
+ * a run stays on the version it started on, so new code never replays an old history (decision 0022). Each
+ * workflow type also declares its behaviour in its own file; this default covers a type that forgets to.
+ */
+function versioned(version: WorkerVersion): WorkerDeploymentOptions {
+  return { useWorkerVersioning: true, version, defaultVersioningBehavior: 'PINNED' };
 }

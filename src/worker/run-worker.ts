@@ -99,6 +99,10 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
           taskQueue: temporal.taskQueue,
           temporal: describeTemporalConnection(temporal),
           postingServiceUrl: posting.baseUrl,
+          // Temporal's name for it (deployment.buildId): what `temporal workflow describe` shows per run.
+          workerVersion: settings.version
+            ? `${settings.version.deploymentName}.${settings.version.buildId}`
+            : 'unversioned',
         },
         'worker running',
       );

@@ -1,4 +1,11 @@
-import { CancellationScope, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  TemporalFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   deliveryWorkflowId,
   eventIdOf,
@@ -27,21 +34,31 @@ export async function announce(
   // run cancelled from outside (handle.cancel) still announces that it ended cancelled.
   await CancellationScope.nonCancellable(() =>
     Promise.all(
-      plan.urls.map((url, endpoint) => {
+      plan.urls.map(async (url, endpoint) => {
         const input: DeliveryInput = { event, url, endpoint, policy: plan.policy };
-        return startChild(deliverEvent, {
-          workflowId: deliveryWorkflowId(transaction.id, event.id, endpoint),
-          args: [input],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          memo: { delivery: input },
-          staticSummary: `${event.type} → ${hostOf(url)}`,
-        });
+        try {
+          await startChild(deliverEvent, {
+            workflowId: deliveryWorkflowId(transaction.id, event.id, endpoint),
+            args: [input],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            // A reset run announcing the same event again: it was (or is being) delivered already.
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            memo: { delivery: input },
+            staticSummary: `${event.type} → ${hostOf(url)}`,
+          });
+        } catch (err) {
+          if (!alreadyStarted(err)) throw err;
+        }
       }),
     ),
   );
 }
 
-/** The event, deterministic: its ID from the run ID, its time the workflow's. */
+/** The error startChild rejects with for a taken ID (its class is not exported by @temporalio/workflow). */
+const alreadyStarted = (err: unknown) =>
+  err instanceof TemporalFailure && err.name === 'WorkflowExecutionAlreadyStartedError';
+
+/** The event, deterministic: its ID from the run chain and the status (eventIdOf), its time the workflow's. */
 function eventOf(plan: CallbackPlan, transaction: Transaction, state: ProcessingState): CallbackEvent {
   const now = new Date().toISOString();
   const status = state.status as FinalStatus;
@@ -56,7 +73,7 @@ function eventOf(plan: CallbackPlan, transaction: Transaction, state: Processing
     completedAt: state.completedAt ?? now,
   };
   return {
-    id: eventIdOf(workflowInfo().runId),
+    id: eventIdOf(workflowInfo().firstExecutionRunId, status),
     type: `transaction.${status}`,
     created_at: now,
     data: dialectView(plan.dialect, view),

@@ -5,6 +5,7 @@ import {
   metricMeter,
   proxyActivities,
   setCurrentDetails,
+  setWorkflowOptions,
 } from '@temporalio/workflow';
 import type { CallbackActivities } from '../activities/callback-activities';
 import {
@@ -14,6 +15,7 @@ import {
   type DeliveryResult,
 } from '../domain/callbacks';
 import { errorSummary } from './downstream-calls';
+import { versioningBehavior } from './versioning';
 
 /** The margin of one attempt beyond its HTTP timeout, so the activity reports its own timeout first. */
 const ATTEMPT_MARGIN_MS = 1_000;
@@ -23,6 +25,10 @@ const ATTEMPT_MARGIN_MS = 1_000;
  * the Web UI is the delivery log: the pending activity shows the attempts, the last failure and the next try.
  * A 2xx ends it delivered, a 410 stopped; a refused URL or the window's end fails it (`gave_up`).
  */
+// Auto-upgrade, unlike the transaction: a delivery may retry for a day after its transaction closed, and pinned
+// it would keep an old build running that long. It starts on its parent's build and moves to the current one at
+// its next task; its code (one activity) must stay replay-compatible across builds (decision 0022).
+setWorkflowOptions(versioningBehavior('AUTO_UPGRADE'), deliverEvent);
 export async function deliverEvent(input: DeliveryInput): Promise<DeliveryResult> {
   const { policy } = input;
   const { deliverCallback } = proxyActivities<CallbackActivities>({

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   isCancellation,
   setHandler,
+  setWorkflowOptions,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -19,6 +20,7 @@ import { postExactlyOnce } from './posting-protocol';
 import { TransactionSteps } from './transaction-steps';
 import { statusQuery } from './queries';
 import { showDetails } from './run-details';
+import { versioningBehavior } from './versioning';
 
 /** How a transaction ends; `failed` carries the activity failure that decided it. */
 type Ending =
@@ -36,6 +38,9 @@ type Ending =
  * 4. A cancellation before the POST is scheduled ends it cancelled; from then on it is ignored.
  * 5. The final status is announced to the transaction's callback URLs, if it has any.
  */
+// On a versioned worker (WORKER_BUILD_ID) a transaction ends on the build it started on: a new build never replays
+// its history (decision 0022).
+setWorkflowOptions(versioningBehavior('PINNED'), processTransaction);
 export async function processTransaction({
   transaction,
   policy,

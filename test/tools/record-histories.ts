@@ -1,13 +1,19 @@
 /**
  * Records the workflow histories that test/replay.test.ts replays. Run after a deliberate change to the
  * workflow (and say so in the commit):
- *   TXFLOW_TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 node dist/test/tools/record-histories.js
+ *   TXFLOW_TEST_TEMPORAL_ADDRESS=127.0.0.1:7233 node dist/test/tools/record-histories.js [scenario…]
+ * With scenario names, only those (e.g. `callbacks`); without, all.
  */
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { deliveryWorkflowId, eventIdOf, type CallbackPlan } from '../../src/domain/callbacks';
 import type { Transaction } from '../../src/domain/transaction';
 import { processTransaction } from '../../src/workflows';
+import { FAST_CALLBACKS } from '../support/callback-stack';
 import { fastPolicy, newTransaction, startWorker, testClient } from '../support/harness';
 import { startMock } from '../support/mock-server';
 import { uniqueTaskQueue } from '../support/temporal';
@@ -15,7 +21,15 @@ import type { FaultPatch } from '../../tools/mock/config';
 
 const OUT = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
 
-const SCENARIOS: { name: string; faults: FaultPatch; transaction: Partial<Transaction> }[] = [
+interface Scenario {
+  name: string;
+  faults: FaultPatch;
+  transaction: Partial<Transaction>;
+  /** Announced to a receiver that answers 503 once, then 200: the run's and its delivery's histories. */
+  callbacks?: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
   {
     name: 'post-write-recovery',
     faults: { postWriteFailureRate: 1, postWriteMode: 'error' },
@@ -29,28 +43,70 @@ const SCENARIOS: { name: string; faults: FaultPatch; transaction: Partial<Transa
     faults: { lateWriteRate: 1, lateWriteMs: 3_000, idempotency: 'ignore' },
     transaction: {},
   },
+  { name: 'callbacks', faults: {}, transaction: {}, callbacks: true },
 ];
 
-async function main() {
+/** A receiver on loopback: 503 to the first delivery, 200 after. */
+async function startReceiver() {
+  let calls = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    res.statusCode = calls++ === 0 ? 503 : 200;
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { host: `127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+async function save(name: string, handle: WorkflowHandle) {
+  const history = await handle.fetchHistory();
+  await writeFile(path.join(OUT, `${name}.json`), `${historyToJSON(history)}\n`);
+  console.log(`${name}: ${history.events?.length} events`);
+}
+
+async function record(scenario: Scenario) {
   const client = await testClient();
-  for (const scenario of SCENARIOS) {
-    const mock = await startMock(scenario.faults);
-    const taskQueue = uniqueTaskQueue('record');
-    const worker = await startWorker({ taskQueue, postingUrl: mock.url });
-    const transaction = newTransaction({ id: `replay-${scenario.name}`, ...scenario.transaction });
-    const handle = await client.workflow.start(processTransaction, {
-      taskQueue,
-      workflowId: `${transaction.id}-${Date.now()}`,
-      args: [{ transaction, policy: fastPolicy() }],
-    });
-    await handle.result().catch(() => undefined);
-    const history = await handle.fetchHistory();
-    await writeFile(path.join(OUT, `${scenario.name}.json`), `${historyToJSON(history)}\n`);
-    console.log(`${scenario.name}: ${history.events?.length} events`);
-    await worker.stop();
-    await mock.stop();
+  const mock = await startMock(scenario.faults);
+  const receiver = scenario.callbacks ? await startReceiver() : undefined;
+  const taskQueue = uniqueTaskQueue('record');
+  const worker = await startWorker({
+    taskQueue,
+    postingUrl: mock.url,
+    ...(receiver && {
+      callbacks: { signingSecret: 'a-recording-secret-0123', allowedHosts: [receiver.host] },
+    }),
+  });
+  const transaction = newTransaction({ id: `replay-${scenario.name}`, ...scenario.transaction });
+  const callbacks: CallbackPlan | undefined = receiver && {
+    urls: [`http://${receiver.host}/hook`],
+    dialect: 'api',
+    submittedAt: new Date().toISOString(),
+    policy: FAST_CALLBACKS,
+  };
+  const handle = await client.workflow.start(processTransaction, {
+    taskQueue,
+    workflowId: `${transaction.id}-${Date.now()}`,
+    args: [{ transaction, policy: fastPolicy(), ...(callbacks && { callbacks }) }],
+  });
+  await handle.result().catch(() => undefined);
+  await save(scenario.name, handle);
+  if (receiver) {
+    const eventId = eventIdOf(handle.firstExecutionRunId, 'completed');
+    const delivery = client.workflow.getHandle(deliveryWorkflowId(transaction.id, eventId, 0));
+    await delivery.result();
+    await save(`${scenario.name}-delivery`, delivery);
+    await receiver.close();
   }
-  await client.connection.close();
+  await worker.stop();
+  await mock.stop();
+}
+
+async function main() {
+  const only = process.argv.slice(2);
+  for (const scenario of SCENARIOS)
+    if (only.length === 0 || only.includes(scenario.name)) await record(scenario);
+  await (await testClient()).connection.close();
 }
 
 main().catch((err) => {

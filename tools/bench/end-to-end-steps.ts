@@ -5,6 +5,12 @@ import { takingTurns } from './closed-loop';
 import type { BenchFlags, BenchSize } from './options';
 import { line, step } from './report';
 import type { BenchRig, RunningApi } from './rig';
+import { serverWork, type ServerWork } from './server-work';
+
+export interface SideCost {
+  serverCpuMs: number;
+  work: ServerWork;
+}
 
 export interface Throughput {
   workflows: number;
@@ -21,11 +27,21 @@ export interface EndToEnd {
   raw: Throughput;
   txflow: Throughput;
   txflowStarts: WorkflowStarts;
+  /** Per workflow of each side: the server's CPU (ms) during its rounds, and its history (server-work.ts). */
+  serverCost: { raw: SideCost; txflow: SideCost };
   /** txflow's API, and its worker (the same process with --all-in-one); left running for the faults step. */
   api: RunningApi;
   worker: ManagedProcess;
   taskQueue: string;
 }
+
+/** The downstream faults of the bench's fault steps: 20% of POSTs fail before writing, 10% after. */
+export const BENCH_FAULTS = {
+  preWriteFailureRate: 0.2,
+  postWriteFailureRate: 0.1,
+  postWriteMode: 'mixed',
+  postWriteHangMs: 1_500,
+};
 
 /** Starts txflow's worker and API (or one all-in-one process) on `taskQueue`, polling the mock. */
 async function startTxflow(rig: BenchRig, flags: BenchFlags, taskQueue: string) {
@@ -50,9 +66,10 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const { api, worker } = await startTxflow(rig, flags, txQueue);
   // Both workers poll throughout; each round gives one side the server while the other's worker idles.
   const sides = {
-    raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0 },
-    tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0 },
+    raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, serverCpu: 0 },
+    tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0, serverCpu: 0 },
   };
+  const serverCpu = async () => (await rig.cpuOf({})()).server ?? 0;
   const startOf = {
     raw: (i: number) =>
       client.workflow
@@ -64,6 +81,7 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, names.length)) {
     for (const name of order.map((k) => names[k]!)) {
       const side = sides[name];
+      const cpuBefore = await serverCpu();
       const round = await rig.completeAll(
         side.queue,
         side.type,
@@ -73,6 +91,7 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
       );
       side.done += count;
       side.seconds += round.seconds;
+      side.serverCpu += (await serverCpu()) - cpuBefore;
     }
   }
   const throughput = (side: { done: number; seconds: number }): Throughput => ({
@@ -84,12 +103,27 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const txflow = throughput(sides.tx);
   await rawWorker.stop(10_000);
   const txflowStarts = await rig.workflowStarts(api.url);
+  const cost = async (side: (typeof sides)['raw']): Promise<SideCost> => ({
+    serverCpuMs: Math.round((side.serverCpu * 1000 * 10) / side.done) / 10,
+    work: await serverWork(
+      client,
+      `TaskQueue = "${side.queue}" AND WorkflowType = "${side.type}" AND ExecutionStatus = "Completed"`,
+    ),
+  });
+  const serverCost = { raw: await cost(sides.raw), txflow: await cost(sides.tx) };
   line(`  raw: ${raw.perSecond.toFixed(1)} workflows/s (${raw.workflows} in ${raw.seconds} s)`);
   line(
     `  txflow: ${txflow.perSecond.toFixed(1)} transactions/s (${txflow.workflows} in ${txflow.seconds} s), ` +
       `${txflowStarts.eager} of ${txflowStarts.eager + txflowStarts.notEager} started eagerly`,
   );
-  return { raw, txflow, txflowStarts, api, worker, taskQueue: txQueue };
+  for (const [name, c] of Object.entries(serverCost)) {
+    line(
+      `  server per ${name} workflow: CPU ${c.serverCpuMs} ms, ${c.work.events} history events, ` +
+        `${c.work.workflowTasks} workflow tasks, ${c.work.activityTasks} activity tasks, ${c.work.timers} timers, ` +
+        `${c.work.visibilityWrites} visibility writes (${c.work.sampled} sampled)`,
+    );
+  }
+  return { raw, txflow, txflowStarts, serverCost, api, worker, taskQueue: txQueue };
 }
 
 /** txflow end to end with 20% pre-write and 10% post-write failures downstream (after measureEndToEnd). */
@@ -99,12 +133,7 @@ export async function measureWithFaults(
   size: BenchSize,
 ): Promise<{ throughput: Throughput; starts: WorkflowStarts }> {
   step('txflow: end to end, 20% pre-write and 10% post-write failures');
-  await rig.setMockFaults({
-    preWriteFailureRate: 0.2,
-    postWriteFailureRate: 0.1,
-    postWriteMode: 'mixed',
-    postWriteHangMs: 1_500,
-  });
+  await rig.setMockFaults(BENCH_FAULTS);
   const throughput = await rig.completeAll(
     e2e.taskQueue,
     'processTransaction',

@@ -1,13 +1,15 @@
 // `npm run bench [-- --quick]`: one dev server, then (1) the raw Temporal limit with no-op workflows and
-// (2) txflow on the same server, and the ratios between them. Prints a table, writes results/bench-*.json.
+// (2) txflow on the same server (singly and in batches), and the ratios between them. Prints a table, writes results/bench-*.json.
 // The steps: start-steps.ts (no worker), end-to-end-steps.ts; what they run on: rig.ts.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runMain } from '../../src/config/env';
+import { measureBatches } from './batch-steps';
+import { comparePeer } from './peer-steps';
 import { measureEndToEnd, measureWithFaults } from './end-to-end-steps';
 import { benchFlags, benchSize } from './options';
 import { processStats } from './process-stats';
-import { line, printSummary } from './report';
+import { line, printPeer, printSummary } from './report';
 import { benchResult } from './result';
 import { BenchRig } from './rig';
 import { measureHalfRate, measureStarts, starters, warmUp } from './start-steps';
@@ -24,6 +26,7 @@ void runMain(async () => {
     await warmUp(start, size);
     const starts = await measureStarts(rig, acceptApi, start, size);
     const half = await measureHalfRate(rig, acceptApi, start, starts.accepts, size);
+    const batches = await measureBatches(rig, acceptApi, size);
     const acceptStats = await processStats(acceptApi.process.pid ?? -1);
     await acceptApi.process.stop(10_000);
 
@@ -32,6 +35,10 @@ void runMain(async () => {
     const mockStats = await rig.mockStats();
     const apiStats = await processStats(e2e.api.process.pid ?? -1);
     const workerStats = await processStats(e2e.worker.pid ?? -1);
+    // Their figures are read: the peer comparison runs without them.
+    await e2e.api.process.stop(10_000);
+    await e2e.worker.stop(10_000);
+    const peer = await comparePeer(rig, flags, size);
 
     const result = benchResult({
       run: rig.run,
@@ -39,9 +46,11 @@ void runMain(async () => {
       split: rig.split,
       starts,
       half,
+      batches,
       e2e,
       faulty,
       mockStats,
+      peer,
       stats: { acceptApi: acceptStats, api: apiStats, worker: workerStats },
     });
     printSummary(
@@ -50,11 +59,15 @@ void runMain(async () => {
       result.txflow.downstream,
       result.targets,
     );
+    if (peer) printPeer(peer);
     await mkdir(flags.out, { recursive: true });
     const file = path.join(flags.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
     line(`\nresults: ${file}`);
-    if (mockStats.duplicates.length > 0) process.exitCode = 1;
+    const txflowSide = peer?.sides.find((side) => side.side === 'txflow');
+    if (mockStats.duplicates.length > 0 || (txflowSide && txflowSide.postedTwice + txflowSide.lost > 0)) {
+      process.exitCode = 1;
+    }
   } finally {
     await rig.stop();
   }

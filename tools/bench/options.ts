@@ -1,5 +1,5 @@
 // The bench's command line and the sizes of its steps (--quick: a short run for a first look).
-import { commandLine, type CommandSpec } from '../shared/cli';
+import { commandLine, FlagError, type CommandSpec } from '../shared/cli';
 
 const COMMAND = {
   synopsis: 'npm run bench -- [flags]',
@@ -25,6 +25,12 @@ const COMMAND = {
       type: 'boolean',
       help: 'the dev server on half of the CPUs, everything else on the other half',
     },
+    peer: {
+      type: 'string',
+      help: 'also run the BullMQ peer (a checkout of amitkumarconsulting/OpenFabricAssessment) beside txflow',
+    },
+    'peer-rate': { type: 'string', help: 'open-loop submissions/s of the peer comparison', shown: '25' },
+    'peer-clients': { type: 'string', help: 'closed-loop clients of the peer comparison', shown: '16' },
   },
 } satisfies CommandSpec;
 
@@ -36,6 +42,9 @@ export interface BenchFlags {
   /** A running Temporal's host:port (e.g. `npm run cluster`'s 127.0.0.1:7330), or none: a dev server. */
   temporal?: string;
   pin: boolean;
+  /** A checkout of the peer: compare with it (peer-steps.ts). */
+  peer?: string;
+  peerLoad: { rate: number; clients: number };
 }
 
 /** The flags, or undefined after --help printed the usage. */
@@ -50,7 +59,19 @@ export function benchFlags(argv: readonly string[] = process.argv.slice(2)): Ben
     allInOne: v['all-in-one'] ?? false,
     temporal: v.temporal,
     pin: v.pin ?? false,
+    peer: v.peer,
+    peerLoad: {
+      rate: positive('peer-rate', v['peer-rate'] ?? '25'),
+      clients: positive('peer-clients', v['peer-clients'] ?? '16'),
+    },
   };
+}
+
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (Number.isInteger(n) && n > 0) return n;
+  throw new FlagError(`Invalid flags:
+  --${flag} ${JSON.stringify(text)}: must be a whole number above 0`);
 }
 
 export const CONCURRENCIES = [1, 8, 64];
@@ -64,10 +85,36 @@ export interface BenchSize {
   halfRateSeconds: number;
   /** Workflows of each end-to-end step. */
   workflows: number;
+  /** New transactions per mode of the batch step, and its batch sizes. */
+  batchTransactions: number;
+  batchSizes: number[];
+  /** The peer comparison: seconds of its open loop, transactions of its closed loop (per side). */
+  peerSeconds: number;
+  peerClosedLoop: number;
 }
 
 export function benchSize(quick: boolean): BenchSize {
   return quick
-    ? { warmup: 40, starts: (c) => Math.max(60, c * 10), rounds: 2, halfRateSeconds: 5, workflows: 150 }
-    : { warmup: 200, starts: (c) => Math.max(400, c * 40), rounds: 4, halfRateSeconds: 30, workflows: 1_000 };
+    ? {
+        warmup: 40,
+        starts: (c) => Math.max(60, c * 10),
+        rounds: 2,
+        halfRateSeconds: 5,
+        workflows: 150,
+        batchTransactions: 300,
+        batchSizes: [100],
+        peerSeconds: 10,
+        peerClosedLoop: 150,
+      }
+    : {
+        warmup: 200,
+        starts: (c) => Math.max(400, c * 40),
+        rounds: 4,
+        halfRateSeconds: 30,
+        workflows: 1_000,
+        batchTransactions: 2_000,
+        batchSizes: [100, 1_000],
+        peerSeconds: 30,
+        peerClosedLoop: 500,
+      };
 }

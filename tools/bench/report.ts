@@ -1,6 +1,7 @@
 // The bench's output on stdout: step titles, a line per measurement, the summary of ratios and targets.
 import type { LoopResult } from './closed-loop';
 import type { ProcessStats } from './process-stats';
+import type { PeerComparison } from './peer-result';
 import type { TargetVerdict } from './targets';
 
 export function step(title: string) {
@@ -22,7 +23,14 @@ export function report(label: string, r: LoopResult) {
 }
 
 export function printSummary(
-  ratios: { accept: { concurrency: number; ratio: number }[]; endToEnd: number; endToEndWithFaults: number },
+  ratios: {
+    accept: { concurrency: number; ratio: number }[];
+    batch: { mode: string; ratio: number }[];
+    endToEnd: number;
+    serverCpuPerWorkflow: number;
+    historyEventsPerWorkflow: number;
+    endToEndWithFaults: number;
+  },
   procs: Record<string, ProcessStats | undefined>,
   downstream: { distinctIds: number; duplicates: number },
   targets: TargetVerdict[],
@@ -30,8 +38,13 @@ export function printSummary(
   step('txflow / raw');
   for (const r of ratios.accept)
     line(`  accept rate, ${r.concurrency} clients: ${(r.ratio * 100).toFixed(0)}%`);
+  for (const r of ratios.batch)
+    line(`  ${r.mode} / single x16 (txflow over txflow): ${(r.ratio * 100).toFixed(0)}%`);
   line(
     `  end to end: ${(ratios.endToEnd * 100).toFixed(0)}%   with faults: ${(ratios.endToEndWithFaults * 100).toFixed(0)}%`,
+  );
+  line(
+    `  server per workflow: CPU ${ratios.serverCpuPerWorkflow.toFixed(2)}x, history events ${ratios.historyEventsPerWorkflow.toFixed(2)}x`,
   );
   for (const [name, s] of Object.entries(procs)) {
     if (s) line(`  ${name}: peak RSS ${s.peakRssMb} MB, CPU ${s.cpuSeconds.toFixed(1)} s`);
@@ -42,4 +55,40 @@ export function printSummary(
     const mark = t.met === null ? '  ?  ' : t.met ? ' met ' : ' MISS';
     line(`  ${mark} ${t.target}: ${t.value}`);
   }
+}
+
+/** The peer comparison: a row per side, then its verdicts. */
+export function printPeer(c: PeerComparison) {
+  step(`txflow beside the peer (${c.rate}/s open loop, ${c.clients} clients closed loop, 20%/10% faults)`);
+  const rows = [
+    [
+      'side',
+      'submit p50',
+      'p99',
+      'closed/s',
+      'acked',
+      'completed',
+      'failed',
+      'unfinished',
+      'lost',
+      'twice',
+      'all ended',
+    ],
+    ...c.sides.map((s) => [
+      s.side,
+      `${s.openLoop.p50} ms`,
+      `${s.openLoop.p99} ms`,
+      s.closedLoopPerSecond.toFixed(1),
+      String(s.acknowledged),
+      String(s.completed),
+      String(s.failed),
+      String(s.unfinished),
+      String(s.lost),
+      String(s.postedTwice),
+      `${s.secondsToLastEnd} s`,
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) line(`  ${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`);
+  for (const v of c.verdicts) line(`  ${v.met ? ' met ' : ' MISS'} ${v.target}`);
 }

@@ -1,5 +1,6 @@
 // The bench's verdict: txflow's rates over the raw client's, the targets met or missed, and the JSON result.
 import { cpus } from 'node:os';
+import type { BatchRate } from './batch-steps';
 import type { LoopResult } from './closed-loop';
 import type { EndToEnd, Throughput, WorkflowStarts } from './end-to-end-steps';
 import { CONCURRENCIES, type BenchFlags } from './options';
@@ -7,6 +8,7 @@ import type { ProcessStats } from './process-stats';
 import type { MockStats } from './rig';
 import type { HalfRate, StartRates } from './start-steps';
 import { judgeTargets } from './targets';
+import type { PeerComparison } from './peer-result';
 
 export interface Measured {
   run: string;
@@ -14,9 +16,12 @@ export interface Measured {
   split: unknown;
   starts: StartRates;
   half: HalfRate;
+  batches: BatchRate[];
   e2e: EndToEnd;
   faulty: { throughput: Throughput; starts: WorkflowStarts };
   mockStats: MockStats;
+  /** The side-by-side run with the peer (--peer). */
+  peer?: PeerComparison;
   stats: { acceptApi?: ProcessStats; api?: ProcessStats; worker?: ProcessStats };
 }
 
@@ -33,7 +38,14 @@ export function benchResult(m: Measured) {
       concurrency: c,
       ratio: (starts.accepts[i] as LoopResult).perSecond / (starts.rawStarts[i] as LoopResult).perSecond,
     })),
+    // Each batch size's transactions/s over the same transactions sent singly by 16 clients.
+    batch: m.batches
+      .slice(1)
+      .map((b) => ({ mode: b.mode, ratio: b.perSecond / (m.batches[0]?.perSecond ?? NaN) })),
     endToEnd: e2e.txflow.perSecond / e2e.raw.perSecond,
+    // The server's CPU and history events per txflow transaction over those per raw workflow.
+    serverCpuPerWorkflow: e2e.serverCost.txflow.serverCpuMs / e2e.serverCost.raw.serverCpuMs,
+    historyEventsPerWorkflow: e2e.serverCost.txflow.work.events / e2e.serverCost.raw.work.events,
     endToEndWithFaults: faulty.throughput.perSecond / e2e.raw.perSecond,
   };
   const targets = judgeTargets({
@@ -57,7 +69,12 @@ export function benchResult(m: Measured) {
     allInOne: flags.allInOne,
     cpus: m.split ?? 'shared',
     machine: { cpus: cpus().length, node: process.version },
-    raw: { starts: starts.rawStarts, halfRate: half.raw, twoActivityWorkflows: e2e.raw },
+    raw: {
+      starts: starts.rawStarts,
+      halfRate: half.raw,
+      twoActivityWorkflows: e2e.raw,
+      serverPerWorkflow: e2e.serverCost.raw,
+    },
     // txflow's start request sent by the raw client from this process: the server's share of the gap.
     txflowStartWithoutApi: starts.serviceStarts,
     txflowStartWithoutApiHalfRate: half.service,
@@ -65,7 +82,9 @@ export function benchResult(m: Measured) {
       accepts: starts.accepts,
       duplicates: starts.duplicates,
       halfRate: half.api,
+      batches: m.batches,
       endToEnd: e2e.txflow,
+      serverPerTransaction: e2e.serverCost.txflow,
       endToEndWithFaults: faulty.throughput,
       workflowStarts: { endToEnd: e2e.txflowStarts, endToEndWithFaults: faulty.starts },
       downstream,
@@ -73,5 +92,6 @@ export function benchResult(m: Measured) {
     },
     ratios,
     targets,
+    ...(m.peer && { peer: m.peer }),
   };
 }

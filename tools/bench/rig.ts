@@ -115,9 +115,17 @@ export class BenchRig {
 
   /** The mock downstream, no latency and no faults until told. */
   async startMock(): Promise<void> {
-    this.mockPort = await freePort();
-    this.spawn('mock', 'mock', { PORT: String(this.mockPort), MOCK_SEED: '1', LOG_LEVEL: 'warn' });
-    await waitForHttpOk(`${this.mockUrl}/health`, { timeoutMs: 30_000 });
+    const mock = await this.spawnMock('mock');
+    this.mockPort = Number(new URL(mock.url).port);
+  }
+
+  /** Another mock downstream of its own (a side of the peer comparison), stopped with the rest or by the caller. */
+  async spawnMock(name: string): Promise<{ url: string; process: ManagedProcess }> {
+    const port = await freePort();
+    const proc = this.spawn(name, 'mock', { PORT: String(port), MOCK_SEED: '1', LOG_LEVEL: 'warn' });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttpOk(`${url}/health`, { timeoutMs: 30_000, process: proc });
+    return { url, process: proc };
   }
 
   async startApi(taskQueue: string): Promise<RunningApi> {
@@ -159,8 +167,8 @@ export class BenchRig {
     return worker;
   }
 
-  async setMockFaults(faults: Record<string, unknown>): Promise<void> {
-    await request(`${this.mockUrl}/admin/faults`, {
+  async setMockFaults(faults: Record<string, unknown>, mockUrl = this.mockUrl): Promise<void> {
+    await request(`${mockUrl}/admin/faults`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(faults),
@@ -168,8 +176,8 @@ export class BenchRig {
     }).then((r) => r.body.dump());
   }
 
-  async mockStats(): Promise<MockStats> {
-    const res = await request(`${this.mockUrl}/admin/stats`, { dispatcher: this.http });
+  async mockStats(mockUrl = this.mockUrl): Promise<MockStats> {
+    const res = await request(`${mockUrl}/admin/stats`, { dispatcher: this.http });
     return (await res.body.json()) as MockStats;
   }
 

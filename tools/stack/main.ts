@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runMain } from '../../src/config/env';
+import { devCallbacks } from './dev-callbacks';
 import { temporalConnectionOptions, temporalSettings } from '../../src/config/temporal';
 import { startDevServer, waitForTemporal } from './dev-server';
 import { formatLogLine } from './log-format';
@@ -142,12 +143,14 @@ void runMain(async () => {
       log.info({ url: postingServiceUrl }, 'mock ready');
     }
 
+    await mkdir(resolve(settings.dataDir), { recursive: true });
+    const callbacks = await devCallbacks(resolve(settings.dataDir));
     const shared = {
       ...process.env,
       TEMPORAL_ADDRESS: temporalAddress,
       POSTING_SERVICE_URL: postingServiceUrl,
+      ...callbacks.env,
     };
-    await mkdir(resolve(settings.dataDir), { recursive: true });
     const apiEnv = {
       ...shared,
       PORT: String(settings.apiPort),
@@ -183,6 +186,7 @@ void runMain(async () => {
         `  Test page      ${apiUrl}/`,
         `  Temporal UI    ${uiUrl ?? '(not started: using an external Temporal)'}`,
         `  Temporal       ${temporalAddress} (${temporalNote})`,
+        `  Callbacks      ${callbacks.note}`,
         `  Posting        ${postingServiceUrl}${settings.postingServiceUrl ? ' (external, from POSTING_SERVICE_URL)' : ' (bundled mock)'}`,
         'Press Ctrl-C to stop.',
         '',

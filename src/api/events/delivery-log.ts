@@ -11,7 +11,10 @@ const SCHEDULED = temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_ST
 /** One event to one endpoint, as GET /api/transactions/:id/events shows it. */
 export interface DeliveryView {
   endpoint: number;
-  url: string;
+  /** The client's own callback_url, or one of the operator's subscribers (CALLBACK_SUBSCRIBER_URLS). */
+  target: 'callback_url' | 'subscriber';
+  /** The client's callback_url; null for a subscriber, whose address is the operator's, not the client's. */
+  url: string | null;
   state: DeliveryState;
   attempts: number;
   last_status: number | null;
@@ -115,7 +118,21 @@ export function groupByEvent(deliveries: { input: DeliveryInput; view: DeliveryV
   return sorted;
 }
 
-const base = (input: DeliveryInput) => ({ endpoint: input.endpoint, url: input.url });
+const base = (input: DeliveryInput) => ({
+  endpoint: input.endpoint,
+  target: 'callback_url' as DeliveryView['target'],
+  url: input.url as string | null,
+});
+
+/**
+ * A delivery as a client sees it: its own callback_url in full; an operator's subscriber without its address,
+ * and without the error text, which can name internal hosts and ports (the Web UI's delivery run has both).
+ */
+export function asSeenByClient(view: DeliveryView, clientUrl: string | undefined): DeliveryView {
+  if (clientUrl !== undefined && view.url === clientUrl && view.endpoint === 0) return view;
+  const lastError = view.last_error === null ? null : 'the subscriber did not take it (details: Web UI)';
+  return { ...view, target: 'subscriber', url: null, last_error: lastError };
+}
 
 function statusOf(details: temporal.api.common.v1.IPayloads | null | undefined): number | null {
   const payload = details?.payloads?.[0];

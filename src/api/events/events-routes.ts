@@ -6,7 +6,7 @@ import type { ApiMetrics } from '../metrics/metrics';
 import { GUARDED, json, named, problem } from '../openapi/responses';
 import { transactionId } from '../transactions/submission-schemas';
 import { READ } from '../transactions/transaction-docs';
-import { DELIVERY_STATES } from '../../domain/callbacks';
+import { DELIVERY_STATES, EVENT_ID_PATTERN } from '../../domain/callbacks';
 import type { EventsService } from './events-service';
 
 export interface EventsRoutesDeps {
@@ -19,11 +19,17 @@ const BASE = '/api/transactions/:id/events';
 
 const eventId = z
   .string()
-  .regex(/^evt_[0-9a-f-]{8,64}$/, { message: 'must be an event ID as the event log shows it (evt_…)' });
+  .regex(EVENT_ID_PATTERN, { message: 'must be an event ID as the event log shows it (evt_…)' });
 
 const deliverySchema = z.object({
   endpoint: z.number().int().meta({ description: "the URL's position: the client's callback_url first" }),
-  url: z.string(),
+  target: z.enum(['callback_url', 'subscriber']).meta({
+    description: "the client's callback_url, or one of the operator's subscribers",
+  }),
+  url: z
+    .string()
+    .nullable()
+    .meta({ description: "the client's callback_url; null for a subscriber (the operator's address)" }),
   state: z.enum(DELIVERY_STATES),
   attempts: z.number().int(),
   last_status: z.number().int().nullable(),

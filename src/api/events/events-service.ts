@@ -10,7 +10,9 @@ import { DELIVERY_WORKFLOW_TYPE, deliveryPrefix, type DeliveryResult } from '../
 import type { deliverEvent } from '../../workflows';
 import { asTemporalUnavailable } from '../temporal/temporal-errors';
 import { callTemporal } from '../transactions/transaction-reader';
+import type { TransactionMemo } from '../transactions/transaction-view';
 import {
+  asSeenByClient,
   closedDelivery,
   groupByEvent,
   latestRuns,
@@ -43,10 +45,14 @@ export class EventsService {
 
   /** The events, oldest first; null when there is no such transaction. */
   async list(transactionId: string): Promise<EventView[] | null> {
-    if (!(await this.exists(transactionId))) return null;
+    const found = await this.find(transactionId);
+    if (!found) return null;
     const runs = await this.runs(transactionId);
     const deliveries = await Promise.all(
-      runs.map(async (run) => ({ input: run.input, view: await this.deliveryView(run) })),
+      runs.map(async (run) => ({
+        input: run.input,
+        view: asSeenByClient(await this.deliveryView(run), found.callbackUrl),
+      })),
     );
     return groupByEvent(deliveries);
   }
@@ -89,12 +95,14 @@ export class EventsService {
     return description.status.name === 'RUNNING';
   }
 
-  private async exists(transactionId: string): Promise<boolean> {
+  /** The transaction's client callback_url (from its memo), or null when there is no such transaction. */
+  private async find(transactionId: string): Promise<{ callbackUrl: string | undefined } | null> {
     try {
-      await this.rpc(() => this.deps.client.workflow.getHandle(transactionId).describe());
-      return true;
+      const description = await this.rpc(() => this.deps.client.workflow.getHandle(transactionId).describe());
+      const memo = description.memo as Partial<TransactionMemo> | undefined;
+      return { callbackUrl: memo?.callbackUrl };
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
+      if (err instanceof WorkflowNotFoundError) return null;
       throw asTemporalUnavailable(err);
     }
   }

@@ -58,6 +58,8 @@ export interface AppDeps {
   docsEnabled?: boolean;
   /** API_MAX_WAIT_SECONDS: the longest `Prefer: wait` / `?wait` a client may ask for (default 30). */
   maxWaitSeconds?: number;
+  /** API_MAX_OPEN_WAITS: waits open at once; past it a request does not wait (default 1,000). */
+  maxOpenWaits?: number;
   /** POSTING_AMOUNT_FORMAT, as the worker has it: `number` (the default) refuses amounts a double alters. */
   postingAmountFormat?: AmountFormat;
   /** CALLBACK_*: which callback_url values submissions may carry; unset: callbacks off. */
@@ -95,6 +97,7 @@ export function createApp(deps: AppDeps): Express {
     client: deps.transactions.client,
     service: deps.transactions,
     metrics,
+    maxOpen: deps.maxOpenWaits ?? 1_000,
   });
   const routes = new RouteIndex(
     declareRoutes(deps, metrics, waits, {

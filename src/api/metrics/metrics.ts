@@ -9,12 +9,15 @@ export type Dialect = 'api' | 'v1' | 'batch';
 export type SubmissionOutcome = 'accepted' | 'duplicate' | 'conflict' | 'rejected' | 'unknown' | 'skipped';
 /** What a wait waited for: a submission's result (`Prefer: wait`) or a read's status change (`?wait`). */
 export type WaitKind = 'result' | 'change';
-/** How a wait ended: the run ended (final) or the status changed, N seconds passed, the client left, or an error. */
-export type WaitOutcome = 'final' | 'changed' | 'timeout' | 'client_gone' | 'error';
+/**
+ * How a wait ended: the run ended (final) or the status changed, N seconds passed, the client left, an error,
+ * or it never began because API_MAX_OPEN_WAITS were open (`over_capacity`: answered at once).
+ */
+export type WaitOutcome = 'final' | 'changed' | 'timeout' | 'client_gone' | 'error' | 'over_capacity';
 
 const WAIT_OUTCOMES: Readonly<Record<WaitKind, readonly WaitOutcome[]>> = {
-  result: ['final', 'timeout', 'client_gone', 'error'],
-  change: ['changed', 'timeout', 'client_gone', 'error'],
+  result: ['final', 'timeout', 'client_gone', 'error', 'over_capacity'],
+  change: ['changed', 'timeout', 'client_gone', 'error', 'over_capacity'],
 };
 
 const OUTCOMES: readonly SubmissionOutcome[] = ['accepted', 'duplicate', 'conflict', 'rejected'];
@@ -166,6 +169,11 @@ export class ApiMetrics {
       this.waitsInFlight.dec({ kind });
       this.waits.inc({ kind, outcome });
     };
+  }
+
+  /** A wait not begun: API_MAX_OPEN_WAITS were open, so the request was answered at once. */
+  waitRefused(kind: WaitKind): void {
+    this.waits.inc({ kind, outcome: 'over_capacity' });
   }
 
   /** Waits in progress now, of both kinds (tests check it returns to 0). */

@@ -130,7 +130,7 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
         if (wait !== undefined) {
           const waited = await deps.waits.forResult(res, id, result.view, wait, result.kind === 'accepted');
           if (!waited) return; // the client hung up
-          res.set('Preference-Applied', `wait=${wait}`);
+          if (waited.applied) res.set('Preference-Applied', `wait=${wait}`);
           res.status(waited.status).location(location(id)).json(apiView(waited.view));
           return;
         }

@@ -56,12 +56,16 @@ export interface WaitsDeps {
   client: Client;
   service: TransactionsService;
   metrics: ApiMetrics;
+  /** API_MAX_OPEN_WAITS: past this many open waits a request does not wait. */
+  maxOpen: number;
 }
 
 /** What a submission answers after waiting: the final view (201 new, 200 known), or the current one (202). */
 export interface WaitedAnswer {
   status: 200 | 201 | 202;
   view: TransactionView;
+  /** False when the wait was not applied (too many open): no `Preference-Applied`, as RFC 7240 allows. */
+  applied: boolean;
 }
 
 /**
@@ -95,8 +99,9 @@ export class TransactionWaits {
     isNew: boolean,
   ): Promise<WaitedAnswer | undefined> {
     const finalStatus = isNew ? 201 : 200;
-    if (isTerminal(view.status)) return { status: finalStatus, view };
-    if (seconds === 0) return { status: 202, view };
+    if (isTerminal(view.status)) return { status: finalStatus, view, applied: true };
+    if (seconds === 0) return { status: 202, view, applied: true };
+    if (this.full('result')) return { status: 202, view, applied: false };
     try {
       // The close event only: like WorkflowHandle.result(), without fetching the result twice.
       const outcome = await this.wait('result', seconds, res, async (signal) => {
@@ -105,10 +110,11 @@ export class TransactionWaits {
       });
       if (outcome === 'client_gone') return undefined;
       const current = (await this.deps.service.get(id))?.view ?? view;
-      return outcome === 'final' ? { status: finalStatus, view: current } : { status: 202, view: current };
+      const status = outcome === 'final' ? finalStatus : 202;
+      return { status, view: current, applied: true };
     } catch {
       // The transaction was accepted: a failure while waiting must not read as "nothing started".
-      return { status: 202, view };
+      return { status: 202, view, applied: true };
     }
   }
 
@@ -123,7 +129,7 @@ export class TransactionWaits {
     view: TransactionView,
     seconds: number,
   ): Promise<TransactionView | undefined> {
-    if (isTerminal(view.status) || seconds === 0) return view;
+    if (isTerminal(view.status) || seconds === 0 || this.full('change')) return view;
     let current = view;
     const outcome = await this.wait('change', seconds, res, async (signal) => {
       for await (const closed of this.historyBatches(id, signal, ALL_EVENTS)) {
@@ -136,6 +142,16 @@ export class TransactionWaits {
     if (outcome === 'client_gone') return undefined;
     if (outcome === 'timeout') current = (await this.deps.service.get(id))?.view ?? current;
     return current;
+  }
+
+  /**
+   * True (and counted) when API_MAX_OPEN_WAITS are open: the request is answered at once rather than holding one
+   * more long-poll call and socket, so a flood of waiting clients cannot exhaust the process.
+   */
+  private full(kind: WaitKind): boolean {
+    if (this.open.size < this.deps.maxOpen) return false;
+    this.deps.metrics.waitRefused(kind);
+    return true;
   }
 
   /**
