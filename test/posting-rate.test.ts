@@ -6,6 +6,9 @@ import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
 import { postingRateOf } from '../src/api/admin/posting-rate';
+import { apiSettings } from '../src/config/api';
+import { ConfigError } from '../src/config/env';
+import { workerSettings } from '../src/config/worker';
 import { testApp } from './support/api';
 import { maxInWindow, startCountingMock, type CountingMock } from './support/counting-mock';
 import { eventually } from './support/eventually';
@@ -210,6 +213,23 @@ describe('posting rate cap, changeable at run time (real Temporal, worker, mock 
     assert.equal(
       postingRateOf({ queueRateLimit: { metadata: { reason: 'x' } } }, { rateLimitSource: 3 }).source,
       'none',
+    );
+  });
+
+  it('POSTING_MAX_PER_SECOND and REDRIVE_MAX_PER_SECOND: a bad value stops start-up naming the variable (pure)', function () {
+    assert.equal(workerSettings({}).postingMaxPerSecond, undefined);
+    assert.equal(workerSettings({ POSTING_MAX_PER_SECOND: '2.5' }).postingMaxPerSecond, 2.5);
+    for (const bad of ['0', '-1', 'fast', '100001']) {
+      assert.throws(
+        () => workerSettings({ POSTING_MAX_PER_SECOND: bad }),
+        (err: unknown) => err instanceof ConfigError && /POSTING_MAX_PER_SECOND/.test(err.message),
+        bad,
+      );
+    }
+    assert.equal(apiSettings({}).redriveMaxPerSecond, 20);
+    assert.throws(
+      () => apiSettings({ REDRIVE_MAX_PER_SECOND: '0' }),
+      (err: unknown) => err instanceof ConfigError && /REDRIVE_MAX_PER_SECOND/.test(err.message),
     );
   });
 });
