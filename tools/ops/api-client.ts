@@ -1,6 +1,13 @@
 // The operator commands' one way to the API: its URL from --api-url (else TXFLOW_API_URL, else the local
 // stack's), its key from TXFLOW_API_KEY (never a flag: flags end up in shell history and `ps`).
+import { Agent, fetch, type Response } from 'undici';
 import { FlagError } from '../shared/cli';
+
+// A redrive answers when it is done (up to limit / REDRIVE_MAX_PER_SECOND seconds): no client-side timeout.
+const patient = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
+
+/** Closes the kept-alive connection, so the command exits at once. */
+export const closeApi = (): Promise<void> => patient.close();
 
 export const API_URL_FLAG = {
   type: 'string',
@@ -36,6 +43,7 @@ export async function callApi(
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {
+      dispatcher: patient,
       method,
       headers,
       ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -2,7 +2,7 @@
 // (PUT /api/admin/posting-rate); see --help and docs/operations.md.
 import { runMain } from '../../src/config/env';
 import { commandLine, FlagError, type CommandSpec } from '../shared/cli';
-import { API_URL_FLAG, apiUrl, callApi, describeProblem, EXIT, Unreachable } from './api-client';
+import { API_URL_FLAG, apiUrl, callApi, closeApi, describeProblem, EXIT, Unreachable } from './api-client';
 
 const COMMAND = {
   synopsis: 'npm run posting-rate -- [<max per second>|none] [flags]',
@@ -54,5 +54,7 @@ void runMain(async () => {
     if (!(err instanceof Unreachable)) throw err;
     process.stderr.write(`posting-rate: API unreachable: ${err.message}\n`);
     process.exitCode = EXIT.unreachable;
+  } finally {
+    await closeApi();
   }
 });

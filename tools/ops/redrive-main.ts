@@ -3,7 +3,7 @@
 import { runMain } from '../../src/config/env';
 import { progressLine } from '../replay/report';
 import { commandLine, type CommandSpec } from '../shared/cli';
-import { API_URL_FLAG, apiUrl, callApi, describeProblem, EXIT, Unreachable } from './api-client';
+import { API_URL_FLAG, apiUrl, callApi, closeApi, describeProblem, EXIT, Unreachable } from './api-client';
 
 const COMMAND = {
   synopsis:
@@ -111,5 +111,7 @@ void runMain(async () => {
     if (!(e instanceof Unreachable)) throw e;
     err(`redrive: API unreachable: ${e.message}`);
     process.exitCode = EXIT.unreachable;
+  } finally {
+    await closeApi();
   }
 });
