@@ -41,7 +41,15 @@ describe('bulk redrive after an outage (real Temporal, worker, mock over HTTP)',
     mock = await startMock({ outage: true });
     taskQueue = uniqueTaskQueue('redrive');
     worker = await startWorker({ taskQueue, postingUrl: mock.url, postingTimeoutMs: 500 });
-    app = testApp(client, taskQueue, fastPolicy(), { redriveMaxPerSecond: REDRIVE_RATE });
+    // Generous Temporal call limits: on a loaded machine a 2 s limit would turn retries into `outcome_unknown`.
+    app = testApp(
+      client,
+      taskQueue,
+      fastPolicy(),
+      { redriveMaxPerSecond: REDRIVE_RATE },
+      {},
+      { rpcTimeoutMs: 15_000 },
+    );
     // The outage: every call answers 503; with a 1.5 s deadline each transaction fails quickly.
     const short = fastPolicy({ deadlineMs: 1_500 });
     for (let i = 0; i < OUTAGE + REJECTED; i++) {
@@ -106,7 +114,11 @@ describe('bulk redrive after an outage (real Temporal, worker, mock over HTTP)',
     const startedAt = new Date();
     const first = await request(app).post(RETRY).send({ error_kind: 'deadline' });
     assert.equal(first.status, 200, JSON.stringify(first.body).slice(0, 500));
-    assert.deepEqual([first.body.matched, first.body.retried, first.body.skipped], [OUTAGE, OUTAGE, 0]);
+    assert.deepEqual(
+      [first.body.matched, first.body.retried, first.body.skipped],
+      [OUTAGE, OUTAGE, 0],
+      JSON.stringify(first.body.skipped_items),
+    );
 
     // Safe to repeat: the old failed runs still match, and the per-ID rules skip every one.
     const again = await request(app).post(RETRY).send({ error_kind: 'deadline' });
@@ -138,6 +150,10 @@ describe('bulk redrive after an outage (real Temporal, worker, mock over HTTP)',
     assert.match(
       metrics.text,
       new RegExp(`^txflow_redrive_transactions_total\\{outcome="retried"\\} ${OUTAGE}$`, 'm'),
+    );
+    assert.match(
+      metrics.text,
+      new RegExp(`^txflow_api_workflow_starts_total\\{eager="false"\\} ${OUTAGE}$`, 'm'),
     );
   });
 

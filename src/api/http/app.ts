@@ -189,7 +189,12 @@ function opsRoutes(deps: AppDeps, metrics: ApiMetrics): RouteDeclaration[] {
   const service = deps.transactions;
   const ops = new OpsMetrics(metrics.registry);
   const maxPerSecond = deps.redriveMaxPerSecond ?? 20;
-  const redrive = new Redrive({ service, maxPerSecond, onOutcome: (o) => ops.redrive(o) });
+  const redrive = new Redrive({
+    service,
+    maxPerSecond,
+    onOutcome: (outcome) => ops.redrive(outcome),
+    onRetried: (result) => metrics.countRetried(result),
+  });
   const postingRate = new PostingRateService({
     client: service.client,
     taskQueue: service.taskQueue,

@@ -65,6 +65,7 @@ export const SKIP_REASONS = [
   'completed',
   'cancelled',
   'not_found',
+  'refused',
   'outcome_unknown',
   'temporal_unavailable',
 ] as const;

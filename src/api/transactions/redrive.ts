@@ -8,8 +8,9 @@ export interface RedriveDeps {
   service: TransactionsService;
   /** REDRIVE_MAX_PER_SECOND: retries started per second by this API process, all redrives together. */
   maxPerSecond: number;
-  /** Told of each matched transaction's outcome (metrics). */
+  /** Told of each matched transaction's outcome, and of each retry's result (metrics). */
   onOutcome?: (outcome: 'retried' | SkipReason) => void;
+  onRetried?: (result: RetryResult) => void;
 }
 
 const PAGE_SIZE = 1_000;
@@ -78,6 +79,7 @@ export class Redrive {
     let retried: RetryResult;
     try {
       retried = await this.deps.service.retry(id);
+      this.deps.onRetried?.(retried);
     } catch (err) {
       if (err instanceof StartOutcomeUnknownError) return 'outcome_unknown';
       if (err instanceof TemporalUnavailableError) return 'temporal_unavailable';
@@ -86,7 +88,9 @@ export class Redrive {
     if (retried.kind === 'started') return 'retried';
     if (retried.kind === 'not_found') return 'not_found';
     const status = retried.view.status;
-    return status === 'completed' || status === 'cancelled' ? status : 'running';
+    if (status === 'completed' || status === 'cancelled') return status;
+    // Still failed, yet Temporal refused the start (a run it does not count as failed, e.g. completed).
+    return status === 'failed' ? 'refused' : 'running';
   }
 
   private record(result: RedriveResult, id: string, outcome: 'retried' | SkipReason): void {
