@@ -127,6 +127,28 @@ describe('posting rate cap, changeable at run time (real Temporal, worker, mock 
     assert.equal(lifted.body.operator.max_per_second, null);
   });
 
+  it('a lower cap set while a backlog runs applies at once, without restarting anything', async function () {
+    assert.equal((await request(app).put(RATE).send({ max_per_second: 10 })).status, 200);
+    const started = mock.calls.length;
+    const bodies = Array.from({ length: 30 }, body);
+    const batch = await request(app).post('/api/transactions/batch').send({ transactions: bodies });
+    assert.equal(batch.status, 200);
+    await eventually(() => assert.ok(mock.calls.length - started >= 10), 20_000, 50);
+    assert.equal((await request(app).put(RATE).send({ max_per_second: 2 })).status, 200);
+    const changedAt = Date.now();
+    await eventually(() => assert.ok(bodies.every((b) => mock.store.copies(b.id) === 1)), 90_000, 200);
+    // A second for the new rate to reach every partition; from then on, the lower cap.
+    const after = mock.calls.filter((t) => t >= changedAt + 1_000);
+    const perFive = maxInWindow(after, 5_000);
+    process.stdout.write(
+      `      cap 10/s then 2/s: ${mock.calls.length - started} calls, ${after.length} after the change, ` +
+        `most in any 5 s after it: ${perFive} (bound ${5 * 2 + burstOf(2)})\n`,
+    );
+    assert.ok(after.length >= 10, `${after.length} calls after the change: the backlog was gone`);
+    assert.ok(perFive <= 5 * 2 + burstOf(2), `${perFive} calls in five seconds at a cap of 2`);
+    assert.equal((await request(app).put(RATE).send({ max_per_second: null })).status, 200);
+  });
+
   it("shows the workers' POSTING_MAX_PER_SECOND, which an operator value overrides until removed", async function () {
     const taskQueue = uniqueTaskQueue('rate-worker');
     const capped = await startWorker({ taskQueue, postingUrl: mock.url, postingMaxPerSecond: 3 });
