@@ -1,7 +1,6 @@
 // `npm run redrive -- [flags]`: bulk retry of failed transactions through the API (POST
 // /api/transactions/retry), with a dry run first and a progress line; see --help and docs/operations.md.
 import { runMain } from '../../src/config/env';
-import { progressLine } from '../replay/report';
 import { commandLine, type CommandSpec } from '../shared/cli';
 import { API_URL_FLAG, apiUrl, callApi, closeApi, describeProblem, EXIT, Unreachable } from './api-client';
 
@@ -74,12 +73,13 @@ async function redrive(base: string, v: Values): Promise<number> {
     return EXIT.ok;
   }
   const startedAt = Date.now();
-  const progress = progressLine(process.stderr, () => {
+  // The API answers when done: a line every 5 s shows it is still at work.
+  const progress = setInterval(() => {
     const s = Math.round((Date.now() - startedAt) / 1000);
-    return `redrive: retrying ${counted.matched}, ${s}s elapsed`;
-  });
-  const answer = await callApi(base, 'POST', '/api/transactions/retry', redriveBody(v, false)).finally(
-    progress.stop,
+    err(`redrive: retrying ${counted.matched}, ${s}s elapsed`);
+  }, 5_000);
+  const answer = await callApi(base, 'POST', '/api/transactions/retry', redriveBody(v, false)).finally(() =>
+    clearInterval(progress),
   );
   if (answer.status !== 200) {
     err(`redrive: refused: ${describeProblem(answer)}`);
