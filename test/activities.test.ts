@@ -288,9 +288,9 @@ describe('posting activities against the mock over HTTP', function () {
     );
     assert.ok(attemptTimeLeft(1_000, info, 9_500) < 0, 'nothing left: do not post');
     assert.equal(
-      attemptTimeLeft(3_000, { ...info, currentAttemptScheduledTimestampMs: 500 }, 3_000),
-      5_500,
-      "the server's clock for the attempt started when it was scheduled, before this worker began it",
+      attemptTimeLeft(60_000, info, 60_000),
+      8_000,
+      "an attempt scheduled a minute ago that waited in the queue: the server's clock starts when it is handed out",
     );
   });
 });

@@ -141,7 +141,9 @@ describe('API operations: list, retry, cancel (real API, Temporal, worker and mo
       assert.equal(first.sourceAccount, 'acc_a');
       assert.ok(Date.parse(first.submittedAt as string));
       assert.equal(first.completedAt, null);
-      assert.equal('attempts' in first, false, 'a listing has no run results');
+      assert.equal('outcome' in first, false, 'a listing has no run results');
+      // What the run recorded for operators (TxAttempts, its memo's last error): nothing yet.
+      assert.deepEqual([first.attempts, first.lastError, first.phase], [null, null, null]);
     });
 
     it('the default page holds them all, with next_cursor null', async function () {

@@ -130,23 +130,14 @@ export type PostingActivities = ReturnType<typeof createPostingActivities>;
  */
 export function attemptTimeLeft(
   startedAt: number,
-  info: Pick<
-    Info,
-    | 'startToCloseTimeoutMs'
-    | 'scheduledTimestampMs'
-    | 'scheduleToCloseTimeoutMs'
-    | 'currentAttemptScheduledTimestampMs'
-  >,
+  info: Pick<Info, 'startToCloseTimeoutMs' | 'scheduledTimestampMs' | 'scheduleToCloseTimeoutMs'>,
   now = Date.now(),
 ): number {
   const ends: number[] = [];
-  if (info.startToCloseTimeoutMs > 0) {
-    ends.push(startedAt + info.startToCloseTimeoutMs);
-    // The server's clock for this attempt started when it was scheduled: no later than this function started.
-    if (info.currentAttemptScheduledTimestampMs > 0) {
-      ends.push(info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs);
-    }
-  }
+  // The server's start-to-close clock starts when it hands the task out (the activity's StartedTime), just before
+  // this function starts; not when the attempt was scheduled: an attempt that waited in the queue (a posting
+  // rate cap, a backlog) still has its whole timeout (docs/decisions/0008).
+  if (info.startToCloseTimeoutMs > 0) ends.push(startedAt + info.startToCloseTimeoutMs);
   if (info.scheduleToCloseTimeoutMs > 0) ends.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
   if (ends.length === 0) return Number.POSITIVE_INFINITY;
   const margin = Math.max(ATTEMPT_MARGIN_MIN_MS, info.startToCloseTimeoutMs * ATTEMPT_MARGIN_SHARE);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, httpUrl, integer, parseEnv, secretList } from './env';
+import { bool, decimal, httpUrl, integer, parseEnv, secretList } from './env';
 import { postingSchema } from './posting';
 
 /** An http(s) URL without a trailing slash, or nothing. */
@@ -54,6 +54,8 @@ export const apiSchema = {
    * amount a JSON number reader would not take exactly; set it alike for both.
    */
   POSTING_AMOUNT_FORMAT: postingSchema.POSTING_AMOUNT_FORMAT,
+  /** Retries a bulk redrive (POST /api/transactions/retry) starts per second in this API process. */
+  REDRIVE_MAX_PER_SECOND: decimal(20, 0.1, 10_000),
 };
 
 export interface ApiSettings {
@@ -79,6 +81,7 @@ export interface ApiSettings {
   docsEnabled: boolean;
   restartsFile: string | undefined;
   postingAmountFormat: 'number' | 'string';
+  redriveMaxPerSecond: number;
 }
 
 export function apiSettings(env = process.env): ApiSettings {
@@ -106,5 +109,6 @@ export function apiSettings(env = process.env): ApiSettings {
     docsEnabled: e.DOCS_ENABLED,
     restartsFile: e.TXFLOW_RESTARTS_FILE,
     postingAmountFormat: e.POSTING_AMOUNT_FORMAT,
+    redriveMaxPerSecond: e.REDRIVE_MAX_PER_SECOND,
   };
 }

@@ -12,6 +12,23 @@ export const BUILD_ID_RULE = {
   message: 'must be 1-200 of [A-Za-z0-9._+-], starting with a letter or digit',
 };
 
+/**
+ * Downstream calls per second across all workers of the task queue (Temporal enforces it, see
+ * docs/decisions/0008); unset: no cap. An operator's value set at run time (PUT /api/admin/posting-rate) wins.
+ */
+export const postingMaxPerSecond = () =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, { message: 'must be a positive number, e.g. 5 or 0.5' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .gt(0, { message: 'must be above 0 (unset it for no cap)' })
+        .max(100_000, { message: 'must be at most 100000' }),
+    )
+    .optional();
+
 export const workerSchema = {
   WORKER_SHUTDOWN_GRACE_MS: integer(30_000, 0, 3_600_000),
   WORKER_MAX_CONCURRENT_ACTIVITIES: integer(200, 1, 10_000),
@@ -29,6 +46,7 @@ export const workerSchema = {
     .optional(),
   /** This build of the worker: with the name, one Worker Deployment Version. */
   WORKER_BUILD_ID: z.string().regex(BUILD_ID_RULE.pattern, { message: BUILD_ID_RULE.message }).optional(),
+  POSTING_MAX_PER_SECOND: postingMaxPerSecond(),
 };
 
 /** A Worker Deployment Version, as Temporal names one. */
@@ -45,6 +63,8 @@ export interface WorkerSettings {
   metricsAddress: string | undefined;
   /** Unset: an unversioned worker, which takes every task of the task queue not routed to a version. */
   version?: WorkerVersion;
+  /** POSTING_MAX_PER_SECOND: the task queue's activity rate this worker asks for; unset: none. */
+  postingMaxPerSecond?: number | undefined;
 }
 
 export function workerSettings(env = process.env): WorkerSettings {
@@ -55,6 +75,7 @@ export function workerSettings(env = process.env): WorkerSettings {
     maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
+    postingMaxPerSecond: e.POSTING_MAX_PER_SECOND,
   };
   const name = e.WORKER_DEPLOYMENT_NAME;
   const buildId = e.WORKER_BUILD_ID;

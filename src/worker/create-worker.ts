@@ -50,6 +50,13 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     maxCachedWorkflows: deps.settings.maxCachedWorkflows,
     ...(deps.settings.version && { workerDeploymentOptions: versioned(deps.settings.version) }),
     ...deps.tracing?.workerOptions,
+    // Every check, post and look is one activity task: the server dispatches at most this many per second
+    // across all workers; an operator's run-time value overrides it (docs/decisions/0008).
+    ...(deps.settings.postingMaxPerSecond !== undefined && {
+      maxTaskQueueActivitiesPerSecond: deps.settings.postingMaxPerSecond,
+    }),
+    // Eager activities skip the server's dispatch and so its rate limit (off on our servers by default).
+    maxEagerActivityReservationsPerWorkflowTask: 0,
   });
 }
 

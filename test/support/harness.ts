@@ -84,6 +84,8 @@ export async function startWorker(opts: {
   idempotencyHeader?: string | null;
   /** Signing secret and allowed hosts for callbacks; unset: the worker cannot send any. */
   callbacks?: CallbackSenderSettings;
+  /** POSTING_MAX_PER_SECOND as this worker would have it; unset: none. */
+  postingMaxPerSecond?: number;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
   const posting = createPostingClient({
@@ -107,6 +109,7 @@ export async function startWorker(opts: {
       maxConcurrentWorkflowTasks: 50,
       maxCachedWorkflows: 500,
       metricsAddress: undefined,
+      postingMaxPerSecond: opts.postingMaxPerSecond,
     },
   });
   const running = worker.run();

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { readRestartCounts, type RestartCounts } from '../../config/restart-counts';
 import type { DownstreamProbe, ProbeResult } from './downstream-probe';
 import { asTemporalUnavailable } from '../temporal/temporal-errors';
+import { postingRateOf, type PostingRate } from '../admin/posting-rate';
 
 /** One stalled transaction's current activity, from describe(): what the downstream answers it. */
 export interface StalledSample {
@@ -55,6 +56,8 @@ export interface HealthReport {
   /** The counts behind error_rate (null: Temporal unreachable). */
   errors: { window_seconds: number; finished: number | null; failed: number | null };
   downstream: DownstreamHealth;
+  /** The posting rate cap in force (null: Temporal unreachable); PUT /api/admin/posting-rate changes it. */
+  posting_rate: Pick<PostingRate, 'max_per_second' | 'source'> | null;
   /** Under `npm start`: how many times it restarted each component; null otherwise. */
   restarts: RestartCounts | null;
   checked_at: string;
@@ -80,6 +83,8 @@ const CACHE_MS = 1_000;
 const SAMPLE_SIZE = 3;
 const WORKFLOW = 1;
 const ACTIVITY = 2;
+
+const ratePart = ({ max_per_second, source }: PostingRate) => ({ max_per_second, source });
 
 /** Health figures from Temporal itself, cached for a second so probes cost the server little. */
 export class HealthService {
@@ -120,6 +125,7 @@ export class HealthService {
       task_queue: { name: taskQueue, workflow_backlog: null, activity_backlog: null, workers_polling: null },
       errors: { window_seconds: windowMs / 1000, finished: null, failed: null },
       downstream: downstream(null, [], null),
+      posting_rate: null,
       restarts,
       checked_at: new Date(now).toISOString(),
     };
@@ -165,6 +171,7 @@ export class HealthService {
         },
         errors: { window_seconds: windowMs / 1000, finished: finished.count, failed: failed.count },
         downstream: down,
+        posting_rate: ratePart(postingRateOf(activityQueue.config, activityQueue.effectiveRateLimit)),
       };
     } catch (err) {
       const cause = asTemporalUnavailable(err);
@@ -219,6 +226,8 @@ export class HealthService {
       taskQueue: { name: this.deps.taskQueue, kind: 1 },
       taskQueueType,
       reportStats: true,
+      // The activity queue's rate limit is the posting rate cap (docs/decisions/0008).
+      reportConfig: taskQueueType === ACTIVITY,
     });
   }
 

@@ -24,6 +24,11 @@ import { transactionsRoutes } from '../transactions/transactions-routes';
 import type { TransactionsService } from '../transactions/transactions-service';
 import { TransactionWaits } from '../transactions/wait';
 import { webhooksRoutes } from '../transactions/webhooks-routes';
+import { adminRoutes } from '../admin/admin-routes';
+import { OpsMetrics } from '../admin/ops-metrics';
+import { PostingRateService } from '../admin/posting-rate';
+import { Redrive } from '../transactions/redrive';
+import { redriveRoutes } from '../transactions/redrive-routes';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { requestContext } from './request-context';
 import type { RouteDeclaration } from './route';
@@ -66,6 +71,8 @@ export interface AppDeps {
   callbacks?: CallbackRules;
   /** Tracing on: gives each request a SERVER span (incoming `traceparent` honoured), current while handled. */
   requestSpans?: RequestHandler;
+  /** REDRIVE_MAX_PER_SECOND: retries a bulk redrive starts per second in this process (default 20). */
+  redriveMaxPerSecond?: number;
 }
 
 /** The app, and what tests inspect: its routes as mounted and its metrics. */
@@ -176,11 +183,31 @@ function declareRoutes(
       callbacks: deps.callbacks,
     }),
     ...(deps.events ? eventsRoutes({ events: deps.events, metrics }) : []),
+    ...opsRoutes(deps, metrics),
     ...webhooksRoutes({ service, metrics, amountFormat, callbacks: deps.callbacks }),
     ...healthRoutes({ health: deps.health, version: deps.version, fullDetail, testPage }),
     ...((deps.metricsEnabled ?? true) ? metricsRoutes(metrics.registry) : []),
     ...(document ? docsRoutes(document) : []),
   ];
+}
+
+/** The operator's routes: bulk redrive and the posting rate cap (docs/operations.md). */
+function opsRoutes(deps: AppDeps, metrics: ApiMetrics): RouteDeclaration[] {
+  const service = deps.transactions;
+  const ops = new OpsMetrics(metrics.registry);
+  const maxPerSecond = deps.redriveMaxPerSecond ?? 20;
+  const redrive = new Redrive({
+    service,
+    maxPerSecond,
+    onOutcome: (outcome) => ops.redrive(outcome),
+    onRetried: (result) => metrics.countRetried(result),
+  });
+  const postingRate = new PostingRateService({
+    client: service.client,
+    taskQueue: service.taskQueue,
+    rpcTimeoutMs: service.rpcTimeoutMs,
+  });
+  return [...redriveRoutes({ redrive, maxPerSecond }), ...adminRoutes({ postingRate, metrics: ops })];
 }
 
 const batchLimitBytes = (deps: AppDeps) =>

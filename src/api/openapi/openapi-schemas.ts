@@ -51,8 +51,14 @@ export const apiTransactionSchema = z.object({
   outcome: z.enum(['posted', 'already_present']).nullable(),
 });
 
-/** A listing holds what the memo and search attributes tell: no attempts, lastError or outcome. */
-export const apiListItemSchema = z.object(apiTransactionFields);
+/** A listing holds what the memo and search attributes tell: no outcome; attempts and lastError as last recorded. */
+export const apiListItemSchema = z.object({
+  ...apiTransactionFields,
+  phase: nullableString.describe('TxPhase: where the run is (checking, posting, waiting_to_retry, ...)'),
+  attempts: z.number().int().nullable().describe('TxAttempts: downstream calls so far, as last recorded'),
+  lastError: nullableString.describe('the last error the run recorded (its memo); null: none'),
+  lastErrorKind: nullableString.describe('its kind: a posting error kind, or deadline'),
+});
 
 export const apiListPageSchema = z.object({
   items: z.array(apiListItemSchema),
@@ -144,6 +150,13 @@ export const healthSchema = z.object({
     .object({ window_seconds: z.number(), finished: count, failed: count })
     .describe('the counts behind error_rate'),
   downstream: downstreamHealth,
+  posting_rate: z
+    .object({
+      max_per_second: z.number().nullable().describe('null: no cap'),
+      source: z.enum(['operator', 'worker', 'none']),
+    })
+    .nullable()
+    .describe('the posting rate cap in force (PUT /api/admin/posting-rate); null: Temporal unreachable'),
   restarts: z
     .record(z.string(), z.number().int())
     .nullable()

@@ -8,6 +8,9 @@ export interface ListFilters {
   currency?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  /** TxPhase, and TxAttempts at least this (operators' filters for stuck transactions). */
+  phase?: string | undefined;
+  min_attempts?: number | undefined;
 }
 
 export type DecodedCursor = { ok: true; pageToken: Uint8Array } | { ok: false; reason: string };
@@ -31,15 +34,15 @@ export function decodeCursor(cursor: string, filters: ListFilters): DecodedCurso
     return { ok: false, reason: 'is not a cursor from this API' };
   }
   if (f !== filterTag(filters)) {
-    return { ok: false, reason: 'belongs to other filters: send the same status, currency, from and to' };
+    return { ok: false, reason: 'belongs to other filters: send the same filters' };
   }
   return { ok: true, pageToken: Buffer.from(t, 'base64url') };
 }
 
 function filterTag(filters: ListFilters): string {
-  const { status, currency, from, to } = filters;
+  const { status, currency, from, to, phase, min_attempts } = filters;
   return createHash('sha256')
-    .update(canonicalJson({ status, currency, from, to }))
+    .update(canonicalJson({ status, currency, from, to, phase, min_attempts }))
     .digest('base64url')
     .slice(0, 16);
 }

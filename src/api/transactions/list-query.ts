@@ -22,6 +22,8 @@ export function visibilityQuery(taskQueue: string, filters: ListFilters): string
   if (filters.currency !== undefined) clauses.push(`TxCurrency = ${quote(filters.currency)}`);
   if (filters.from !== undefined) clauses.push(`StartTime >= ${quote(filters.from)}`);
   if (filters.to !== undefined) clauses.push(`StartTime < ${quote(filters.to)}`);
+  if (filters.phase !== undefined) clauses.push(`TxPhase = ${quote(filters.phase)}`);
+  if (filters.min_attempts !== undefined) clauses.push(`TxAttempts >= ${wholeNumber(filters.min_attempts)}`);
   return clauses.join(' AND ');
 }
 
@@ -31,6 +33,12 @@ export function quote(value: string): string {
     throw new Error(`refusing to put ${JSON.stringify(value)} into a visibility query`);
   }
   return `"${value}"`;
+}
+
+/** A whole number for a visibility query; anything else is refused (the schemas let none through). */
+function wholeNumber(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`refusing ${n} in a visibility query`);
+  return String(n);
 }
 
 /** The status a listed run shows, from its TxStatus and execution status (no query, no result). */

@@ -11,7 +11,7 @@ export const transactionIdParams = z.object({ id: transactionId });
 const INSTANT_MESSAGE = 'must be an ISO 8601 date or date-time, e.g. 2026-11-23 or 2026-11-23T10:00:00Z';
 
 // A date (midnight UTC) or a date-time with an offset; normalised to UTC so the visibility query gets one form.
-const instant = z
+export const instant = z
   .string({ message: INSTANT_MESSAGE })
   .refine((s) => z.iso.datetime({ offset: true }).safeParse(s).success || z.iso.date().safeParse(s).success, {
     message: INSTANT_MESSAGE,
@@ -25,6 +25,23 @@ const limit = z
   .regex(/^[1-9][0-9]{0,3}$/, { message: LIMIT_MESSAGE })
   .transform(Number)
   .refine((n) => n <= LIST_LIMIT_MAX, { message: LIMIT_MESSAGE });
+
+/** TxPhase values the workflow keeps current (src/domain/search-attributes.ts). */
+export const TX_PHASES = [
+  'checking',
+  'posting',
+  'waiting_to_retry',
+  'final_check',
+  'paused',
+  'done',
+] as const;
+
+const MIN_ATTEMPTS_MESSAGE = 'must be a whole number from 0 to 1000000';
+const minAttempts = z
+  .string({ message: MIN_ATTEMPTS_MESSAGE })
+  .regex(/^(0|[1-9][0-9]{0,6})$/, { message: MIN_ATTEMPTS_MESSAGE })
+  .transform(Number)
+  .refine((n) => n <= 1_000_000, { message: MIN_ATTEMPTS_MESSAGE });
 
 const cursor = z
   .string({ message: 'must be the next_cursor of a previous page' })
@@ -49,6 +66,8 @@ export const listQuerySchema = z
       currency: currency.optional(),
       from: instant.optional(),
       to: instant.optional(),
+      phase: z.enum(TX_PHASES, { message: `must be one of ${TX_PHASES.join(', ')}` }).optional(),
+      min_attempts: minAttempts.optional(),
       limit: limit.default(LIST_LIMIT_DEFAULT),
       cursor: cursor.optional(),
     },

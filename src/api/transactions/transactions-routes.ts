@@ -49,7 +49,8 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
       description:
         'Every filter is optional and they combine with AND; `from` is inclusive and `to` exclusive, on the time ' +
         'the transaction was accepted (an ISO 8601 date or date-time). The next page: `cursor` = the last ' +
-        "page's `next_cursor`, with the same filters.",
+        "page's `next_cursor`, with the same filters. `phase` and `min_attempts` find stuck ones " +
+        '(`phase=posting&min_attempts=6` is the Web UI\'s `TxPhase = "posting" AND TxAttempts > 5`).',
       tags: TAGS,
       query: listQuerySchema,
       responses: {
@@ -66,7 +67,13 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
           throw err instanceof PageTokenRefusedError ? refused() : err;
         });
         res.json({
-          items: page.items.map(apiListItem),
+          items: page.items.map((item) => ({
+            ...apiListItem(item),
+            phase: item.phase,
+            attempts: item.attempts,
+            lastError: item.lastError,
+            lastErrorKind: item.lastErrorKind,
+          })),
           next_cursor: page.nextPageToken ? encodeCursor(page.nextPageToken, filters) : null,
         });
       },

@@ -12,6 +12,7 @@ import { cancelUpdate, processTransaction } from '../../workflows';
 import { asStartFailure, asTemporalUnavailable } from '../temporal/temporal-errors';
 import type { ListFilters } from './list-cursor';
 import { visibilityQuery } from './list-query';
+import { listedOps, type ListedOps } from './listed-ops';
 import { RecentCache } from './recent-cache';
 import { retryDelayMs, startOptions, type CallbackStartSettings } from './start-options';
 import type { Submission } from './submission';
@@ -49,7 +50,7 @@ export type CancelResult =
   | { kind: 'too_late'; view: TransactionView };
 
 export interface ListPage {
-  items: ListedView[];
+  items: (ListedView & ListedOps)[];
   /** Temporal's token for the next page; null on the last page. */
   nextPageToken: Uint8Array | null;
 }
@@ -244,10 +245,10 @@ export class TransactionsService {
       }
       throw asTemporalUnavailable(err);
     }
-    const items: ListedView[] = [];
+    const items: ListPage['items'] = [];
     for (const execution of response.executions) {
       const item = listedView(execution);
-      if (item) items.push(item);
+      if (item) items.push({ ...item, ...listedOps(execution) });
     }
     const token = response.nextPageToken;
     return { items, nextPageToken: token && token.length > 0 ? token : null };
@@ -256,6 +257,15 @@ export class TransactionsService {
   /** The Temporal client it calls through (waits long-poll on it). */
   get client(): Client {
     return this.deps.client;
+  }
+
+  /** The task queue its transactions run on, and its limit of one call to Temporal (the admin routes'). */
+  get taskQueue(): string {
+    return this.deps.taskQueue;
+  }
+
+  get rpcTimeoutMs(): number {
+    return this.deps.rpcTimeoutMs;
   }
 
   /** The transaction's current view (see TransactionReader.get), or null when there is no such transaction. */

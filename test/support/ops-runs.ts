@@ -1,0 +1,46 @@
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { TX_ATTEMPTS, TX_PHASE } from '../../src/domain/search-attributes';
+import type { ProcessingPolicy, Transaction } from '../../src/domain/transaction';
+import { startOptions } from '../../src/api/transactions/start-options';
+import type { TransactionMemo } from '../../src/api/transactions/transaction-view';
+import { processTransaction } from '../../src/workflows';
+
+/** What the workflow records for operators (TxPhase, TxAttempts, memo lastError/lastErrorKind). */
+export interface OpsRecord {
+  phase?: string;
+  attempts?: number;
+  lastError?: string;
+  lastErrorKind?: string;
+}
+
+/**
+ * Starts a real transaction run as the API does, with the operators' record already set at start: a stand-in
+ * for the workflow keeping them current, so listings and redrives have values to filter on.
+ */
+export async function startWithRecord(
+  client: Client,
+  taskQueue: string,
+  policy: ProcessingPolicy,
+  transaction: Transaction,
+  record: OpsRecord,
+): Promise<void> {
+  const memo: TransactionMemo = {
+    transaction,
+    fingerprint: `fp-${transaction.id}`,
+    submittedAt: new Date().toISOString(),
+  };
+  const options = startOptions(memo, { taskQueue, policy }, WorkflowIdReusePolicy.REJECT_DUPLICATE);
+  await client.workflow.start(processTransaction, {
+    ...options,
+    memo: {
+      ...options.memo,
+      ...(record.lastError !== undefined && { lastError: record.lastError }),
+      ...(record.lastErrorKind !== undefined && { lastErrorKind: record.lastErrorKind }),
+    },
+    typedSearchAttributes: [
+      ...options.typedSearchAttributes,
+      ...(record.phase !== undefined ? [{ key: TX_PHASE, value: record.phase }] : []),
+      ...(record.attempts !== undefined ? [{ key: TX_ATTEMPTS, value: record.attempts }] : []),
+    ],
+  });
+}
