@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { integer, parseEnv } from './env';
+import { breakerSchema, breakerSettings } from './breaker';
+import type { BreakerOptions } from '../posting/circuit-breaker';
 
 export const workerSchema = {
   WORKER_SHUTDOWN_GRACE_MS: integer(30_000, 0, 3_600_000),
@@ -11,6 +13,7 @@ export const workerSchema = {
     .string()
     .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: 'must be host:port, e.g. 0.0.0.0:9464' })
     .optional(),
+  ...breakerSchema,
 };
 
 export interface WorkerSettings {
@@ -19,6 +22,8 @@ export interface WorkerSettings {
   maxConcurrentWorkflowTasks: number;
   maxCachedWorkflows: number;
   metricsAddress: string | undefined;
+  /** The circuit breaker in front of the downstream (BREAKER_*); absent: none. */
+  breaker?: BreakerOptions;
 }
 
 export function workerSettings(env = process.env): WorkerSettings {
@@ -29,5 +34,6 @@ export function workerSettings(env = process.env): WorkerSettings {
     maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
+    breaker: breakerSettings(env),
   };
 }

@@ -8,7 +8,12 @@ import {
 import type { WorkerSettings } from '../config/worker';
 import type { CallbackSettings } from '../config/callbacks';
 import { createCallbackSender } from '../callbacks/sender';
-import { createPostingClient, type PostingClientOptions } from '../posting/posting-client';
+import {
+  createPostingClient,
+  type PostingClient,
+  type PostingClientOptions,
+} from '../posting/posting-client';
+import { withBreaker } from '../posting/breaker-client';
 import { createTxWorker } from './create-worker';
 import { assertSearchAttributes } from './search-attributes-check';
 import { workflowBundle } from './workflow-bundle';
@@ -73,12 +78,13 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
   // TLS, mTLS and the API key from TEMPORAL_TLS_* / TEMPORAL_API_KEY (validated above, files already read).
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   await assertSearchAttributes(connection, temporal.namespace);
-  const postingClient = createPostingClient(posting);
+  const { posting: postingClient, breaker } = breakerFor(createPostingClient(posting), settings, log);
   const callbackSender = createCallbackSender(options.callbacks.allowedHosts);
   const worker = await createTxWorker({
     ...temporal,
     connection,
     posting: postingClient,
+    breaker,
     settings,
     workflowBundle: await workflowBundle(log),
     callbacks: { settings: options.callbacks, sender: callbackSender },
@@ -107,4 +113,17 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
       if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
+}
+
+/** The posting client behind the circuit breaker, when BREAKER_ENABLED; its state changes are logged. */
+function breakerFor(client: PostingClient, settings: WorkerSettings, log: Logger) {
+  if (!settings.breaker) return { posting: client, breaker: undefined };
+  return withBreaker(client, settings.breaker, {
+    onChange: (state, why) =>
+      (state === 'open' ? log.warn : log.info).call(
+        log,
+        { breaker: state },
+        `circuit breaker ${state}: ${why}`,
+      ),
+  });
 }
