@@ -69,6 +69,8 @@ export function createPostingActivities(posting: PostingClient, breaker?: Circui
       retryAfterMs: breaker.retryAfterMs(),
       probeIntervalMs: breaker.options.probeIntervalMs,
       maxPauseMs: breaker.options.maxPauseMs,
+      lastFailure: breaker.lastFailure?.message ?? null,
+      lastFailureKind: breaker.lastFailure?.kind ?? null,
     };
     throw ApplicationFailure.create({
       type: DOWNSTREAM_UNHEALTHY,

@@ -28,6 +28,9 @@ export interface PauseReport {
   retryAfterMs: number;
   /** One probe per this many ms while the breaker is open. */
   probeIntervalMs: number;
+  /** The last downstream failure this worker's breaker saw, and its PostingErrorKind (null: none). */
+  lastFailure: string | null;
+  lastFailureKind: string | null;
   /** The longest pause between tries (consecutive pauses double up to it). */
   maxPauseMs: number;
 }

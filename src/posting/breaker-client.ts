@@ -36,7 +36,8 @@ export function withBreaker(
       breaker.record(true);
       return result;
     } catch (err) {
-      breaker.record(!isDownstreamFailure(err));
+      const failed = isDownstreamFailure(err);
+      breaker.record(!failed, failed ? describeFailure(err) : undefined);
       throw err;
     }
   }
@@ -52,4 +53,9 @@ export function withBreaker(
       },
     },
   };
+}
+
+function describeFailure(err: unknown): { message: string; kind: string } {
+  if (err instanceof PostingError) return { message: err.message, kind: err.kind };
+  return { message: err instanceof Error ? err.message : String(err), kind: 'unknown' };
 }

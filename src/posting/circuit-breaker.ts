@@ -33,6 +33,7 @@ export class CircuitBreaker {
   private nextProbeAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private lastFailureSeen: { message: string; kind: string } | null = null;
 
   constructor(
     readonly options: BreakerOptions,
@@ -55,8 +56,14 @@ export class CircuitBreaker {
     return this.current === 'closed' ? 0 : Math.max(this.nextProbeAt - this.now(), 0);
   }
 
+  /** The last failure recorded: what a paused transaction shows as its last error. */
+  get lastFailure(): { message: string; kind: string } | null {
+    return this.lastFailureSeen;
+  }
+
   /** One call's outcome; only calls made while closed count (a straggler finishing after opening is old news). */
-  record(ok: boolean): void {
+  record(ok: boolean, failure?: { message: string; kind: string }): void {
+    if (failure) this.lastFailureSeen = failure;
     if (this.current !== 'closed') return;
     const at = this.now();
     this.outcomes.push({ at, ok });

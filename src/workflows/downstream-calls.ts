@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
 import type { AttemptReport, ProcessingState } from '../domain/transaction';
-import { isPause } from './pauses';
+import { callsBeforePause, isPause, pauseReport } from './pauses';
 
 /**
  * The one owner of `state.attempts`: every activity goes through `call`, which adds the attempts Temporal made
@@ -28,10 +28,14 @@ export class DownstreamCalls {
       // A cancelled activity is not a failure of the downstream: the transaction ends cancelled, error-free.
       if (err instanceof ActivityFailure && !isCancellation(err)) {
         this.state.attempts += attemptsMade(err);
-        // A pause made no call of its own: the last error stays the downstream's.
         if (!isPause(err)) {
           this.state.lastError = errorSummary(err);
           this.state.lastErrorKind = errorKind(err, step);
+        } else if (callsBeforePause(err) > 0) {
+          // The pause made no call of its own; its earlier attempts failed as the breaker's last failure did.
+          const { lastFailure, lastFailureKind } = pauseReport(err);
+          this.state.lastError = lastFailure ?? this.state.lastError;
+          this.state.lastErrorKind = lastFailureKind ?? this.state.lastErrorKind;
         }
       }
       throw err;

@@ -13,10 +13,14 @@ export function isPause(err: unknown): err is ActivityFailure {
   );
 }
 
+/** What the paused activity's failure reports (pause failures only). */
+export function pauseReport(err: ActivityFailure): Partial<PauseReport> {
+  return ((err.cause as ApplicationFailure).details?.[0] as Partial<PauseReport> | undefined) ?? {};
+}
+
 /** The calls the paused activity made before its breaker stopped it (its earlier attempts). */
 export function callsBeforePause(err: ActivityFailure): number {
-  const report = (err.cause as ApplicationFailure).details?.[0] as Partial<PauseReport> | undefined;
-  return report?.attempt ?? 0;
+  return pauseReport(err).attempt ?? 0;
 }
 
 /**
@@ -49,8 +53,7 @@ export class Pauses {
   /** Pauses the run after `err` (an isPause failure), shown as phase `paused` and in the Web UI's details. */
   async wait(err: ActivityFailure): Promise<void> {
     this.inRow += 1;
-    const report = (err.cause as ApplicationFailure).details?.[0] as Partial<PauseReport> | undefined;
-    const delay = pauseDelayMs(report ?? {}, this.inRow);
+    const delay = pauseDelayMs(pauseReport(err), this.inRow);
     this.progress.enter('paused');
     showDetails(this.state, `paused: ${PAUSED_REASON}; next try in ${delay / 1000} s (pause ${this.inRow})`);
     await sleep(delay, { summary: `paused: ${PAUSED_REASON}` });
