@@ -55,7 +55,12 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
     await mock?.stop();
   });
   afterEach(function () {
-    mock.faults.update({ outage: false, preWriteFailureRate: 0, postLatencyMs: { min: 0, max: 0 } });
+    mock.faults.update({
+      outage: false,
+      preWriteFailureRate: 0,
+      getFailureRate: 0,
+      postLatencyMs: { min: 0, max: 0 },
+    });
   });
 
   const app = (deadlineMs = 60_000): Express =>
@@ -71,7 +76,8 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
           e.activityTaskScheduledEventAttributes?.activityId ??
           (e.activityTaskFailedEventAttributes &&
             `failed(${e.activityTaskFailedEventAttributes.failure?.cause?.applicationFailureInfo?.type ?? e.activityTaskFailedEventAttributes.failure?.message})`) ??
-          (e.activityTaskTimedOutEventAttributes && `timed out(${JSON.stringify(e.activityTaskTimedOutEventAttributes.failure?.cause?.message)} retry ${e.activityTaskTimedOutEventAttributes.retryState})`) ??
+          (e.activityTaskTimedOutEventAttributes &&
+            `timed out(${JSON.stringify(e.activityTaskTimedOutEventAttributes.failure?.cause?.message)} retry ${e.activityTaskTimedOutEventAttributes.retryState})`) ??
           (e.timerStartedEventAttributes && 'timer'),
       )
       .filter(Boolean)
@@ -80,7 +86,14 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
   const memo = async (id: string) => (await client.workflow.getHandle(id).describe()).memo ?? {};
 
   it('the start sets TxPhase checking and TxAttempts 0 (no worker on that queue yet)', async function () {
-    const idle = testApp(client, uniqueTaskQueue('breaker-idle'), fastPolicy(), {}, {}, { queryDeadlineMs: 200 });
+    const idle = testApp(
+      client,
+      uniqueTaskQueue('breaker-idle'),
+      fastPolicy(),
+      {},
+      {},
+      { queryDeadlineMs: 200 },
+    );
     const b = body();
     assert.equal((await request(idle).post('/api/transactions').send(b)).status, 202);
     const sa = await attributes(b.id);
@@ -156,25 +169,33 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
   });
 
   it('past the deadline while paused after POSTs: fails only after the final check, once the downstream answers', async function () {
-    // POSTs answer 5xx (nothing written) while GETs work: the breaker opens after the second POST.
+    // POSTs answer 5xx (nothing written); once the check has passed, GETs (looks, probes) fail too: the
+    // breaker opens and stays open past the transaction's 4 s deadline.
     const api = app(4_000);
     mock.faults.update({ preWriteFailureRate: 1 });
     const b = body();
     assert.equal((await request(api).post('/api/transactions').send(b)).status, 202);
+    await eventually(async () => assert.equal((await attributes(b.id)).get(TX_PHASE), 'posting'), 10_000, 20);
+    mock.faults.update({ getFailureRate: 1 });
     await eventually(async () => {
       const res = await request(api).get(`/api/transactions/${b.id}`);
       assert.equal(res.body.phase, 'paused', `${JSON.stringify(res.body)}\n${await trail(b.id)}`);
     }, 15_000);
-    // Down altogether now: the probes fail, the breaker stays open past the deadline.
-    mock.faults.update({ outage: true });
     await sleep(5_000);
     const during = (await request(api).get(`/api/transactions/${b.id}`)).body as Record<string, unknown>;
-    assert.equal(during.status, 'processing', `no failure without the final check: ${JSON.stringify(during)}`);
-    mock.faults.update({ outage: false });
-    const outcome = await client.workflow.getHandle(b.id).result().then(
-      () => 'completed',
-      () => 'failed',
+    assert.equal(
+      during.status,
+      'processing',
+      `no failure without the final check: ${JSON.stringify(during)}\n${await trail(b.id)}`,
     );
+    mock.faults.update({ getFailureRate: 0 });
+    const outcome = await client.workflow
+      .getHandle(b.id)
+      .result()
+      .then(
+        () => 'completed',
+        () => 'failed',
+      );
     assert.equal(outcome, 'failed');
     assert.equal(mock.store.copies(b.id), 0);
     // The final check is the last activity: a look after the pauses.

@@ -22,7 +22,12 @@ const OPTIONS: BreakerOptions = {
 describe('circuit breaker', function () {
   it('stays closed below the minimum of calls and below the ratio, opens at the ratio', function () {
     let now = 0;
-    const breaker = new CircuitBreaker(OPTIONS, () => new Promise(() => {}), {}, () => now);
+    const breaker = new CircuitBreaker(
+      OPTIONS,
+      () => new Promise(() => {}),
+      {},
+      () => now,
+    );
     breaker.record(false);
     breaker.record(false);
     breaker.record(false);
