@@ -96,7 +96,8 @@ export class TransactionSteps implements PostingSteps {
   }
 
   async post(): Promise<PostResult> {
-    if (this.progress.phase !== 'paused') this.progress.enter('posting');
+    // The step before (a check or a look) has ended, paused or not: this is posting.
+    this.progress.enter('posting');
     for (;;) {
       try {
         const { outcome } = await this.calls.call('post', (activityId) =>
