@@ -24,15 +24,25 @@ export class Progress {
     return this.state.phase;
   }
 
-  /** Enters `phase`; nothing happens when the run is in it already, unless `also` has something to add. */
+  /**
+   * Enters `phase` with the attempts so far (and `also`). In the same phase (a pause after a pause), only what
+   * changed is written, and nothing when nothing did.
+   */
   enter(phase: TxPhase, also: SearchAttributeUpdatePair[] = []): void {
-    if (phase === this.state.phase && also.length === 0) return;
+    const phaseChanged = phase !== this.state.phase;
+    const attemptsChanged = this.state.attempts !== this.shownAttempts;
+    const errorChanged =
+      this.state.lastError !== this.shownError || this.state.lastErrorKind !== this.shownKind;
+    if (!phaseChanged && !attemptsChanged && !errorChanged && also.length === 0) return;
     this.state.phase = phase;
-    const attempts =
-      this.state.attempts === this.shownAttempts ? [] : [{ key: TX_ATTEMPTS, value: this.state.attempts }];
     this.shownAttempts = this.state.attempts;
-    upsertSearchAttributes([{ key: TX_PHASE, value: phase }, ...attempts, ...also]);
-    if (this.state.lastError !== this.shownError || this.state.lastErrorKind !== this.shownKind) {
+    const pairs: SearchAttributeUpdatePair[] = [
+      ...(phaseChanged || also.length > 0 ? [{ key: TX_PHASE, value: phase }] : []),
+      ...(attemptsChanged ? [{ key: TX_ATTEMPTS, value: this.state.attempts }] : []),
+      ...also,
+    ];
+    if (pairs.length > 0) upsertSearchAttributes(pairs);
+    if (errorChanged) {
       this.shownError = this.state.lastError;
       this.shownKind = this.state.lastErrorKind;
       upsertMemo({ lastError: this.state.lastError, lastErrorKind: this.state.lastErrorKind ?? null });
