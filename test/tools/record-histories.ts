@@ -12,10 +12,19 @@ import { fastPolicy, newTransaction, startWorker, testClient } from '../support/
 import { startMock } from '../support/mock-server';
 import { uniqueTaskQueue } from '../support/temporal';
 import type { FaultPatch } from '../../tools/mock/config';
+import type { BreakerOptions } from '../../src/posting/circuit-breaker';
 
 const OUT = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
 
-const SCENARIOS: { name: string; faults: FaultPatch; transaction: Partial<Transaction> }[] = [
+interface RecordedScenario {
+  name: string;
+  faults: FaultPatch;
+  transaction: Partial<Transaction>;
+  /** A worker with this circuit breaker, and the mock's outage lifted this long after the start. */
+  breaker?: { options: BreakerOptions; outageMs: number };
+}
+
+const SCENARIOS: RecordedScenario[] = [
   {
     name: 'post-write-recovery',
     faults: { postWriteFailureRate: 1, postWriteMode: 'error' },
@@ -29,6 +38,16 @@ const SCENARIOS: { name: string; faults: FaultPatch; transaction: Partial<Transa
     faults: { lateWriteRate: 1, lateWriteMs: 3_000, idempotency: 'ignore' },
     transaction: {},
   },
+  // The breaker opens on the check's failures: the run pauses (DownstreamUnhealthy, timers) and resumes after.
+  {
+    name: 'breaker-pause',
+    faults: { outage: true },
+    transaction: {},
+    breaker: {
+      options: { failureRatio: 0.5, windowMs: 5_000, minCalls: 3, probeIntervalMs: 300, maxPauseMs: 1_000 },
+      outageMs: 3_000,
+    },
+  },
 ];
 
 async function main() {
@@ -36,7 +55,13 @@ async function main() {
   for (const scenario of SCENARIOS) {
     const mock = await startMock(scenario.faults);
     const taskQueue = uniqueTaskQueue('record');
-    const worker = await startWorker({ taskQueue, postingUrl: mock.url });
+    const worker = await startWorker({
+      taskQueue,
+      postingUrl: mock.url,
+      ...(scenario.breaker && { breaker: scenario.breaker.options }),
+    });
+    const outage = scenario.breaker?.outageMs;
+    if (outage !== undefined) setTimeout(() => mock.faults.update({ outage: false }), outage);
     const transaction = newTransaction({ id: `replay-${scenario.name}`, ...scenario.transaction });
     const handle = await client.workflow.start(processTransaction, {
       taskQueue,
