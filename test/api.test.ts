@@ -290,6 +290,8 @@ describe('API (supertest against createApp with a real Temporal client)', functi
         'created_at',
         'currency',
         'destination_account',
+        'paused_reason',
+        'phase',
         'processed_at',
         'source_account',
         'status',

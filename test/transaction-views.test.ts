@@ -221,7 +221,9 @@ describe('transaction views (no Temporal)', function () {
       const options = startOptions(bare, { taskQueue: 'q', policy }, WorkflowIdReusePolicy.REJECT_DUPLICATE);
       assert.deepEqual(options.typedSearchAttributes.map((a) => a.key.name).sort(), [
         'TxAmount',
+        'TxAttempts',
         'TxCurrency',
+        'TxPhase',
         'TxStatus',
       ]);
       assert.equal(options.staticSummary, '150.50 INR');

@@ -106,6 +106,26 @@ const ROWS: Row[] = [
     script: { check: ['absent'], post: ['unknown'], look: ['conflict'] },
     expected: { status: 'failed', failure: 'PostingConflict', attempts: 3, calls: calls(1, 1, 1) },
   },
+  {
+    name: 'the breaker pauses the check: no attempt counted for the pause, then posted',
+    script: { check: ['paused', 'absent'], post: ['posted'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 2, calls: calls(2, 1) },
+  },
+  {
+    name: 'the breaker stops the post after a POST that wrote nothing: a look before the next POST, posted',
+    script: { check: ['absent'], post: ['not_written', 'paused', 'posted'], look: ['absent'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 4, calls: calls(1, 3, 1) },
+  },
+  {
+    name: "the breaker stops the post's first attempt: nothing was sent, no look, posted",
+    script: { check: ['absent'], post: ['paused', 'posted'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 2, calls: calls(1, 2, 0) },
+  },
+  {
+    name: 'paused after a POST that wrote nothing, the look finds it: completed, not posted again',
+    script: { check: ['absent'], post: ['not_written', 'paused'], look: ['found'] },
+    expected: { status: 'completed', outcome: 'already_present', attempts: 3, calls: calls(1, 2, 1) },
+  },
 ];
 
 describe('processTransaction decisions (stubbed activities, a task queue per row)', function () {

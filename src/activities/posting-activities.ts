@@ -3,6 +3,8 @@ import type { AttemptReport, PostingOutcome, Transaction } from '../domain/trans
 import { PostingError } from '../posting/posting-error';
 import { recordPath, type PostingClient } from '../posting/posting-client';
 import { conflictingFields } from '../posting/content';
+import type { CircuitBreaker } from '../posting/circuit-breaker';
+import { DOWNSTREAM_UNHEALTHY, PAUSED_REASON, type PauseReport } from '../domain/phase';
 
 /**
  * Failure types the workflow and operators see. The post activity's retry policy retries only what surely wrote
@@ -42,7 +44,9 @@ type DownstreamOutcome =
   | 'unknown'
   | 'conflict'
   | 'unavailable'
-  | 'timeout';
+  | 'timeout'
+  /** Not a call: the breaker was open. */
+  | 'paused';
 
 function count(outcome: DownstreamOutcome): void {
   const ctx = Context.current();
@@ -53,7 +57,32 @@ function count(outcome: DownstreamOutcome): void {
   ctx.log.debug('downstream call', { outcome });
 }
 
-export function createPostingActivities(posting: PostingClient) {
+/**
+ * With `breaker` (the worker's circuit breaker), an activity whose breaker is open makes no call: it fails at once
+ * with DownstreamUnhealthy, final whatever the retry policy says, and its workflow pauses (docs/reliability.md).
+ */
+export function createPostingActivities(posting: PostingClient, breaker?: CircuitBreaker) {
+  function pauseIfUnhealthy(attempt: number): void {
+    if (!breaker || breaker.allow()) return;
+    count('paused');
+    const report: PauseReport = {
+      // This attempt made no call; the ones before it did.
+      attempt: attempt - 1,
+      status: null,
+      retryAfterMs: breaker.retryAfterMs(),
+      probeIntervalMs: breaker.options.probeIntervalMs,
+      maxPauseMs: breaker.options.maxPauseMs,
+      lastFailure: breaker.lastFailure?.message ?? null,
+      lastFailureKind: breaker.lastFailure?.kind ?? null,
+    };
+    throw ApplicationFailure.create({
+      type: DOWNSTREAM_UNHEALTHY,
+      message: `paused: ${PAUSED_REASON} (circuit breaker ${breaker.state}): no call made`,
+      nonRetryable: true,
+      details: [report],
+    });
+  }
+
   /** The record the service holds, or null; one held with other content is a conflict, never "found". */
   async function held(id: string, expected: Transaction | undefined, signal: AbortSignal) {
     const record = await posting.find(id, signal);
@@ -74,6 +103,7 @@ export function createPostingActivities(posting: PostingClient) {
      */
     async checkExists(id: string, expected?: Transaction): Promise<CheckResult> {
       const { attempt } = Context.current().info;
+      pauseIfUnhealthy(attempt);
       const record = await guarded(attempt, () => held(id, expected, Context.current().cancellationSignal));
       count(record === null ? 'absent' : 'found');
       return { found: record !== null, attempt };
@@ -88,6 +118,7 @@ export function createPostingActivities(posting: PostingClient) {
       const startedAt = Date.now();
       const { info } = Context.current();
       const { attempt } = info;
+      pauseIfUnhealthy(attempt);
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
         if (attempt > 1) {

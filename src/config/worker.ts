@@ -28,6 +28,8 @@ export const postingMaxPerSecond = () =>
         .max(100_000, { message: 'must be at most 100000' }),
     )
     .optional();
+import { breakerSchema, breakerSettings } from './breaker';
+import type { BreakerOptions } from '../posting/circuit-breaker';
 
 export const workerSchema = {
   WORKER_SHUTDOWN_GRACE_MS: integer(30_000, 0, 3_600_000),
@@ -47,6 +49,7 @@ export const workerSchema = {
   /** This build of the worker: with the name, one Worker Deployment Version. */
   WORKER_BUILD_ID: z.string().regex(BUILD_ID_RULE.pattern, { message: BUILD_ID_RULE.message }).optional(),
   POSTING_MAX_PER_SECOND: postingMaxPerSecond(),
+  ...breakerSchema,
 };
 
 /** A Worker Deployment Version, as Temporal names one. */
@@ -65,6 +68,8 @@ export interface WorkerSettings {
   version?: WorkerVersion;
   /** POSTING_MAX_PER_SECOND: the task queue's activity rate this worker asks for; unset: none. */
   postingMaxPerSecond?: number | undefined;
+  /** The circuit breaker in front of the downstream (BREAKER_*); absent: none. */
+  breaker?: BreakerOptions;
 }
 
 export function workerSettings(env = process.env): WorkerSettings {
@@ -76,6 +81,7 @@ export function workerSettings(env = process.env): WorkerSettings {
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
     postingMaxPerSecond: e.POSTING_MAX_PER_SECOND,
+    breaker: breakerSettings(env),
   };
   const name = e.WORKER_DEPLOYMENT_NAME;
   const buildId = e.WORKER_BUILD_ID;

@@ -1,4 +1,5 @@
 import type { PostingOutcome, Transaction, TransactionStatus } from './transaction';
+import { PAUSED_REASON, type TxPhase } from './phase';
 
 // Pure: the two dialects' JSON views of a transaction. In src/domain so that the workflow can build a callback
 // event's `data` exactly as the API shows the transaction.
@@ -12,6 +13,8 @@ export interface TransactionView {
   outcome: PostingOutcome | null;
   submittedAt: string;
   completedAt: string | null;
+  /** Where the run is (the workflow's answer); absent before its first answer and in older runs. */
+  phase?: TxPhase;
 }
 
 /**
@@ -49,6 +52,8 @@ export function apiView(v: TransactionView) {
     attempts: v.attempts,
     lastError: v.lastError,
     outcome: v.outcome,
+    phase: v.phase ?? null,
+    pausedReason: pausedReason(v),
     submittedAt,
     completedAt,
   };
@@ -75,7 +80,14 @@ export function v1View(v: TransactionView) {
     status: V1_STATUS[v.status],
     created_at: v.submittedAt,
     processed_at: v.completedAt,
+    phase: v.phase ?? null,
+    paused_reason: pausedReason(v),
   };
+}
+
+/** Why a transaction still `processing` is not trying: its worker's circuit breaker is open. */
+function pausedReason(v: TransactionView): string | null {
+  return v.phase === 'paused' && v.status === 'processing' ? PAUSED_REASON : null;
 }
 
 /** The transaction in `dialect`. */

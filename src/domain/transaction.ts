@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '@temporalio/common';
 import type { CallbackPlan } from './callbacks';
+import type { TxPhase } from './phase';
 
 /** What txflow knows of a payment; amounts are canonical decimal strings, never floats. */
 export interface Transaction {
@@ -63,6 +64,10 @@ export interface ProcessingState {
   lastError: string | null;
   outcome: PostingOutcome | null;
   completedAt: string | null;
+  /** Where the run is (TxPhase); absent in runs recorded before phases were kept. */
+  phase?: TxPhase;
+  /** What kind of failure lastError is (a PostingErrorKind, or `deadline`); memo `lastErrorKind`. */
+  lastErrorKind?: string;
   /**
    * The ID of the activity the workflow waits for, whose attempts are not in `attempts` yet (absent between
    * calls): a reader adds that activity's attempt from the server's record only if its ID is this one.

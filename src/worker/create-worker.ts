@@ -11,6 +11,7 @@ import {
 } from '../activities';
 import { createCallbackSender, type CallbackSender } from '../callbacks/sender';
 import type { PostingClient } from '../posting/posting-client';
+import type { CircuitBreaker } from '../posting/circuit-breaker';
 import type { WorkerSettings, WorkerVersion } from '../config/worker';
 import type { Tracing } from '../tracing/load';
 
@@ -19,6 +20,8 @@ export interface TxWorkerDeps {
   namespace: string;
   taskQueue: string;
   posting: PostingClient;
+  /** The circuit breaker `posting` feeds (posting/breaker-client.ts); absent: every call goes out. */
+  breaker?: CircuitBreaker;
   settings: WorkerSettings;
   /** The workflow code, bundled (see workflow-bundle.ts). */
   workflowBundle: WorkflowBundleOption;
@@ -38,7 +41,7 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
     activities: {
-      ...createPostingActivities(deps.posting),
+      ...createPostingActivities(deps.posting, deps.breaker),
       ...createCallbackActivities(
         deps.callbacks?.settings ?? { signingSecret: undefined, allowedHosts: [] },
         deps.callbacks?.sender ?? createCallbackSender([]),

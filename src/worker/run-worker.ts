@@ -9,7 +9,12 @@ import type { WorkerSettings } from '../config/worker';
 import type { Tracing } from '../tracing/load';
 import type { CallbackSettings } from '../config/callbacks';
 import { createCallbackSender } from '../callbacks/sender';
-import { createPostingClient, type PostingClientOptions } from '../posting/posting-client';
+import {
+  createPostingClient,
+  type PostingClient,
+  type PostingClientOptions,
+} from '../posting/posting-client';
+import { withBreaker } from '../posting/breaker-client';
 import { createTxWorker } from './create-worker';
 import { assertSearchAttributes } from './search-attributes-check';
 import { workflowBundle } from './workflow-bundle';
@@ -77,12 +82,17 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal));
   await assertSearchAttributes(connection, temporal.namespace);
   const { tracing } = options;
-  const postingClient = createPostingClient({ ...posting, ...(tracing && { traced: tracing.tracedCall }) });
+  const { posting: postingClient, breaker } = breakerFor(
+    createPostingClient({ ...posting, ...(tracing && { traced: tracing.tracedCall }) }),
+    settings,
+    log,
+  );
   const callbackSender = createCallbackSender(options.callbacks.allowedHosts);
   const worker = await createTxWorker({
     ...temporal,
     connection,
     posting: postingClient,
+    breaker,
     settings,
     workflowBundle: await workflowBundle(log, { traced: tracing !== undefined }),
     callbacks: { settings: options.callbacks, sender: callbackSender },
@@ -125,4 +135,17 @@ function sdkLogLevel(level: string): 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERRO
   if (level === 'warn') return 'WARN';
   if (level === 'error' || level === 'fatal' || level === 'silent') return 'ERROR';
   return 'INFO';
+}
+
+/** The posting client behind the circuit breaker, when BREAKER_ENABLED; its state changes are logged. */
+function breakerFor(client: PostingClient, settings: WorkerSettings, log: Logger) {
+  if (!settings.breaker) return { posting: client, breaker: undefined };
+  return withBreaker(client, settings.breaker, {
+    onChange: (state, why) =>
+      (state === 'open' ? log.warn : log.info).call(
+        log,
+        { breaker: state },
+        `circuit breaker ${state}: ${why}`,
+      ),
+  });
 }

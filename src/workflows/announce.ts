@@ -71,6 +71,7 @@ function eventOf(plan: CallbackPlan, transaction: Transaction, state: Processing
     submittedAt: plan.submittedAt,
     // A failed transaction has no completion time of its own: the API shows the run's close time, i.e. now.
     completedAt: state.completedAt ?? now,
+    ...(state.phase && { phase: state.phase }),
   };
   return {
     id: eventIdOf(workflowInfo().firstExecutionRunId, status),

@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
 import type { AttemptReport, ProcessingState } from '../domain/transaction';
+import { callsBeforePause, isPause, pauseReport } from './pauses';
 
 /**
  * The one owner of `state.attempts`: every activity goes through `call`, which adds the attempts Temporal made
@@ -27,7 +28,15 @@ export class DownstreamCalls {
       // A cancelled activity is not a failure of the downstream: the transaction ends cancelled, error-free.
       if (err instanceof ActivityFailure && !isCancellation(err)) {
         this.state.attempts += attemptsMade(err);
-        this.state.lastError = errorSummary(err);
+        if (!isPause(err)) {
+          this.state.lastError = errorSummary(err);
+          this.state.lastErrorKind = errorKind(err, step);
+        } else if (callsBeforePause(err) > 0) {
+          // The pause made no call of its own; its earlier attempts failed as the breaker's last failure did.
+          const { lastFailure, lastFailureKind } = pauseReport(err);
+          this.state.lastError = lastFailure ?? this.state.lastError;
+          this.state.lastErrorKind = lastFailureKind ?? this.state.lastErrorKind;
+        }
       }
       throw err;
     } finally {
@@ -57,4 +66,28 @@ export function errorSummary(err: Error): string {
   let inner = err;
   while (inner.cause instanceof Error) inner = inner.cause;
   return inner.message === err.message ? err.message : `${err.message}: ${inner.message}`;
+}
+
+/** The PostingErrorKind of each failure type the activities raise (src/activities/posting-activities.ts). */
+const KIND_OF_TYPE: Record<string, string> = {
+  PostingRejected: 'rejected',
+  PostingNotProcessed: 'not_written',
+  PostingOutcomeUnknown: 'unknown',
+  PostingConflict: 'conflict',
+  PostingUnavailable: 'unavailable',
+  PostingTimeout: 'timeout',
+};
+
+/**
+ * The memo's lastErrorKind: the activity's failure type as a PostingErrorKind; a timed-out attempt is `unknown`
+ * for a POST (it may have been sent) and `timeout` for a read; the deadline (schedule-to-close) is `deadline`.
+ */
+export function errorKind(err: ActivityFailure, step: string): string {
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) {
+    if (cause.timeoutType === 'SCHEDULE_TO_CLOSE') return 'deadline';
+    return step === 'post' ? 'unknown' : 'timeout';
+  }
+  if (cause instanceof ApplicationFailure) return KIND_OF_TYPE[cause.type ?? ''] ?? 'unknown';
+  return 'unknown';
 }

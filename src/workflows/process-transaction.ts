@@ -14,8 +14,11 @@ import type {
   TransactionStatus,
 } from '../domain/transaction';
 import { TX_STATUS } from '../domain/search-attributes';
+import { PAUSED_REASON } from '../domain/phase';
 import { announce } from './announce';
 import { PostGuard } from './post-guard';
+import { isPause } from './pauses';
+import { Progress } from './progress';
 import { postExactlyOnce } from './posting-protocol';
 import { TransactionSteps } from './transaction-steps';
 import { statusQuery } from './queries';
@@ -26,7 +29,7 @@ import { versioningBehavior } from './versioning';
 type Ending =
   | { status: 'completed'; outcome: PostingOutcome }
   | { status: 'cancelled' }
-  | { status: 'failed'; cause: ActivityFailure | undefined };
+  | { status: 'failed'; cause: ActivityFailure | undefined; byDeadline?: boolean };
 
 /**
  * Business rule: a transaction is posted to the downstream exactly once.
@@ -55,11 +58,18 @@ export async function processTransaction({
   };
   setHandler(statusQuery, () => state);
   const guard = new PostGuard(state);
-  const steps = new TransactionSteps(transaction, policy, state, workflowInfo().runStartTime.getTime());
+  const progress = new Progress(state);
+  const steps = new TransactionSteps(
+    transaction,
+    policy,
+    state,
+    progress,
+    workflowInfo().runStartTime.getTime(),
+  );
   setStatus(state, 'processing');
 
   const ending = await decide(guard, steps);
-  end(state, ending);
+  end(state, ending, progress);
   // An accepted cancel update answers with the final state before the run closes.
   await guard.settled();
   // 5. The final status goes to the callback URLs, in deliveries that outlive this run (announce.ts).
@@ -75,21 +85,29 @@ async function decide(guard: PostGuard, steps: TransactionSteps): Promise<Ending
     if (guard.cancelRequested) return { status: 'cancelled' };
     const verdict = await guard.pastPost(() => postExactlyOnce(steps));
     if (verdict.status === 'completed') return verdict;
-    return { status: 'failed', cause: steps.lastFailure };
+    return { status: 'failed', cause: steps.lastFailure, byDeadline: verdict.result !== 'rejected' };
   } catch (err) {
     // Cancelled before the POST was scheduled: nothing was sent.
     if (guard.cancelRequested && isCancellation(err)) return { status: 'cancelled' };
     // Anything but an activity failure is a bug here: let the workflow task fail and retry once it is fixed.
     if (!(err instanceof ActivityFailure)) throw err;
-    return { status: 'failed', cause: err };
+    return { status: 'failed', cause: err, byDeadline: isPause(err) };
   }
 }
 
-function end(state: ProcessingState, ending: Ending): void {
+function end(state: ProcessingState, ending: Ending, progress: Progress): void {
   if (ending.status === 'completed') state.outcome = ending.outcome;
   // A failed transaction has no completion time: the API shows the run's close time.
   if (ending.status !== 'failed') state.completedAt = new Date().toISOString();
-  setStatus(state, ending.status);
+  if (ending.status === 'failed' && ending.byDeadline) {
+    // A pause (or retries) outlasted the deadline: the last error says why it stopped trying.
+    state.lastError ??= `deadline passed while paused: ${PAUSED_REASON}`;
+    state.lastErrorKind = 'deadline';
+  }
+  state.status = ending.status;
+  // One upsert: the final status with the phase and attempts.
+  progress.enter('done', [{ key: TX_STATUS, value: ending.status }]);
+  showDetails(state);
 }
 
 /** A failed transaction fails its run ("Failed" in the Web UI), with the final state as details. */

@@ -6,11 +6,12 @@ export function showDetails(state: ProcessingState, note?: string): void {
   setCurrentDetails(formatDetails(state, note));
 }
 
-/** The markdown an operator reads: status and outcome, calls so far, the last error and what the run waits for. */
+/** The markdown an operator reads: status and outcome, the phase, calls so far, the last error and what the run waits for. */
 export function formatDetails(state: ProcessingState, note?: string): string {
   const outcome = state.outcome === 'already_present' ? 'found already posted' : (state.outcome ?? '');
   return [
     `**${state.status}**${outcome ? ` (${outcome})` : ''}`,
+    state.status === 'processing' && state.phase && `phase: ${state.phase}`,
     `attempts: ${state.attempts}`,
     state.lastError && `last error: ${state.lastError}`,
     note,

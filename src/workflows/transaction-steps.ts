@@ -9,6 +9,8 @@ import {
 import type { PostingActivities } from '../activities';
 import type { ActivityPolicy, ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
 import { DownstreamCalls } from './downstream-calls';
+import { Pauses, callsBeforePause, isPause } from './pauses';
+import type { Progress } from './progress';
 import {
   POST_NON_RETRYABLE_TYPES,
   classifyPostFailure,
@@ -35,12 +37,17 @@ const LOOK: ActivityOptions = {
   },
 };
 
-/** The transaction's steps: the first check, then the posting protocol's steps (posting-protocol.ts). */
+/**
+ * The transaction's steps: the first check, then the posting protocol's steps (posting-protocol.ts). Each step
+ * pauses while its worker's circuit breaker is open (pauses.ts) and tries again, and moves the run's phase.
+ */
 export class TransactionSteps implements PostingSteps {
   /** The post activity's last failure: the cause of a `failed` verdict. */
   lastFailure: ActivityFailure | undefined;
   private readonly calls: DownstreamCalls;
+  private readonly pauses: Pauses;
   private readonly deadline: number;
+  private lastPost: PostResult['kind'] | undefined;
 
   // One proxy per retry policy. The check's and the post's come from the transaction's policy, in the workflow
   // input: visible in the Web UI and replayed exactly.
@@ -52,9 +59,11 @@ export class TransactionSteps implements PostingSteps {
     private readonly transaction: Transaction,
     private readonly policy: ProcessingPolicy,
     private readonly state: ProcessingState,
+    private readonly progress: Progress,
     runStart: number,
   ) {
     this.calls = new DownstreamCalls(state);
+    this.pauses = new Pauses(state, progress);
     this.deadline = runStart + policy.deadlineMs;
     this.checkActivity = proxyActivities<PostingActivities>(
       options('check exists', policy.check, FINAL_ERROR_TYPES),
@@ -66,42 +75,89 @@ export class TransactionSteps implements PostingSteps {
     ).postTransaction;
   }
 
-  /** Whether the downstream already holds the transaction (retried until the deadline). */
+  /** Whether the downstream already holds the transaction (retried until the deadline, pauses included). */
   async check(): Promise<boolean> {
-    const { found } = await this.calls.call('check', (activityId) =>
-      this.checkActivity.executeWithOptions(this.untilDeadline(activityId), [
-        this.transaction.id,
-        this.transaction,
-      ]),
-    );
-    return found;
+    for (;;) {
+      try {
+        const { found } = await this.calls.call('check', (activityId) =>
+          this.checkActivity.executeWithOptions(this.untilDeadline(activityId), [
+            this.transaction.id,
+            this.transaction,
+          ]),
+        );
+        this.pauses.resumed();
+        return found;
+      } catch (err) {
+        // Nothing was posted yet: a pause past the deadline fails the transaction like any check failure.
+        if (!isPause(err) || this.pastDeadline()) throw err;
+        await this.pauses.wait(err);
+      }
+    }
   }
 
   async post(): Promise<PostResult> {
-    try {
-      const { outcome } = await this.calls.call('post', (activityId) =>
-        this.postActivity.executeWithOptions(this.untilDeadline(activityId), [this.transaction]),
-      );
-      return { kind: outcome === 'posted' ? 'posted' : 'found' };
-    } catch (err) {
-      if (!(err instanceof ActivityFailure)) throw err;
-      this.lastFailure = err;
-      return { kind: classifyPostFailure(err) };
+    // The step before (a check or a look) has ended, paused or not: this is posting.
+    this.progress.enter('posting');
+    for (;;) {
+      try {
+        const { outcome } = await this.calls.call('post', (activityId) =>
+          this.postActivity.executeWithOptions(this.untilDeadline(activityId), [this.transaction]),
+        );
+        this.pauses.resumed();
+        return this.posted({ kind: outcome === 'posted' ? 'posted' : 'found' });
+      } catch (err) {
+        if (!(err instanceof ActivityFailure)) throw err;
+        if (!isPause(err)) {
+          this.pauses.resumed();
+          this.lastFailure = err;
+          return this.posted({ kind: classifyPostFailure(err) });
+        }
+        // The POSTs before the pause wrote nothing (the post activity retries nothing else): the final check
+        // decides, as after any retries the deadline stopped.
+        if (this.pastDeadline()) return this.posted({ kind: 'not_written' });
+        await this.pauses.wait(err);
+        // GET before any re-POST: the paused activity's earlier attempts posted.
+        if (callsBeforePause(err) > 0 && (await this.lookFor())) return this.posted({ kind: 'found' });
+      }
     }
   }
 
   async settle(round: number): Promise<void> {
     const delay = settleDelayMs(this.policy.writeSettleMs, round);
+    this.progress.enter('waiting_to_retry');
     showDetails(this.state, `waiting ${delay / 1000} s for a POST of unknown outcome to settle`);
     await sleep(delay, { summary: 'write settle: the last POST may still land' });
   }
 
-  /** No deadline: once a POST was sent, only an answer may decide between completed and failed. */
+  /**
+   * No deadline: once a POST was sent, only an answer may decide between completed and failed. A look that may
+   * end the transaction failed is the final check; one after the window that precedes a re-POST is part of the
+   * wait to retry.
+   */
   async look(): Promise<boolean> {
-    const { found } = await this.calls.call('look', (activityId) =>
-      this.lookActivity.executeWithOptions({ activityId }, [this.transaction.id, this.transaction]),
-    );
-    return found;
+    if (this.lastPost !== 'unknown' || this.pastDeadline()) this.progress.enter('final_check');
+    return this.lookFor();
+  }
+
+  /** Looks, pausing while the breaker is open, as long as it takes. */
+  private async lookFor(): Promise<boolean> {
+    for (;;) {
+      try {
+        const { found } = await this.calls.call('look', (activityId) =>
+          this.lookActivity.executeWithOptions({ activityId }, [this.transaction.id, this.transaction]),
+        );
+        this.pauses.resumed();
+        return found;
+      } catch (err) {
+        if (!isPause(err)) throw err;
+        await this.pauses.wait(err);
+      }
+    }
+  }
+
+  private posted(result: PostResult): PostResult {
+    this.lastPost = result.kind;
+    return result;
   }
 
   // Date.now() is the workflow task's time: deterministic on replay.

@@ -14,6 +14,8 @@ import type { CallbackSenderSettings } from '../../src/activities';
 import { createCallbackSender } from '../../src/callbacks/sender';
 import { createPostingClient, type PostingClient } from '../../src/posting/posting-client';
 import { createTxWorker } from '../../src/worker/create-worker';
+import { withBreaker } from '../../src/posting/breaker-client';
+import type { BreakerOptions } from '../../src/posting/circuit-breaker';
 import { workflowsPath } from '../../src/worker/workflow-bundle';
 import { testTemporalAddress } from './temporal';
 
@@ -86,21 +88,29 @@ export async function startWorker(opts: {
   callbacks?: CallbackSenderSettings;
   /** POSTING_MAX_PER_SECOND as this worker would have it; unset: none. */
   postingMaxPerSecond?: number;
+  /** A circuit breaker in front of the downstream, as the worker process has by default; unset: none. */
+  breaker?: BreakerOptions;
+  /** Default 429 and 503. */
+  notProcessedStatuses?: number[];
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
-  const posting = createPostingClient({
+  const plain = createPostingClient({
     baseUrl: opts.postingUrl,
     timeoutMs: opts.postingTimeoutMs ?? 2_000,
     amountFormat: 'number',
     idempotencyHeader: opts.idempotencyHeader === undefined ? 'Idempotency-Key' : opts.idempotencyHeader,
-    notProcessedStatuses: [429, 503],
+    notProcessedStatuses: opts.notProcessedStatuses ?? [429, 503],
   });
+  const { posting, breaker } = opts.breaker
+    ? withBreaker(plain, opts.breaker)
+    : { posting: plain, breaker: undefined };
   const sender = createCallbackSender(opts.callbacks?.allowedHosts ?? []);
   const worker = await createTxWorker({
     connection,
     namespace: 'default',
     taskQueue: opts.taskQueue,
     posting,
+    breaker,
     workflowBundle: await workflowBundle(),
     ...(opts.callbacks && { callbacks: { settings: opts.callbacks, sender } }),
     settings: {

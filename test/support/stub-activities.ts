@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { FAILURE_TYPES, type CheckResult, type PostResult } from '../../src/activities';
+import { DOWNSTREAM_UNHEALTHY, type PauseReport } from '../../src/domain/phase';
 
 /** One answer of the downstream to one activity attempt; `...*` repeats for ever. */
 export type Answer =
@@ -10,7 +11,9 @@ export type Answer =
   | 'already_present'
   | keyof typeof FAILURE_TYPES
   | 'unavailable*'
-  | 'not_written*';
+  | 'not_written*'
+  /** The worker's circuit breaker is open: no call made, the workflow pauses. */
+  | 'paused';
 
 /** The answers for each step, in order: `check` the first look, `post` the POST attempts, `look` the looks after. */
 export interface Script {
@@ -44,6 +47,23 @@ export function stubActivities(script: Script, calls: Calls) {
     return next;
   };
   const fail = (kind: Answer, attempt: number): never => {
+    if (kind === 'paused') {
+      const report: PauseReport = {
+        attempt: attempt - 1,
+        status: null,
+        retryAfterMs: 10,
+        probeIntervalMs: 10,
+        maxPauseMs: 50,
+        lastFailure: 'stub: down',
+        lastFailureKind: 'unavailable',
+      };
+      throw ApplicationFailure.create({
+        type: DOWNSTREAM_UNHEALTHY,
+        message: 'stub: paused',
+        nonRetryable: true,
+        details: [report],
+      });
+    }
     const type = FAILURE_TYPES[kind.replace('*', '') as keyof typeof FAILURE_TYPES];
     throw ApplicationFailure.create({
       type,

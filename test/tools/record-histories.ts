@@ -18,6 +18,7 @@ import { fastPolicy, newTransaction, startWorker, testClient } from '../support/
 import { startMock } from '../support/mock-server';
 import { uniqueTaskQueue } from '../support/temporal';
 import type { FaultPatch } from '../../tools/mock/config';
+import type { BreakerOptions } from '../../src/posting/circuit-breaker';
 
 const OUT = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
 
@@ -27,6 +28,8 @@ interface Scenario {
   transaction: Partial<Transaction>;
   /** Announced to a receiver that answers 503 once, then 200: the run's and its delivery's histories. */
   callbacks?: boolean;
+  /** A worker with this circuit breaker, and the mock's outage lifted this long after the start. */
+  breaker?: { options: BreakerOptions; outageMs: number };
 }
 
 const SCENARIOS: Scenario[] = [
@@ -44,6 +47,16 @@ const SCENARIOS: Scenario[] = [
     transaction: {},
   },
   { name: 'callbacks', faults: {}, transaction: {}, callbacks: true },
+  // The breaker opens on the check's failures: the run pauses (DownstreamUnhealthy, timers) and resumes after.
+  {
+    name: 'breaker-pause',
+    faults: { outage: true },
+    transaction: {},
+    breaker: {
+      options: { failureRatio: 0.5, windowMs: 5_000, minCalls: 3, probeIntervalMs: 300, maxPauseMs: 1_000 },
+      outageMs: 3_000,
+    },
+  },
 ];
 
 /** A receiver on loopback: 503 to the first delivery, 200 after. */
@@ -73,10 +86,13 @@ async function record(scenario: Scenario) {
   const worker = await startWorker({
     taskQueue,
     postingUrl: mock.url,
+    ...(scenario.breaker && { breaker: scenario.breaker.options }),
     ...(receiver && {
       callbacks: { signingSecret: 'a-recording-secret-0123', allowedHosts: [receiver.host] },
     }),
   });
+  const outage = scenario.breaker?.outageMs;
+  if (outage !== undefined) setTimeout(() => mock.faults.update({ outage: false }), outage);
   const transaction = newTransaction({ id: `replay-${scenario.name}`, ...scenario.transaction });
   const callbacks: CallbackPlan | undefined = receiver && {
     urls: [`http://${receiver.host}/hook`],

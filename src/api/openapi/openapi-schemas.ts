@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { TRANSACTION_STATUSES } from '../../domain/transaction';
+import { TX_PHASES } from '../../domain/phase';
 
 // What the API answers, for the OpenAPI document only (the route declarations validate requests, not answers).
 // The OpenAPI test checks real answers against these, so they cannot drift from transaction-dialects.ts, error-handler.ts
 // and health.
 
 const nullableString = z.string().nullable();
+const phase = z
+  .enum(TX_PHASES)
+  .nullable()
+  .describe('where the workflow is (the TxPhase search attribute); null before its first answer');
+const pausedReason = nullableString.describe(
+  '"downstream unhealthy" while the worker\'s circuit breaker pauses the transaction, else null',
+);
 const instant = z.string().describe('ISO 8601 date-time');
 const decimal = z
   .string()
@@ -49,6 +57,8 @@ export const apiTransactionSchema = z.object({
   attempts: z.number().int().describe('downstream calls so far, checks and posts, retries included'),
   lastError: nullableString,
   outcome: z.enum(['posted', 'already_present']).nullable(),
+  phase,
+  pausedReason,
 });
 
 /** A listing holds what the memo and search attributes tell: no outcome; attempts and lastError as last recorded. */
@@ -74,6 +84,8 @@ export const v1TransactionSchema = z.object({
   status: z.enum(['PROCESSING', 'PROCESSED', 'FAILED']),
   created_at: instant,
   processed_at: instant.nullable(),
+  phase,
+  paused_reason: pausedReason,
 });
 
 const count = z.number().int().nullable();

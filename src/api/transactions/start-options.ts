@@ -5,8 +5,10 @@ import {
 } from '@temporalio/client';
 import {
   TX_AMOUNT,
+  TX_ATTEMPTS,
   TX_CURRENCY,
   TX_DESTINATION_ACCOUNT,
+  TX_PHASE,
   TX_SOURCE_ACCOUNT,
   TX_STATUS,
 } from '../../domain/search-attributes';
@@ -69,6 +71,9 @@ export function startOptions(
       ...(transaction.destinationAccount
         ? [{ key: TX_DESTINATION_ACCOUNT, value: transaction.destinationAccount }]
         : []),
+      // The workflow's first phase, set here so that it spends no upsert on it (src/workflows/progress.ts).
+      { key: TX_PHASE, value: 'checking' },
+      { key: TX_ATTEMPTS, value: 0 },
     ],
     staticSummary: summary(memo),
     staticDetails: details(memo),

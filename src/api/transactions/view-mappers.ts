@@ -54,6 +54,7 @@ export function runningView(
     lastError: inFlight.lastFailure ?? state?.lastError ?? null,
     outcome: state?.outcome ?? null,
     completedAt: state?.completedAt ?? null,
+    ...(state?.phase && { phase: state.phase }),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario';
 import { apiKill } from './api-kill';
+import { breakerOutage } from './breaker-outage';
 import { downstreamOutage } from './downstream-outage';
 import { faults10k } from './faults-10k';
 import { graceful } from './graceful';
@@ -21,4 +22,5 @@ export const SCENARIOS: readonly Scenario[] = [
   twoWorkers,
   graceful,
   faults10k,
+  breakerOutage,
 ];

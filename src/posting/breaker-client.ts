@@ -1,0 +1,61 @@
+import { CircuitBreaker, type BreakerEvents, type BreakerOptions } from './circuit-breaker';
+import type { PostingClient } from './posting-client';
+import { PostingError } from './posting-error';
+
+/** The ID the probe asks for: a GET of a record nobody posts, answered 404 by a working service. */
+export const PROBE_TRANSACTION_ID = 'txflow-breaker-probe';
+
+/**
+ * Whether a call's error says the downstream is not working: no answer, a 5xx, or "not processed" (503, 429,
+ * connection refused). A refusal, a conflict or an unclear 4xx is an answer from a working service.
+ */
+export function isDownstreamFailure(err: unknown): boolean {
+  if (!(err instanceof PostingError)) return true;
+  if (err.kind === 'rejected' || err.kind === 'conflict') return false;
+  return err.status === undefined || err.status >= 500 || err.kind === 'not_written';
+}
+
+/**
+ * The posting client with a breaker in front: every find and post feeds it its outcome. The probe is a real
+ * GET of the posting API, not its /health, which can answer while the API itself fails (the mock's outage).
+ */
+export function withBreaker(
+  posting: PostingClient,
+  options: BreakerOptions,
+  events: BreakerEvents = {},
+): { posting: PostingClient; breaker: CircuitBreaker } {
+  const probe = () =>
+    posting.find(PROBE_TRANSACTION_ID).then(
+      () => true,
+      (err: unknown) => !isDownstreamFailure(err),
+    );
+  const breaker = new CircuitBreaker(options, probe, events);
+  async function counted<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      breaker.record(true);
+      return result;
+    } catch (err) {
+      const failed = isDownstreamFailure(err);
+      breaker.record(!failed, failed ? describeFailure(err) : undefined);
+      throw err;
+    }
+  }
+  return {
+    breaker,
+    posting: {
+      find: (id, signal) => counted(() => posting.find(id, signal)),
+      post: (transaction, signal, timeoutMs) => counted(() => posting.post(transaction, signal, timeoutMs)),
+      list: (signal) => posting.list(signal),
+      close: () => {
+        breaker.close();
+        return posting.close();
+      },
+    },
+  };
+}
+
+function describeFailure(err: unknown): { message: string; kind: string } {
+  if (err instanceof PostingError) return { message: err.message, kind: err.kind };
+  return { message: err instanceof Error ? err.message : String(err), kind: 'unknown' };
+}

@@ -1,0 +1,51 @@
+import { upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { TxPhase } from '../domain/phase';
+import { TX_ATTEMPTS, TX_PHASE } from '../domain/search-attributes';
+import type { ProcessingState } from '../domain/transaction';
+
+/**
+ * Keeps what an operator filters on current: TxPhase and TxAttempts (search attributes) and the memo's
+ * lastError/lastErrorKind. One upsert per phase change, carrying the attempts and joined by any other change of
+ * the same step (TxStatus at the end); the memo is upserted in the same workflow task when lastError changed.
+ * The start sets `checking` and 0 (the API's start options), so a plain transaction spends one upsert here
+ * (`posting`) and shares the final one with TxStatus. Why not more often: docs/decisions/0007.
+ */
+export class Progress {
+  private shownAttempts = 0;
+  private shownError: string | null = null;
+  private shownKind: string | undefined;
+
+  constructor(private readonly state: ProcessingState) {
+    state.phase = 'checking';
+  }
+
+  get phase(): TxPhase | undefined {
+    return this.state.phase;
+  }
+
+  /**
+   * Enters `phase` with the attempts so far (and `also`). In the same phase (a pause after a pause), only what
+   * changed is written, and nothing when nothing did.
+   */
+  enter(phase: TxPhase, also: SearchAttributeUpdatePair[] = []): void {
+    const phaseChanged = phase !== this.state.phase;
+    const attemptsChanged = this.state.attempts !== this.shownAttempts;
+    const errorChanged =
+      this.state.lastError !== this.shownError || this.state.lastErrorKind !== this.shownKind;
+    if (!phaseChanged && !attemptsChanged && !errorChanged && also.length === 0) return;
+    this.state.phase = phase;
+    this.shownAttempts = this.state.attempts;
+    const pairs: SearchAttributeUpdatePair[] = [
+      ...(phaseChanged || also.length > 0 ? [{ key: TX_PHASE, value: phase }] : []),
+      ...(attemptsChanged ? [{ key: TX_ATTEMPTS, value: this.state.attempts }] : []),
+      ...also,
+    ];
+    if (pairs.length > 0) upsertSearchAttributes(pairs);
+    if (errorChanged) {
+      this.shownError = this.state.lastError;
+      this.shownKind = this.state.lastErrorKind;
+      upsertMemo({ lastError: this.state.lastError, lastErrorKind: this.state.lastErrorKind ?? null });
+    }
+  }
+}
