@@ -23,6 +23,9 @@ for (const [net, prefix] of [
   ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
+  // 6to4 (2002:AABB:CCDD::/48 routes to the IPv4 host AA.BB.CC.DD) and Teredo (its server's IPv4 inside).
+  ['2002::', 16],
+  ['2001::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
