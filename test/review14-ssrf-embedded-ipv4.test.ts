@@ -24,4 +24,15 @@ describe('review14: callback URLs in 6to4 and Teredo spelling', function () {
     assert.equal(callbackUrlProblem('https://[2001:db8:1::1]/hook', []), undefined);
     assert.equal(callbackUrlProblem('https://[2a00:1450:4001::1]/hook', []), undefined);
   });
+
+  // IANA special-purpose ranges that are not globally reachable, so never a receiver: 192.0.0.0/24 (protocol
+  // assignments), 198.18.0.0/15 (benchmarking, also the "fake IP" range of proxying DNS resolvers, which would
+  // map a name to any host behind the proxy) and the deprecated IPv6 site-local fec0::/10.
+  it('treats 192.0.0.0/24, 198.18.0.0/15 and fec0::/10 as internal', function () {
+    for (const a of ['192.0.0.170', '198.18.0.1', '198.19.255.254', 'fec0::1', '::ffff:198.18.0.1']) {
+      assert.equal(isInternalAddress(a), true, a);
+    }
+    assert.equal(isInternalAddress('198.20.0.1'), false);
+    assert.equal(isInternalAddress('192.0.1.1'), false);
+  });
 });
