@@ -12,6 +12,10 @@ for (const [net, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.168.0.0', 16],
+  // Not globally reachable (IANA special-purpose): protocol assignments, and benchmarking, which proxying DNS
+  // resolvers use as "fake IPs" for any host behind them.
+  ['192.0.0.0', 24],
+  ['198.18.0.0', 15],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
@@ -27,6 +31,7 @@ for (const [net, prefix] of [
   ['2002::', 16],
   ['2001::', 32],
   ['fc00::', 7],
+  ['fec0::', 10], // site-local (deprecated)
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
