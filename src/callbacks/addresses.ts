@@ -12,6 +12,10 @@ for (const [net, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.168.0.0', 16],
+  // Not globally reachable (IANA special-purpose): protocol assignments, and benchmarking, which proxying DNS
+  // resolvers use as "fake IPs" for any host behind them.
+  ['192.0.0.0', 24],
+  ['198.18.0.0', 15],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const) {
@@ -23,7 +27,11 @@ for (const [net, prefix] of [
   ['::ffff:0:0:0', 96],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
+  // 6to4 (2002:AABB:CCDD::/48 routes to the IPv4 host AA.BB.CC.DD) and Teredo (its server's IPv4 inside).
+  ['2002::', 16],
+  ['2001::', 32],
   ['fc00::', 7],
+  ['fec0::', 10], // site-local (deprecated)
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
