@@ -111,6 +111,14 @@ describe('configuration from env vars', function () {
     }
   });
 
+  it('refuses limits that together let one batch body pass 64 MiB, naming API_BATCH_MAX_ITEMS', function () {
+    assert.equal(apiSettings({ API_BATCH_MAX_ITEMS: '4000' }).batchMaxItems, 4_000); // 4,000 x 16 KiB = 62.5 MiB
+    assert.throws(
+      () => apiSettings({ API_BATCH_MAX_ITEMS: '10000' }),
+      /API_BATCH_MAX_ITEMS="10000": with METADATA_LIMIT_BYTES=8192 and BODY_LIMIT_BYTES=65536 one batch body could take 156 MiB, over 64 MiB/,
+    );
+  });
+
   const badValues = [
     ['api', 'PORT', '99999', 'must be at most 65535'],
     ['api', 'API_BATCH_MAX_ITEMS', '0', 'must be at least 1'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { constants } from 'node:buffer';
-import { batchBodyLimitBytes } from '../src/api/transactions/batch-body';
+import { batchBodyLimitBytes } from '../src/config/api';
 import { apiSettings } from '../src/config/api';
 
 // Review of issue 14, "memory stays bounded for the largest batch". The batch body limit is derived from three

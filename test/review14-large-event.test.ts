@@ -9,14 +9,19 @@ import { eventually } from './support/eventually';
 import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { uniqueTaskQueue } from './support/temporal';
+import {
+  assertCallbackBudget,
+  callbackSettings,
+  CALLBACK_METADATA_BUDGET_BYTES,
+} from '../src/config/callbacks';
 
 // Review of issue 14, "a failing receiver never delays or changes the transaction's outcome", at the largest
-// metadata the configuration allows (METADATA_LIMIT_BYTES up to 1 MiB). Each announced endpoint is a child
-// start that carries the event (with the metadata) twice, as its input and as its memo, and all of them go in
-// the run's last workflow task completion: with a client callback_url and two subscribers that is ~6 MB.
-// Expected: the run still closes with its outcome, and each endpoint gets the event. Observed: its last workflow
-// task fails again and again (attempt 6 after a minute), the run stays RUNNING, nothing is delivered; the same
-// transaction without callbacks closes in ~3 s.
+// metadata the configuration allows. Each announced endpoint is a child start that carries the event (with the
+// metadata) twice, as its input and as its memo, and all of them go in the run's last workflow task completion:
+// with 1 MiB of metadata, a client callback_url and two subscribers that was ~6 MB, over Temporal's 4 MiB
+// limit, and the run never closed (its last workflow task failed again and again). Now the API refuses to start
+// with METADATA_LIMIT_BYTES x endpoints over 1 MiB; at the largest it allows, the run closes and delivers.
+const METADATA_LIMIT = Math.floor(CALLBACK_METADATA_BUDGET_BYTES / 3);
 describe('review14: announcing a transaction with the largest metadata to three endpoints', function () {
   this.timeout(180_000);
   let app: Express;
@@ -41,7 +46,7 @@ describe('review14: announcing a transaction with the largest metadata to three 
       {
         callbacks: { enabled: true, allowedHosts },
         bodyLimitBytes: 2 * 1024 * 1024,
-        metadataLimitBytes: 1024 * 1024,
+        metadataLimitBytes: METADATA_LIMIT,
       },
       {},
       {
@@ -55,7 +60,20 @@ describe('review14: announcing a transaction with the largest metadata to three 
     await mock?.stop();
   });
 
-  it('closes the run with its outcome and delivers to every endpoint', async function () {
+  it('the API refuses METADATA_LIMIT_BYTES x endpoints over the budget, naming the variable', function () {
+    const callbacks = callbackSettings({
+      CALLBACK_SIGNING_SECRET: SECRET,
+      CALLBACK_SUBSCRIBER_URLS: 'https://a.example/1,https://b.example/2',
+    });
+    assert.throws(
+      () => assertCallbackBudget(1024 * 1024, callbacks),
+      /METADATA_LIMIT_BYTES="1048576": with callbacks on, times the 3 endpoints .* at most 349525/,
+    );
+    assertCallbackBudget(METADATA_LIMIT, callbacks);
+    assertCallbackBudget(1024 * 1024, callbackSettings({})); // callbacks off: no limit from them
+  });
+
+  it('at the largest metadata allowed, closes the run with its outcome and delivers to every endpoint', async function () {
     const id = `r14-${randomUUID()}`;
     const res = await request(app)
       .post('/api/transactions')
@@ -66,7 +84,7 @@ describe('review14: announcing a transaction with the largest metadata to three 
         source_account: 'acc_a',
         destination_account: 'acc_b',
         callback_url: receiver.url('/client'),
-        metadata: { note: 'x'.repeat(1000 * 1000) },
+        metadata: { note: 'x'.repeat(METADATA_LIMIT - 20) },
       });
     assert.equal(res.status, 202, JSON.stringify(res.body).slice(0, 500));
     const client = await testClient();

@@ -60,7 +60,12 @@ export function createCallbackActivities(settings: CallbackSenderSettings, sende
         );
       } catch (err) {
         if (!(err instanceof CallbackSendError)) throw err;
-        if (err.kind === 'refused') throw fail('refused', CALLBACK_FAILURES.refused, err.message);
+        if (err.kind === 'refused') {
+          // A name that resolves to an internal address: counted as refused for the operator, but shown to the
+          // client (the events API) and retried exactly like a name that does not resolve, so that a client
+          // cannot map the operator's internal DNS one callback_url at a time.
+          throw fail('refused', CALLBACK_FAILURES.unreachable, notResolved(input.url));
+        }
         const type = err.kind === 'timeout' ? CALLBACK_FAILURES.timeout : CALLBACK_FAILURES.unreachable;
         throw fail(err.kind, type, `POST callback: ${err.message}`);
       }
@@ -75,3 +80,8 @@ export function createCallbackActivities(settings: CallbackSenderSettings, sende
 }
 
 export type CallbackActivities = ReturnType<typeof createCallbackActivities>;
+
+/** What a failed DNS lookup of the URL's host reads like (undici's message for ENOTFOUND). */
+function notResolved(url: string): string {
+  return `POST callback: getaddrinfo ENOTFOUND ${new URL(url).hostname}`;
+}

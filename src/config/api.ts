@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, decimal, httpUrl, integer, parseEnv, secretList } from './env';
+import { bool, ConfigError, decimal, httpUrl, integer, parseEnv, secretList } from './env';
 import { postingSchema } from './posting';
 
 /** An http(s) URL without a trailing slash, or nothing. */
@@ -84,8 +84,43 @@ export interface ApiSettings {
   redriveMaxPerSecond: number;
 }
 
+// A valid item's fields other than metadata take under 8 KiB of JSON even with every character \u-escaped
+// (description 500 characters: 3,000 bytes; id, accounts, amount, currency, timestamp and keys: under 2,500).
+const ITEM_FIELDS_ALLOWANCE = 8 * 1024;
+
+/** The largest batch body a configuration may allow: it is held in memory whole, about ten times over. */
+export const MAX_BATCH_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The batch route's body limit: API_BATCH_MAX_ITEMS items of at most what a valid item can take (its metadata
+ * limit plus the other fields, never more than the single body limit), and never below the single body limit.
+ * With the defaults: 1,000 x 16 KiB = 16 MiB, against 64 MiB for 1,000 single body limits.
+ */
+export function batchBodyLimitBytes(limits: {
+  maxItems: number;
+  bodyLimitBytes: number;
+  metadataLimitBytes: number;
+}): number {
+  const perItem = Math.min(limits.bodyLimitBytes, limits.metadataLimitBytes + ITEM_FIELDS_ALLOWANCE);
+  return Math.max(limits.bodyLimitBytes, limits.maxItems * perItem);
+}
+
 export function apiSettings(env = process.env): ApiSettings {
   const e = parseEnv(apiSchema, env);
+  // Each limit is fine alone; together they must not let one batch body exceed what the process can hold.
+  const batchLimit = batchBodyLimitBytes({
+    maxItems: e.API_BATCH_MAX_ITEMS,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    metadataLimitBytes: e.METADATA_LIMIT_BYTES,
+  });
+  if (batchLimit > MAX_BATCH_BODY_BYTES) {
+    const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+    throw new ConfigError(
+      `Invalid configuration:\n  API_BATCH_MAX_ITEMS=${JSON.stringify(String(e.API_BATCH_MAX_ITEMS))}: with ` +
+        `METADATA_LIMIT_BYTES=${e.METADATA_LIMIT_BYTES} and BODY_LIMIT_BYTES=${e.BODY_LIMIT_BYTES} one batch body ` +
+        `could take ${mib(batchLimit)}, over ${mib(MAX_BATCH_BODY_BYTES)}: lower one of them`,
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,

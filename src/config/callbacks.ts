@@ -73,3 +73,29 @@ export function callbackSettings(env = process.env): CallbackSettings {
     },
   };
 }
+
+/**
+ * What the metadata of one transaction may add up to across its callback endpoints: each endpoint's delivery
+ * carries the event (the transaction's view, metadata included) twice, as its input and its memo, and every
+ * delivery is started in the run's last workflow task, which must stay well under Temporal's 4 MiB request limit.
+ */
+export const CALLBACK_METADATA_BUDGET_BYTES = 1024 * 1024;
+
+/**
+ * Refuses METADATA_LIMIT_BYTES that, with a client's callback_url and every subscriber, could make a run that can
+ * never close (its last workflow task too large to complete). Only when callbacks are on.
+ */
+export function assertCallbackBudget(
+  metadataLimitBytes: number,
+  callbacks: CallbackSettings | undefined,
+): void {
+  if (callbacks?.signingSecret === undefined) return;
+  const endpoints = 1 + callbacks.subscribers.length;
+  if (metadataLimitBytes * endpoints <= CALLBACK_METADATA_BUDGET_BYTES) return;
+  throw new ConfigError(
+    `Invalid configuration:\n  METADATA_LIMIT_BYTES=${JSON.stringify(String(metadataLimitBytes))}: with callbacks ` +
+      `on, times the ${endpoints} endpoints a transaction can announce to (its callback_url and ` +
+      `${callbacks.subscribers.length} CALLBACK_SUBSCRIBER_URLS) it must be at most ` +
+      `${CALLBACK_METADATA_BUDGET_BYTES} bytes: at most ${Math.floor(CALLBACK_METADATA_BUDGET_BYTES / endpoints)}`,
+  );
+}

@@ -43,7 +43,12 @@ export function testApp(
     transactions,
     health: healthService,
     logger: pino({ level: 'silent' }),
-    events: new EventsService({ client, taskQueue, rpcTimeoutMs: 2_000 }),
+    events: new EventsService({
+      client,
+      taskQueue,
+      rpcTimeoutMs: 2_000,
+      subscribers: service.callbacks?.subscribers ?? [],
+    }),
     bodyLimitBytes: 16 * 1024,
     metadataLimitBytes: 2 * 1024,
     version: 'test',

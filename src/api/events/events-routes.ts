@@ -91,7 +91,9 @@ export function eventsRoutes({ events, metrics }: EventsRoutesDeps): RouteDeclar
       path: `${BASE}/:eventId/redeliver`,
       operationId: 'redeliverTransactionEvent',
       summary: 'Send a callback event again to each of its endpoints',
-      description: 'The same event ID and body, signed anew; retried like the first delivery.',
+      description:
+        "The same event ID and body, signed anew; retried like the first delivery. Only to the transaction's own " +
+        'callback_url and the subscribers configured now: not to one removed since (404 when none is left).',
       tags: TAGS,
       params: z.object({ id: transactionId, eventId }),
       responses: {
@@ -103,8 +105,12 @@ export function eventsRoutes({ events, metrics }: EventsRoutesDeps): RouteDeclar
       handler: async ({ params }, _req, res) => {
         const result = await events.redeliver(params.id, params.eventId);
         redeliveries.inc({ outcome: result.kind });
-        if (result.kind === 'not_found')
-          throw notFound(`Event ${params.eventId} of transaction ${params.id}`);
+        if (result.kind === 'not_found') {
+          // Also an event whose endpoints are all subscribers the operator has since removed.
+          throw notFound(
+            `Event ${params.eventId} of transaction ${params.id} (to an endpoint still configured)`,
+          );
+        }
         if (result.kind === 'in_flight') {
           throw conflict(
             `Event ${params.eventId} is still being delivered: redeliver it once that has ended`,

@@ -6,7 +6,12 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { DELIVERY_WORKFLOW_TYPE, deliveryPrefix, type DeliveryResult } from '../../domain/callbacks';
+import {
+  DELIVERY_WORKFLOW_TYPE,
+  deliveryPrefix,
+  type DeliveryInput,
+  type DeliveryResult,
+} from '../../domain/callbacks';
 import type { deliverEvent } from '../../workflows';
 import { asTemporalUnavailable } from '../temporal/temporal-errors';
 import { callTemporal } from '../transactions/transaction-reader';
@@ -26,6 +31,11 @@ export interface EventsServiceDeps {
   taskQueue: string;
   /** Limit of one call to Temporal. */
   rpcTimeoutMs: number;
+  /**
+   * CALLBACK_SUBSCRIBER_URLS as configured now: a redelivery goes only to these and to the transaction's own
+   * callback_url, never to a subscriber the operator has removed since.
+   */
+  subscribers?: readonly string[];
 }
 
 export type RedeliverResult =
@@ -59,7 +69,14 @@ export class EventsService {
 
   /** Sends the event to each of its endpoints again (the same ID and body, signed anew). */
   async redeliver(transactionId: string, eventId: string): Promise<RedeliverResult> {
-    const runs = (await this.runs(transactionId)).filter((run) => run.input.event.id === eventId);
+    const found = await this.find(transactionId);
+    if (!found) return { kind: 'not_found' };
+    const subscribers = new Set(this.deps.subscribers ?? []);
+    const configured = (input: DeliveryInput) =>
+      (input.endpoint === 0 && input.url === found.callbackUrl) || subscribers.has(input.url);
+    const runs = (await this.runs(transactionId)).filter(
+      (run) => run.input.event.id === eventId && configured(run.input),
+    );
     if (runs.length === 0) return { kind: 'not_found' };
     // Visibility lags: a run it still lists as running may have closed; its description is authoritative.
     const running = await Promise.all(runs.filter((run) => run.running).map((run) => this.stillRunning(run)));

@@ -12,12 +12,8 @@ import { eventsRoutes } from '../events/events-routes';
 import type { EventsService } from '../events/events-service';
 import type { CallbackRules } from '../events/callback-url-field';
 import type { AmountFormat } from '../transactions/submission-schemas';
-import {
-  BATCH_PATH,
-  batchBodyLimitBytes,
-  batchBodyParser,
-  DEFAULT_BATCH_MAX_ITEMS,
-} from '../transactions/batch-body';
+import { BATCH_PATH, batchBodyParser, DEFAULT_BATCH_MAX_ITEMS } from '../transactions/batch-body';
+import { batchBodyLimitBytes } from '../../config/api';
 import { batchRoutes } from '../transactions/batch-routes';
 import { TRANSACTION_ID } from '../transactions/transaction-docs';
 import { transactionsRoutes } from '../transactions/transactions-routes';

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { RequestHandler } from 'express';
 import { Registry } from 'prom-client';
 import type { ApiSettings } from '../../config/api';
-import type { CallbackSettings } from '../../config/callbacks';
+import { assertCallbackBudget, type CallbackSettings } from '../../config/callbacks';
 import type { Logger } from '../../config/logger';
 import { describeTemporalConnection, type TemporalSettings } from '../../config/temporal';
 import type { ProcessingPolicy } from '../../domain/transaction';
@@ -41,6 +41,7 @@ export interface ServedApi {
 /** The API's services and app from its settings and a Temporal client, listening once this resolves. */
 export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
   const { settings, temporal, policy, client, logger, callbacks } = options;
+  assertCallbackBudget(settings.metadataLimitBytes, callbacks);
   const transactions = new TransactionsService({
     client,
     taskQueue: temporal.taskQueue,
@@ -54,6 +55,7 @@ export async function serveApi(options: ServeApiOptions): Promise<ServedApi> {
     client,
     taskQueue: temporal.taskQueue,
     rpcTimeoutMs: settings.rpcTimeoutMs,
+    subscribers: callbacks?.subscribers ?? [],
   });
   const health = new HealthService({
     client,

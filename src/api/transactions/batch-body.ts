@@ -9,24 +9,6 @@ export const BATCH_PATH = '/api/transactions/batch';
 /** Default of API_BATCH_MAX_ITEMS. */
 export const DEFAULT_BATCH_MAX_ITEMS = 1_000;
 
-// A valid item's fields other than metadata take under 8 KiB of JSON even with every character \u-escaped
-// (description 500 characters: 3,000 bytes; id, accounts, amount, currency, timestamp and keys: under 2,500).
-const ITEM_FIELDS_ALLOWANCE = 8 * 1024;
-
-/**
- * The batch route's body limit: API_BATCH_MAX_ITEMS items of at most what a valid item can take (its metadata
- * limit plus the other fields, never more than the single body limit), and never below the single body limit.
- * With the defaults: 1,000 x 16 KiB = 16 MiB, against 64 MiB for 1,000 single body limits.
- */
-export function batchBodyLimitBytes(limits: {
-  maxItems: number;
-  bodyLimitBytes: number;
-  metadataLimitBytes: number;
-}): number {
-  const perItem = Math.min(limits.bodyLimitBytes, limits.metadataLimitBytes + ITEM_FIELDS_ALLOWANCE);
-  return Math.max(limits.bodyLimitBytes, limits.maxItems * perItem);
-}
-
 // Each batch body's bytes as received, for the exact-number check of its items' amounts and metadata.
 const rawBatches = new WeakMap<IncomingMessage, Buffer>();
 
