@@ -142,8 +142,8 @@ describe('API operations: list, retry, cancel (real API, Temporal, worker and mo
       assert.ok(Date.parse(first.submittedAt as string));
       assert.equal(first.completedAt, null);
       assert.equal('outcome' in first, false, 'a listing has no run results');
-      // What the run recorded for operators (TxAttempts, its memo's last error): nothing yet.
-      assert.deepEqual([first.attempts, first.lastError, first.phase], [null, null, null]);
+      // What the run recorded for operators: what its start set (checking, 0 attempts), no error yet.
+      assert.deepEqual([first.attempts, first.lastError, first.phase], [0, null, 'checking']);
     });
 
     it('the default page holds them all, with next_cursor null', async function () {
