@@ -38,7 +38,12 @@ export async function startWithRecord(
       ...(record.lastErrorKind !== undefined && { lastErrorKind: record.lastErrorKind }),
     },
     typedSearchAttributes: [
-      ...options.typedSearchAttributes,
+      // The start sets checking and 0 (as the API's does): the record's values replace them.
+      ...options.typedSearchAttributes.filter(
+        (pair) =>
+          !(pair.key.name === TX_PHASE.name && record.phase !== undefined) &&
+          !(pair.key.name === TX_ATTEMPTS.name && record.attempts !== undefined),
+      ),
       ...(record.phase !== undefined ? [{ key: TX_PHASE, value: record.phase }] : []),
       ...(record.attempts !== undefined ? [{ key: TX_ATTEMPTS, value: record.attempts }] : []),
     ],
