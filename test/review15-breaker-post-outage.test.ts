@@ -66,15 +66,13 @@ describe('review15: circuit breaker in an outage of POSTs only (real server, wor
     for (let i = 0; i < TRANSACTIONS; i++) {
       const id = `r15-brk-${Date.now()}-${i}`;
       ids.push(id);
-      const res = await request(api)
-        .post('/api/transactions')
-        .send({
-          id,
-          amount: '12.30',
-          currency: 'EUR',
-          source_account: 'acc_a',
-          destination_account: 'acc_b',
-        });
+      const res = await request(api).post('/api/transactions').send({
+        id,
+        amount: '12.30',
+        currency: 'EUR',
+        source_account: 'acc_a',
+        destination_account: 'acc_b',
+      });
       assert.equal(res.status, 202, JSON.stringify(res.body));
     }
     await sleep(SETTLE_MS);
