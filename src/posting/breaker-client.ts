@@ -55,7 +55,13 @@ export function withBreaker(
   };
 }
 
+/**
+ * What a paused transaction shows as its last error: the worker's last failed call may be another transaction's,
+ * so only its kind and status, never its path (that transaction's ID) nor the downstream's words about it.
+ */
 function describeFailure(err: unknown): { message: string; kind: string } {
-  if (err instanceof PostingError) return { message: err.message, kind: err.kind };
-  return { message: err instanceof Error ? err.message : String(err), kind: 'unknown' };
+  const kind = err instanceof PostingError ? err.kind : 'unknown';
+  const status = err instanceof PostingError ? err.status : undefined;
+  const what = status === undefined ? `failed (${kind})` : `answered ${status}`;
+  return { message: `a recent downstream call ${what}`, kind };
 }

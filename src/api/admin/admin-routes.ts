@@ -11,7 +11,8 @@ export interface AdminRoutesDeps {
 
 const PATH = '/api/admin/posting-rate';
 const TAGS = ['admin'];
-const RATE_MESSAGE = 'must be a number above 0 and at most 100000, or null to remove the cap';
+// Temporal keeps the rate as a float32 and pauses the queue at 0: a tiny value would stop every activity.
+const RATE_MESSAGE = 'must be a number from 0.001 to 100000, or null to remove the cap';
 
 export const postingRateSchema = z.object({
   max_per_second: z
@@ -32,7 +33,7 @@ const putBody = z.strictObject(
   {
     max_per_second: z
       .number({ message: RATE_MESSAGE })
-      .gt(0, { message: RATE_MESSAGE })
+      .gte(0.001, { message: RATE_MESSAGE })
       .max(100_000, { message: RATE_MESSAGE })
       .nullable(),
   },
@@ -84,7 +85,7 @@ export function adminRoutes({ postingRate, metrics }: AdminRoutesDeps): RouteDec
       body: named('PostingRateChange', putBody),
       responses: {
         '200': json('changed: the cap now in force', RATE),
-        '400': problem('max_per_second is not a number above 0 (at most 100000) or null'),
+        '400': problem('max_per_second is not a number from 0.001 to 100000 or null'),
         '503': problem(
           'Temporal unreachable: nothing changed, or the change may have applied; read it',
           RETRY_AFTER,

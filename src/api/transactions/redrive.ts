@@ -54,9 +54,14 @@ export class Redrive {
     return result;
   }
 
-  /** Distinct IDs of failed runs that match, newest first, at most `limit`. */
+  /**
+   * Distinct IDs of failed runs that match, newest first, at most `limit`. Visibility lists closed runs by close
+   * time, newest first, so an ID's first listed run is its latest failed one: that run alone decides (an older run
+   * that failed in an outage must not redrive a transaction its latest run saw refused).
+   */
   private async matching(filter: RedriveFilter): Promise<{ ids: string[]; moreMayMatch: boolean }> {
     const ids = new Set<string>();
+    const seen = new Set<string>();
     let token: Uint8Array | undefined;
     do {
       const page = await this.deps.service.list(
@@ -65,8 +70,10 @@ export class Redrive {
         token,
       );
       for (const item of page.items) {
+        // A retried transaction keeps its old failed runs in visibility: one ID, judged once.
+        if (seen.has(item.transaction.id)) continue;
+        seen.add(item.transaction.id);
         if (!errorMatches(item, filter)) continue;
-        // A retried transaction keeps its old failed run in visibility: one ID, once.
         ids.add(item.transaction.id);
         if (ids.size >= filter.limit) return { ids: [...ids], moreMayMatch: true };
       }
