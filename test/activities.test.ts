@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createPostingActivities } from '../src/activities';
-import { attemptTimeLeft } from '../src/activities/posting-activities';
+import { attemptTimeLeft } from '../src/activities/attempt-time';
 import {
   createPostingClient,
   encodeBody,
@@ -287,10 +287,19 @@ describe('posting activities against the mock over HTTP', function () {
       'deadline first',
     );
     assert.ok(attemptTimeLeft(1_000, info, 9_500) < 0, 'nothing left: do not post');
+    const queued = { ...info, currentAttemptScheduledTimestampMs: 1 };
+    assert.ok(
+      attemptTimeLeft(60_000, queued, 60_000) < 0,
+      'an attempt scheduled a minute ago: by its scheduled time, nothing left (the server is asked, below)',
+    );
     assert.equal(
-      attemptTimeLeft(60_000, info, 60_000),
-      8_000,
-      "an attempt scheduled a minute ago that waited in the queue: the server's clock starts when it is handed out",
+      attemptTimeLeft(60_000, queued, 60_000, 59_500),
+      7_500,
+      "the server's clock starts when it hands the attempt out: an attempt that waited in the queue still posts",
+    );
+    assert.ok(
+      attemptTimeLeft(64_000, queued, 64_000, 50_000) < 0,
+      'a worker that started the function late, past the server clock: no POST',
     );
   });
 });

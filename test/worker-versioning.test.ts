@@ -114,8 +114,10 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
         [String(worker.pid)],
         `${id}: worker`,
       );
+      // One POST, or more when the circuit breaker paused it during the outage: all scheduled by this code.
+      assert.ok(run.posts.length >= 1, `${id}: a POST was scheduled`);
       assert.deepEqual(
-        run.posts.map((p) => p.summary),
+        [...new Set(run.posts.map((p) => p.summary))],
         [postSummary],
         `${id}: whose workflow code scheduled the POST`,
       );

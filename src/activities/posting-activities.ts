@@ -1,4 +1,5 @@
-import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { postTimeLeft } from './attempt-time';
 import type { AttemptReport, PostingOutcome, Transaction } from '../domain/transaction';
 import { PostingError } from '../posting/posting-error';
 import { recordPath, type PostingClient } from '../posting/posting-client';
@@ -130,7 +131,7 @@ export function createPostingActivities(posting: PostingClient, breaker?: Circui
         }
         // Once this attempt's time is up, Temporal starts the next one, which looks before it posts. A POST
         // sent later than that could land after its look: a duplicate. So the POST must end inside the attempt.
-        const timeLeft = attemptTimeLeft(startedAt, info);
+        const timeLeft = await postTimeLeft(startedAt);
         if (timeLeft <= 0) {
           throw new PostingError(
             'not_written',
@@ -152,31 +153,6 @@ export function createPostingActivities(posting: PostingClient, breaker?: Circui
 }
 
 export type PostingActivities = ReturnType<typeof createPostingActivities>;
-
-/**
- * What is left of the attempt, less a margin: the attempt ends at its start-to-close timeout or at the
- * transaction's deadline (schedule-to-close), whichever comes first. The margin covers the delay between Temporal
- * handing the attempt out and this function starting (a busy event loop) and clock differences; a worker delayed
- * by more than that is the remaining risk (its event-loop lag is in the worker's metrics).
- */
-export function attemptTimeLeft(
-  startedAt: number,
-  info: Pick<Info, 'startToCloseTimeoutMs' | 'scheduledTimestampMs' | 'scheduleToCloseTimeoutMs'>,
-  now = Date.now(),
-): number {
-  const ends: number[] = [];
-  // The server's start-to-close clock starts when it hands the task out (the activity's StartedTime), just before
-  // this function starts; not when the attempt was scheduled: an attempt that waited in the queue (a posting
-  // rate cap, a backlog) still has its whole timeout (docs/decisions/0008).
-  if (info.startToCloseTimeoutMs > 0) ends.push(startedAt + info.startToCloseTimeoutMs);
-  if (info.scheduleToCloseTimeoutMs > 0) ends.push(info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs);
-  if (ends.length === 0) return Number.POSITIVE_INFINITY;
-  const margin = Math.max(ATTEMPT_MARGIN_MIN_MS, info.startToCloseTimeoutMs * ATTEMPT_MARGIN_SHARE);
-  return Math.min(...ends) - margin - now;
-}
-
-const ATTEMPT_MARGIN_MIN_MS = 500;
-const ATTEMPT_MARGIN_SHARE = 0.2;
 
 /** Turns posting errors into Temporal failures that carry the attempt number for the status view. */
 async function guarded<T>(attempt: number, fn: () => Promise<T>): Promise<T> {
