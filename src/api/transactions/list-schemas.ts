@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TRANSACTION_STATUSES } from '../../domain/transaction';
 import { currency, transactionId } from './submission-schemas';
+import { TX_PHASES } from '../../domain/phase';
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 1000;
@@ -25,16 +26,6 @@ const limit = z
   .regex(/^[1-9][0-9]{0,3}$/, { message: LIMIT_MESSAGE })
   .transform(Number)
   .refine((n) => n <= LIST_LIMIT_MAX, { message: LIMIT_MESSAGE });
-
-/** TxPhase values the workflow keeps current (src/domain/search-attributes.ts). */
-export const TX_PHASES = [
-  'checking',
-  'posting',
-  'waiting_to_retry',
-  'final_check',
-  'paused',
-  'done',
-] as const;
 
 const MIN_ATTEMPTS_MESSAGE = 'must be a whole number from 0 to 1000000';
 const minAttempts = z
