@@ -264,19 +264,24 @@ describe('tracing with OpenTelemetry over OTLP', function () {
         );
       }
 
-      // Log lines carry the trace ID: the worker's activity lines and the API's request line.
-      const activityLines = linesWithTrace(workerLines, traceId);
-      assert.ok(
-        activityLines.some(
-          (l) =>
-            l.msg === 'downstream call' && l.outcome === 'posted' && l.activityType === 'postTransaction',
+      // Log lines carry the trace ID: the worker's activity lines and the API's request line. The worker's
+      // output is read as it comes: its post line may arrive a moment after the spans.
+      await eventually(() =>
+        assert.ok(
+          linesWithTrace(workerLines, traceId).some(
+            (l) =>
+              l.msg === 'downstream call' && l.outcome === 'posted' && l.activityType === 'postTransaction',
+          ),
+          `a worker line for the post activity with trace_id ${traceId}: ${workerLines.slice(-20).join('\n')}`,
         ),
-        `a worker line for the post activity with trace_id ${traceId}: ${workerLines.slice(-20).join('\n')}`,
       );
-      const requestLines = linesWithTrace(apiLines, traceId);
-      assert.ok(
-        requestLines.some((l) => l.msg === 'request' && l.status === 202 && l.span_id === server.spanId),
-        `the API's request line with trace_id ${traceId}: ${apiLines.slice(-5).join('\n')}`,
+      await eventually(() =>
+        assert.ok(
+          linesWithTrace(apiLines, traceId).some(
+            (l) => l.msg === 'request' && l.status === 202 && l.span_id === server.spanId,
+          ),
+          `the API's request line with trace_id ${traceId}: ${apiLines.slice(-5).join('\n')}`,
+        ),
       );
     });
 
