@@ -124,12 +124,20 @@ const base = (input: DeliveryInput) => ({
   url: input.url as string | null,
 });
 
+/** Whether a delivery goes to the transaction's own callback_url: always endpoint 0 when there is one. */
+export function isClientEndpoint(
+  delivery: { endpoint: number; url: string | null },
+  clientUrl: string | undefined,
+): boolean {
+  return clientUrl !== undefined && delivery.endpoint === 0 && delivery.url === clientUrl;
+}
+
 /**
  * A delivery as a client sees it: its own callback_url in full; an operator's subscriber without its address,
  * and without the error text, which can name internal hosts and ports (the Web UI's delivery run has both).
  */
 export function asSeenByClient(view: DeliveryView, clientUrl: string | undefined): DeliveryView {
-  if (clientUrl !== undefined && view.url === clientUrl && view.endpoint === 0) return view;
+  if (isClientEndpoint(view, clientUrl)) return view;
   const lastError = view.last_error === null ? null : 'the subscriber did not take it (details: Web UI)';
   return { ...view, target: 'subscriber', url: null, last_error: lastError };
 }

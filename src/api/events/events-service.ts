@@ -20,6 +20,7 @@ import {
   asSeenByClient,
   closedDelivery,
   groupByEvent,
+  isClientEndpoint,
   latestRuns,
   runningDelivery,
   type DeliveryRun,
@@ -73,7 +74,7 @@ export class EventsService {
     if (!found) return { kind: 'not_found' };
     const subscribers = new Set(this.deps.subscribers ?? []);
     const configured = (input: DeliveryInput) =>
-      (input.endpoint === 0 && input.url === found.callbackUrl) || subscribers.has(input.url);
+      isClientEndpoint(input, found.callbackUrl) || subscribers.has(input.url);
     const runs = (await this.runs(transactionId)).filter(
       (run) => run.input.event.id === eventId && configured(run.input),
     );
