@@ -5,14 +5,13 @@
  * With scenario names, only those (e.g. `callbacks`); without, all.
  */
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { deliveryWorkflowId, eventIdOf, type CallbackPlan } from '../../src/domain/callbacks';
 import type { Transaction } from '../../src/domain/transaction';
 import { processTransaction } from '../../src/workflows';
+import { CallbackReceiver } from '../support/callback-receiver';
 import { FAST_CALLBACKS } from '../support/callback-stack';
 import { fastPolicy, newTransaction, startWorker, testClient } from '../support/harness';
 import { startMock } from '../support/mock-server';
@@ -20,6 +19,7 @@ import { uniqueTaskQueue } from '../support/temporal';
 import type { FaultPatch } from '../../tools/mock/config';
 import type { BreakerOptions } from '../../src/posting/circuit-breaker';
 
+const RECORDING_SECRET = 'a-recording-secret-0123';
 const OUT = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories');
 
 interface Scenario {
@@ -59,19 +59,6 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-/** A receiver on loopback: 503 to the first delivery, 200 after. */
-async function startReceiver() {
-  let calls = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    res.statusCode = calls++ === 0 ? 503 : 200;
-    res.end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { host: `127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(resolve)) };
-}
-
 async function save(name: string, handle: WorkflowHandle) {
   const history = await handle.fetchHistory();
   await writeFile(path.join(OUT, `${name}.json`), `${historyToJSON(history)}\n`);
@@ -81,21 +68,23 @@ async function save(name: string, handle: WorkflowHandle) {
 async function record(scenario: Scenario) {
   const client = await testClient();
   const mock = await startMock(scenario.faults);
-  const receiver = scenario.callbacks ? await startReceiver() : undefined;
+  // 503 to the first delivery, 200 after: the delivery's history has a retry.
+  const receiver = scenario.callbacks ? await CallbackReceiver.start(RECORDING_SECRET) : undefined;
+  receiver?.setFaults({ fail5xx: 1 });
   const taskQueue = uniqueTaskQueue('record');
   const worker = await startWorker({
     taskQueue,
     postingUrl: mock.url,
     ...(scenario.breaker && { breaker: scenario.breaker.options }),
     ...(receiver && {
-      callbacks: { signingSecret: 'a-recording-secret-0123', allowedHosts: [receiver.host] },
+      callbacks: { signingSecret: RECORDING_SECRET, allowedHosts: [`127.0.0.1:${receiver.port}`] },
     }),
   });
   const outage = scenario.breaker?.outageMs;
   if (outage !== undefined) setTimeout(() => mock.faults.update({ outage: false }), outage);
   const transaction = newTransaction({ id: `replay-${scenario.name}`, ...scenario.transaction });
   const callbacks: CallbackPlan | undefined = receiver && {
-    urls: [`http://${receiver.host}/hook`],
+    urls: [receiver.url('/hook')],
     dialect: 'api',
     submittedAt: new Date().toISOString(),
     policy: FAST_CALLBACKS,
@@ -112,7 +101,7 @@ async function record(scenario: Scenario) {
     const delivery = client.workflow.getHandle(deliveryWorkflowId(transaction.id, eventId, 0));
     await delivery.result();
     await save(`${scenario.name}-delivery`, delivery);
-    await receiver.close();
+    await receiver.off();
   }
   await worker.stop();
   await mock.stop();
