@@ -108,7 +108,7 @@ export class ApiMetrics {
     });
     this.waits = new Counter({
       name: 'txflow_api_waits_total',
-      help: 'Waits ended, by kind (result: POST with Prefer: wait; change: GET with ?wait) and outcome: final (the run ended), changed (the status changed), timeout (N seconds passed), client_gone (the client hung up), error',
+      help: 'Waits ended, by kind (result: POST with Prefer: wait; change: GET with ?wait) and outcome: final (the run ended), changed (the status changed), timeout (N seconds passed), client_gone (the client hung up), error, over_capacity (API_MAX_OPEN_WAITS open: answered at once)',
       labelNames: ['kind', 'outcome'],
       registers,
     });
