@@ -211,8 +211,27 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
       assert.equal(activity.retryState, RetryState.TIMEOUT);
       assert.equal(final.attempts, made.check);
     }
+    // Either way the deadline ended it: a redrive of the deadline's failures must find it (memo lastErrorKind).
+    assert.equal(final.lastErrorKind, 'deadline');
     assert.ok(made.check >= 1, JSON.stringify(made));
     assert.equal(made.post, 0);
+  });
+
+  it('a backoff that would overshoot the deadline ends the check early: failed by the deadline, kind deadline', async function () {
+    const slow = { startToCloseTimeout: 2_000, retry: { initialInterval: 10_000, maximumInterval: 10_000 } };
+    const { error, calls: made } = await run(
+      { check: ['unavailable*'] },
+      policy({ deadlineMs: 3_000, check: slow }),
+    );
+    assert.ok(error instanceof WorkflowFailedError, String(error));
+    assert.ok(error.cause instanceof ApplicationFailure);
+    const activity = error.cause.cause;
+    assert.ok(activity instanceof ActivityFailure);
+    assert.equal(activity.retryState, RetryState.TIMEOUT);
+    const final = error.cause.details?.[0] as ProcessingState;
+    assert.match(String(final.lastError), /unavailable|503/i);
+    assert.equal(final.lastErrorKind, 'deadline');
+    assert.deepEqual(made, { check: 1, post: 0, look: 0 });
   });
 
   it('while an activity retries, the status query names it as the pending activity describe() shows, uncounted', async function () {

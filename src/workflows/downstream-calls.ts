@@ -80,9 +80,12 @@ const KIND_OF_TYPE: Record<string, string> = {
 
 /**
  * The memo's lastErrorKind: the activity's failure type as a PostingErrorKind; a timed-out attempt is `unknown`
- * for a POST (it may have been sent) and `timeout` for a read; the deadline (schedule-to-close) is `deadline`.
+ * for a POST (it may have been sent) and `timeout` for a read; the deadline is `deadline`, whether Temporal stopped
+ * at it (schedule-to-close) or before it, because the next backoff would overshoot it (the last failure, retry
+ * state TIMEOUT): which of the two happens is a matter of timing, and a redrive by kind must see one kind.
  */
 export function errorKind(err: ActivityFailure, step: string): string {
+  if (err.retryState === 'TIMEOUT') return 'deadline';
   const cause = err.cause;
   if (cause instanceof TimeoutFailure) {
     if (cause.timeoutType === 'SCHEDULE_TO_CLOSE') return 'deadline';
