@@ -16,6 +16,7 @@ import type { PostingClient, PostingRecord } from '../src/posting/posting-client
 import {
   POST_NON_RETRYABLE_TYPES,
   classifyPostFailure,
+  earlyLooksMs,
   postExactlyOnce,
   settleDelayMs,
   type PostResult,
@@ -200,6 +201,30 @@ async function look(d: Downstream): Promise<boolean> {
   }
 }
 
+/** An early look within the window: GETs retried until the window's end, where it gives up (found nothing). */
+async function earlyLook(d: Downstream, windowEnd: number): Promise<boolean> {
+  for (let attempt = 1; d.now < windowEnd; attempt += 1) {
+    try {
+      return (await d.client.find('tx')) !== null;
+    } catch {
+      d.now += interval(attempt);
+    }
+  }
+  return false;
+}
+
+/** The window after the round-th unknown outcome, with the workflow's early looks on the way. */
+async function settle(d: Downstream, round: number): Promise<boolean> {
+  const start = d.now;
+  const delay = settleDelayMs(SETTLE_MS, round);
+  for (const at of earlyLooksMs(delay)) {
+    d.now = Math.max(d.now, start + at);
+    if (await earlyLook(d, start + delay)) return true;
+  }
+  d.now = Math.max(d.now, start + delay);
+  return false;
+}
+
 async function run(c: Case): Promise<{ verdict: Verdict; rows: number }> {
   const d = new Downstream(c);
   const deadline = c.deadlineMs;
@@ -208,9 +233,7 @@ async function run(c: Case): Promise<{ verdict: Verdict; rows: number }> {
   else {
     verdict = await postExactlyOnce({
       post: () => postActivity(d, deadline),
-      settle: async (round) => {
-        d.now += settleDelayMs(SETTLE_MS, round);
-      },
+      settle: (round) => settle(d, round),
       look: () => look(d),
       pastDeadline: () => d.now >= deadline,
     });
@@ -270,6 +293,24 @@ describe('the posting protocol, model-based (real activity and protocol code, si
     );
   });
 
+  it('a POST written before its error is found by the first early look: completed a second in, not after the window', async function () {
+    const d = new Downstream({
+      honoursKey: false,
+      deadlineMs: 60_000,
+      posts: [{ kind: 'errorAfterWrite' }],
+      getFailures: [],
+    });
+    const verdict = await postExactlyOnce({
+      post: () => postActivity(d, 60_000),
+      settle: (round) => settle(d, round),
+      look: () => look(d),
+      pastDeadline: () => d.now >= 60_000,
+    });
+    assert.deepEqual(verdict, { status: 'completed', outcome: 'already_present' });
+    assert.ok(d.now < SETTLE_MS, `ended at ${d.now} ms, the window is ${SETTLE_MS} ms`);
+    assert.equal(d.rows.length, 1);
+  });
+
   it('the model has teeth: without the settle window a late write is posted twice', async function () {
     const c: Case = {
       honoursKey: false,
@@ -280,7 +321,7 @@ describe('the posting protocol, model-based (real activity and protocol code, si
     const d = new Downstream(c);
     const verdict = await postExactlyOnce({
       post: () => postActivity(d, c.deadlineMs),
-      settle: async () => undefined, // no window
+      settle: async () => false, // no window
       look: () => look(d),
       pastDeadline: () => d.now >= c.deadlineMs,
     });

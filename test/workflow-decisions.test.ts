@@ -98,8 +98,15 @@ const ROWS: Row[] = [
   {
     name: 'unknown outcome, nothing found after the window, past the deadline: failed as unknown',
     script: { check: ['absent'], post: ['unknown'], look: ['absent'] },
-    policy: policy({ deadlineMs: 1_000, writeSettleMs: 1_200 }),
+    // A window of 1 s has no early look (earlyLooksMs): the one look comes after it.
+    policy: policy({ deadlineMs: 1_000, writeSettleMs: 1_000 }),
     expected: { status: 'failed', failure: 'PostingOutcomeUnknown', attempts: 3, calls: calls(1, 1, 1) },
+  },
+  {
+    name: 'unknown outcome, the early look a second into a longer window finds it: completed, not posted again',
+    script: { check: ['absent'], post: ['unknown'], look: ['found'] },
+    policy: policy({ writeSettleMs: 30_000 }),
+    expected: { status: 'completed', outcome: 'already_present', attempts: 3, calls: calls(1, 1, 1) },
   },
   {
     name: 'the look after an unknown outcome meets a conflict: failed as a conflict',

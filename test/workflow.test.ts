@@ -32,6 +32,22 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     });
   });
 
+  type Handle = Awaited<ReturnType<typeof run>>;
+  async function timerSeconds(handle: Handle): Promise<number[]> {
+    const { events } = await handle.fetchHistory();
+    return (events ?? [])
+      .map((e) => e.timerStartedEventAttributes?.startToFireTimeout)
+      .filter((t) => t != null)
+      .map((t) => Number(t.seconds ?? 0) + (t.nanos ?? 0) / 1e9);
+  }
+  /** The look activities (`look-n`) a run scheduled. */
+  async function looks(handle: Handle): Promise<number> {
+    const { events } = await handle.fetchHistory();
+    return (events ?? []).filter((e) =>
+      e.activityTaskScheduledEventAttributes?.activityId?.startsWith('look'),
+    ).length;
+  }
+
   function run(transaction: Transaction, policy: ProcessingPolicy = fastPolicy()) {
     return env.client.workflow.start(processTransaction, {
       taskQueue: env.taskQueue,
@@ -115,6 +131,19 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
+  it('a write already there when the early look comes ends the wait then, not at the end of the window', async function () {
+    // Written, then answered 500: an unknown outcome to the worker, found by the look 1 s into the window.
+    env.mock.faults.update({ postWriteFailureRate: 1, postWriteMode: 'error' });
+    const tx = newTransaction();
+    const handle = await run(tx, fastPolicy({ writeSettleMs: 20_000 }));
+    const state = await handle.result();
+    assert.equal(state.outcome, 'already_present');
+    assert.equal(env.mock.store.stats().requests.post, 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    assert.deepEqual(await timerSeconds(handle), [1], 'no timer to the 20 s window: the early look found it');
+    assert.equal(await looks(handle), 1);
+  });
+
   describe('a write that lands after the worker gave up (mock: late writes, Idempotency-Key ignored)', function () {
     // Every POST is written 1.5 s after it arrived; the worker gives up after 500 ms. A GET in between: 404.
     beforeEach(function () {
@@ -125,17 +154,23 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     });
 
     it('waits the write-settle window on a timer, finds the write and does not post again: one row', async function () {
+      // The write lands 3 s after the POST arrived: after the early look (1 s into the window), before its end.
+      env.mock.faults.update({ lateWriteMs: 3_000 });
       const tx = newTransaction();
-      const handle = await run(tx, fastPolicy({ writeSettleMs: 2_000 }));
+      const handle = await run(tx, fastPolicy({ writeSettleMs: 4_000 }));
       const state = await handle.result();
       assert.equal(state.status, 'completed');
       assert.equal(state.outcome, 'already_present');
       assert.equal(env.mock.store.stats().requests.post, 1);
       assert.equal(env.mock.store.copies(tx.id), 1);
-      const { events } = await handle.fetchHistory();
-      const timer = (events ?? []).find((e) => e.timerStartedEventAttributes);
-      assert.ok(timer, 'a durable timer in the history');
-      assert.equal(Number(timer.timerStartedEventAttributes?.startToFireTimeout?.seconds), 2);
+      // Durable timers: to the early look, then to the window's end, whose look found the write.
+      const [early, rest, ...more] = await timerSeconds(handle);
+      assert.deepEqual([early, more], [1, []]);
+      assert.ok(
+        rest !== undefined && rest > 2.5 && rest <= 3,
+        `the rest of the 4 s window after the look: ${rest} s`,
+      );
+      assert.equal(await looks(handle), 2, 'the early look (404) and the one after the window');
     });
 
     it('without the window (0 ms) the same transaction is stored twice: the test models the failure', async function () {
@@ -433,7 +468,9 @@ describe('a POST never outlives its attempt (real dev server, real worker, slow 
     assert.equal(env.mock.store.copies(tx.id), 1);
     const { events } = await handle.fetchHistory();
     const timers = (events ?? []).filter((e) => e.timerStartedEventAttributes);
-    assert.equal(timers.length, 1, 'one durable write-settle timer, visible in the Web UI');
+    // The timer to the early look comes first; the window's own follows unless that look found the write.
+    assert.ok(timers.length >= 1, 'durable write-settle timers, visible in the Web UI');
+    assert.equal(Number(timers[0]?.timerStartedEventAttributes?.startToFireTimeout?.seconds), 1);
     env.mock.faults.update({ getLatencyMs: { min: 0, max: 0 }, postLatencyMs: { min: 0, max: 0 } });
   });
 });

@@ -36,8 +36,11 @@ export type PostResult =
 export interface PostingSteps {
   /** Sends the POST (retrying only what surely wrote nothing, looking before each re-POST). */
   post(): Promise<PostResult>;
-  /** Waits the write-settle window (a durable timer); `round` counts the unknown outcomes so far, from 1. */
-  settle(round: number): Promise<void>;
+  /**
+   * Waits the write-settle window (a durable timer); `round` counts the unknown outcomes so far, from 1. Looks
+   * early on the way (earlyLooksMs): true as soon as one finds the transaction, which ends the wait.
+   */
+  settle(round: number): Promise<boolean>;
   /** Asks the downstream whether it holds the transaction. */
   look(): Promise<boolean>;
   /** Whether the deadline for new POSTs has passed. */
@@ -55,7 +58,9 @@ export async function postExactlyOnce(steps: PostingSteps): Promise<Verdict> {
     if (result.kind === 'posted') return { status: 'completed', outcome: 'posted' };
     if (result.kind === 'found') return { status: 'completed', outcome: 'already_present' };
     if (result.kind === 'unknown') {
-      await steps.settle(round);
+      // Found early, the write has landed: a POST writes at most once, so nothing is left to wait for. Not found,
+      // nothing changes: no re-POST and no failure before the window has passed.
+      if (await steps.settle(round)) return { status: 'completed', outcome: 'already_present' };
       if (await steps.look()) return { status: 'completed', outcome: 'already_present' };
       if (steps.pastDeadline()) return { status: 'failed', result: result.kind };
       continue;
@@ -78,6 +83,16 @@ export function settleDelayMs(windowMs: number, round: number): number {
 }
 const FLAT_ROUNDS = 10;
 const MAX_SETTLE_DELAY_MS = 10 * 60_000;
+
+/**
+ * When, within a wait of `delayMs`, to look early for a POST of unknown outcome: most such POSTs were written
+ * at once (a 5xx after the write, an answer lost) and are found after a second, so the transaction completes
+ * then rather than after the whole window. A look that finds nothing changes nothing.
+ */
+export function earlyLooksMs(delayMs: number): number[] {
+  return EARLY_LOOKS_MS.filter((at) => at < delayMs);
+}
+const EARLY_LOOKS_MS = [1_000, 5_000];
 
 /** What a failed post activity means for the protocol: only failures that surely wrote nothing are not "unknown". */
 export function classifyPostFailure(err: ActivityFailure): PostResult['kind'] {

@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   proxyActivities,
   sleep,
   type ActivityInterfaceFor,
@@ -14,6 +15,7 @@ import type { Progress } from './progress';
 import {
   POST_NON_RETRYABLE_TYPES,
   classifyPostFailure,
+  earlyLooksMs,
   settleDelayMs,
   type PostResult,
   type PostingSteps,
@@ -122,11 +124,35 @@ export class TransactionSteps implements PostingSteps {
     }
   }
 
-  async settle(round: number): Promise<void> {
+  async settle(round: number): Promise<boolean> {
     const delay = settleDelayMs(this.policy.writeSettleMs, round);
     this.progress.enter('waiting_to_retry');
     showDetails(this.state, `waiting ${delay / 1000} s for a POST of unknown outcome to settle`);
-    await sleep(delay, { summary: 'write settle: the last POST may still land' });
+    const start = Date.now();
+    for (const at of earlyLooksMs(delay)) {
+      await sleep(Math.max(start + at - Date.now(), 1), { summary: 'write settle: look early' });
+      if (await this.earlyLook(start + delay)) return true;
+    }
+    const left = start + delay - Date.now();
+    if (left > 0) await sleep(left, { summary: 'write settle: the last POST may still land' });
+    return false;
+  }
+
+  /** One look within the window, bounded by its end; a look that gets no answer (or pauses) is just skipped. */
+  private async earlyLook(windowEnd: number): Promise<boolean> {
+    try {
+      const { found } = await this.calls.call('look', (activityId) =>
+        this.lookActivity.executeWithOptions(
+          { activityId, scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) },
+          [this.transaction.id, this.transaction],
+        ),
+      );
+      return found;
+    } catch (err) {
+      // A conflict (or a refusal) is an answer, and final; anything else only means this look did not get one.
+      if (err instanceof ActivityFailure && !isFinal(err)) return false;
+      throw err;
+    }
   }
 
   /**
@@ -168,6 +194,10 @@ export class TransactionSteps implements PostingSteps {
   private untilDeadline(activityId: string): ActivityOptions {
     return { activityId, scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1) };
   }
+}
+
+function isFinal(err: ActivityFailure): boolean {
+  return err.cause instanceof ApplicationFailure && FINAL_ERROR_TYPES.includes(err.cause.type ?? '');
 }
 
 function options(
