@@ -109,6 +109,13 @@ const ROWS: Row[] = [
     expected: { status: 'completed', outcome: 'already_present', attempts: 3, calls: calls(1, 1, 1) },
   },
   {
+    // A conflict is no reason to fail inside the window: the look after it decides (review of issue 16).
+    name: 'unknown outcome, the early look meets a conflict: the look after the window decides, failed as a conflict',
+    script: { check: ['absent'], post: ['unknown'], look: ['conflict', 'conflict'] },
+    policy: policy({ writeSettleMs: 2_000 }),
+    expected: { status: 'failed', failure: 'PostingConflict', attempts: 4, calls: calls(1, 1, 2) },
+  },
+  {
     name: 'the look after an unknown outcome meets a conflict: failed as a conflict',
     script: { check: ['absent'], post: ['unknown'], look: ['conflict'] },
     expected: { status: 'failed', failure: 'PostingConflict', attempts: 3, calls: calls(1, 1, 1) },
@@ -180,9 +187,11 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
     return { ...(await outcome), calls: made };
   }
 
-  for (const row of ROWS) {
-    it(row.name, async function () {
-      const { state, error, calls: made } = await run(row.script, row.policy);
+  // Every row twice: the first check as an activity task, and as a local activity (policy.checkLocally).
+  for (const [row, checkLocally] of ROWS.flatMap((r) => [[r, false] as const, [r, true] as const])) {
+    it(`${row.name}${checkLocally ? ' [check as a local activity]' : ''}`, async function () {
+      const rowPolicy = { ...(row.policy ?? policy()), checkLocally };
+      const { state, error, calls: made } = await run(row.script, rowPolicy);
       const { expected } = row;
       let final: ProcessingState;
       if (expected.status === 'completed') {
@@ -222,6 +231,25 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
     assert.equal(final.lastErrorKind, 'deadline');
     assert.ok(made.check >= 1, JSON.stringify(made));
     assert.equal(made.post, 0);
+  });
+
+  it("an early look that gets no answer leaves no trace: the last error stays the POST's, its one call counted", async function () {
+    // The early look (1 s into a 2 s window) gets a 503 and no time for a retry before the window ends.
+    const {
+      state,
+      error,
+      calls: made,
+    } = await run(
+      { check: ['absent'], post: ['unknown', 'posted'], look: ['unavailable', 'absent'] },
+      policy({ writeSettleMs: 2_000 }),
+    );
+    assert.equal(error, undefined, String(error));
+    const final = state as ProcessingState;
+    assert.equal(final.outcome, 'posted');
+    assert.equal(final.lastErrorKind, 'unknown', 'the POST of unknown outcome, not the look');
+    assert.match(String(final.lastError), /unknown/);
+    assert.deepEqual(made, { check: 1, post: 2, look: 2 });
+    assert.equal(final.attempts, 5, 'check, POST, the early look that failed, the look, POST');
   });
 
   it('a backoff that would overshoot the deadline ends the check early: failed by the deadline, kind deadline', async function () {

@@ -5,7 +5,7 @@ import { PostingError } from '../posting/posting-error';
 import { recordPath, type PostingClient } from '../posting/posting-client';
 import { conflictingFields } from '../posting/content';
 import type { CircuitBreaker } from '../posting/circuit-breaker';
-import { DOWNSTREAM_UNHEALTHY, PAUSED_REASON, type PauseReport } from '../domain/phase';
+import { CHECK_DEFERRED, DOWNSTREAM_UNHEALTHY, PAUSED_REASON, type PauseReport } from '../domain/phase';
 
 /**
  * Failure types the workflow and operators see. The post activity's retry policy retries only what surely wrote
@@ -61,8 +61,25 @@ function count(outcome: DownstreamOutcome): void {
 /**
  * With `breaker` (the worker's circuit breaker), an activity whose breaker is open makes no call: it fails at once
  * with DownstreamUnhealthy, final whatever the retry policy says, and its workflow pauses (docs/reliability.md).
+ * While `capInForce()` (a posting rate cap on the task queue, worker/rate-cap-watch.ts), a local check makes no
+ * call either: CheckDeferredToCap, and the workflow checks through the capped task queue instead.
  */
-export function createPostingActivities(posting: PostingClient, breaker?: CircuitBreaker) {
+export function createPostingActivities(
+  posting: PostingClient,
+  breaker?: CircuitBreaker,
+  capInForce: () => boolean = () => false,
+) {
+  /** A local check under a rate cap makes no call: the workflow sends it through the capped task queue. */
+  function deferIfCapped(attempt: number): void {
+    if (!Context.current().info.isLocal || !capInForce()) return;
+    throw ApplicationFailure.create({
+      type: CHECK_DEFERRED,
+      message: 'posting rate cap in force: no local call, the check goes through the task queue',
+      nonRetryable: true,
+      details: [{ attempt: attempt - 1, status: null }],
+    });
+  }
+
   function pauseIfUnhealthy(attempt: number): void {
     if (!breaker || breaker.allow()) return;
     count('paused');
@@ -104,6 +121,7 @@ export function createPostingActivities(posting: PostingClient, breaker?: Circui
      */
     async checkExists(id: string, expected?: Transaction): Promise<CheckResult> {
       const { attempt } = Context.current().info;
+      deferIfCapped(attempt);
       pauseIfUnhealthy(attempt);
       const record = await guarded(attempt, () => held(id, expected, Context.current().cancellationSignal));
       count(record === null ? 'absent' : 'found');

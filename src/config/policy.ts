@@ -1,4 +1,4 @@
-import { ConfigError, decimal, integer, parseEnv } from './env';
+import { ConfigError, bool, decimal, integer, parseEnv } from './env';
 import { writeSettleMs } from './posting';
 import type { ActivityPolicy, ProcessingPolicy } from '../domain/transaction';
 
@@ -52,11 +52,14 @@ export const policySchema = {
   ...retrySchema('CHECK_RETRY', CHECK_DEFAULTS),
   ...retrySchema('POST_RETRY', POST_DEFAULTS),
   PROCESSING_DEADLINE_MS: integer(24 * 60 * MINUTE, 1_000, 30 * 24 * 60 * MINUTE),
+  // The first check as a local activity while no posting rate cap is in force (docs/decisions/0023).
+  CHECK_LOCALLY: bool(true),
 };
 
 /** The retry policies and total deadline given to each new transaction's workflow. */
 export function processingPolicy(env = process.env): ProcessingPolicy {
-  const e = parseEnv(policySchema, env) as Record<string, number>;
+  const { CHECK_LOCALLY: checkLocally, ...numbers } = parseEnv(policySchema, env);
+  const e = numbers as Record<string, number>;
   // Temporal refuses a retry policy whose maximum interval is below its initial one, and the workflow would
   // retry that task for ever: refuse it here.
   for (const prefix of ['CHECK_RETRY', 'POST_RETRY']) {
@@ -73,5 +76,6 @@ export function processingPolicy(env = process.env): ProcessingPolicy {
     post: activityPolicy('POST_RETRY', e),
     deadlineMs: e.PROCESSING_DEADLINE_MS as number,
     writeSettleMs: writeSettleMs(env),
+    checkLocally,
   };
 }

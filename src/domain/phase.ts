@@ -16,6 +16,12 @@ export type TxPhase = (typeof TX_PHASES)[number];
  */
 export const DOWNSTREAM_UNHEALTHY = 'DownstreamUnhealthy';
 
+/**
+ * The failure type of a local check (policy.checkLocally) that made no call because a posting rate cap is in
+ * force, which Temporal applies to activity tasks only: the check goes on as an activity task, under the cap.
+ */
+export const CHECK_DEFERRED = 'CheckDeferredToCap';
+
 /** What shows why a transaction is paused, in run details and GET views. */
 export const PAUSED_REASON = 'downstream unhealthy';
 

@@ -47,6 +47,12 @@ export interface ProcessingPolicy {
    * passed nothing is posted again and nothing is declared failed.
    */
   writeSettleMs: number;
+  /**
+   * Try the first check once as a local activity: in the worker that runs the workflow task, recorded as a
+   * marker, without an activity task of its own; what gets no answer, or is deferred to a posting rate cap, goes
+   * on as the check activity (docs/decisions/0023). CHECK_LOCALLY, default true.
+   */
+  checkLocally?: boolean;
 }
 
 export interface ProcessTransactionInput {

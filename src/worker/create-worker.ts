@@ -22,6 +22,8 @@ export interface TxWorkerDeps {
   posting: PostingClient;
   /** The circuit breaker `posting` feeds (posting/breaker-client.ts); absent: every call goes out. */
   breaker?: CircuitBreaker;
+  /** Whether a posting rate cap is in force (rate-cap-watch.ts): local checks then make no call; absent: never. */
+  capInForce?: () => boolean;
   settings: WorkerSettings;
   /** The workflow code, bundled (see workflow-bundle.ts). */
   workflowBundle: WorkflowBundleOption;
@@ -41,7 +43,7 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     workflowBundle: deps.workflowBundle,
     activities: {
-      ...createPostingActivities(deps.posting, deps.breaker),
+      ...createPostingActivities(deps.posting, deps.breaker, deps.capInForce),
       ...createCallbackActivities(
         deps.callbacks?.settings ?? { signingSecret: undefined, allowedHosts: [] },
         deps.callbacks?.sender ?? createCallbackSender([]),

@@ -16,6 +16,7 @@ import {
 } from '../posting/posting-client';
 import { withBreaker } from '../posting/breaker-client';
 import { createTxWorker } from './create-worker';
+import { RateCapWatch } from './rate-cap-watch';
 import { assertSearchAttributes } from './search-attributes-check';
 import { workflowBundle } from './workflow-bundle';
 
@@ -88,11 +89,20 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
     log,
   );
   const callbackSender = createCallbackSender(options.callbacks.allowedHosts);
+  const rateCap = new RateCapWatch({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    ownCap: settings.postingMaxPerSecond !== undefined,
+    log,
+  });
+  await rateCap.start();
   const worker = await createTxWorker({
     ...temporal,
     connection,
     posting: postingClient,
     breaker,
+    capInForce: () => rateCap.inForce,
     settings,
     workflowBundle: await workflowBundle(log, { traced: tracing !== undefined }),
     callbacks: { settings: options.callbacks, sender: callbackSender },
@@ -117,6 +127,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
         'worker running',
       );
       await running;
+      rateCap.stop();
       await postingClient.close();
       await callbackSender.close();
       await connection.close();

@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
+import { CHECK_DEFERRED } from '../domain/phase';
 import type { AttemptReport, ProcessingState } from '../domain/transaction';
 import { callsBeforePause, isPause, pauseReport } from './pauses';
 
@@ -26,7 +27,8 @@ export class DownstreamCalls {
       return result;
     } catch (err) {
       // A cancelled activity is not a failure of the downstream: the transaction ends cancelled, error-free.
-      if (err instanceof ActivityFailure && !isCancellation(err)) {
+      // Nor is a local check deferred to the rate cap: it made no call (the check goes on as an activity task).
+      if (err instanceof ActivityFailure && !isCancellation(err) && !isDeferral(err)) {
         this.state.attempts += attemptsMade(err);
         if (!isPause(err)) {
           this.state.lastError = errorSummary(err);
@@ -43,6 +45,39 @@ export class DownstreamCalls {
       delete this.state.pendingActivityId;
     }
   }
+
+  /**
+   * As `call`, for a call whose failure decides nothing (an early look): the run's last error stays as it was,
+   * and only the calls the activity reported are counted (a look timed out while queued made none).
+   */
+  async quietly<T extends AttemptReport>(
+    step: string,
+    activity: (activityId: string) => Promise<T>,
+  ): Promise<T> {
+    const { attempts, lastError, lastErrorKind } = this.state;
+    try {
+      return await this.call(step, activity);
+    } catch (err) {
+      Object.assign(this.state, { lastError, lastErrorKind });
+      this.state.attempts = attempts + (err instanceof ActivityFailure ? reportedAttempts(err) : 0);
+      throw err;
+    }
+  }
+}
+
+/** A local check that made no call because a posting rate cap is in force (CHECK_DEFERRED). */
+export function isDeferral(err: ActivityFailure): boolean {
+  return err.cause instanceof ApplicationFailure && err.cause.type === CHECK_DEFERRED;
+}
+
+/** The attempt number the activity's last failure reported itself (0: none reported). */
+function reportedAttempts(err: ActivityFailure): number {
+  for (let failure: unknown = err.cause; failure instanceof Error; failure = failure.cause) {
+    const report = failure instanceof ApplicationFailure ? failure.details?.[0] : undefined;
+    const attempt = (report as Partial<AttemptReport> | undefined)?.attempt;
+    if (typeof attempt === 'number') return attempt;
+  }
+  return 0;
 }
 
 /**
@@ -54,11 +89,8 @@ export function attemptsMade(err: ActivityFailure): number {
   let timedOut = 0;
   for (let failure: unknown = err.cause; failure instanceof Error; failure = failure.cause) {
     if (failure instanceof TimeoutFailure) timedOut = 1;
-    const report = failure instanceof ApplicationFailure ? failure.details?.[0] : undefined;
-    const attempt = (report as Partial<AttemptReport> | undefined)?.attempt;
-    if (typeof attempt === 'number') return timedOut + attempt;
   }
-  return timedOut;
+  return timedOut + reportedAttempts(err);
 }
 
 /** The outer message and the deepest cause's (e.g. "POST /transactions: answered 503"). */

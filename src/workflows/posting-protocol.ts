@@ -90,9 +90,11 @@ const MAX_SETTLE_DELAY_MS = 10 * 60_000;
  * then rather than after the whole window. A look that finds nothing changes nothing.
  */
 export function earlyLooksMs(delayMs: number): number[] {
-  return EARLY_LOOKS_MS.filter((at) => at < delayMs);
+  return EARLY_LOOKS_MS.filter((at) => at + EARLY_LOOK_TIME_MS <= delayMs);
 }
 const EARLY_LOOKS_MS = [1_000, 5_000];
+/** The time a look gets before the window ends (a shorter one would time out rather than answer). */
+const EARLY_LOOK_TIME_MS = 1_000;
 
 /** What a failed post activity means for the protocol: only failures that surely wrote nothing are not "unknown". */
 export function classifyPostFailure(err: ActivityFailure): PostResult['kind'] {

@@ -66,7 +66,9 @@ export async function processTransaction({
     progress,
     workflowInfo().runStartTime.getTime(),
   );
-  setStatus(state, 'processing');
+  // With a local check the first workflow task lasts until the check has answered: `processing` joins that
+  // task's one upsert (the phase it moves to), rather than an upsert of its own.
+  setStatus(state, 'processing', policy.checkLocally ? progress : undefined);
 
   const ending = await decide(guard, steps);
   end(state, ending, progress);
@@ -122,8 +124,10 @@ function transactionFailed(state: ProcessingState, cause: ActivityFailure | unde
 }
 
 /** The status, where the API reads it (query), lists it (TxStatus search attribute) and an operator sees it. */
-function setStatus(state: ProcessingState, status: TransactionStatus): void {
+function setStatus(state: ProcessingState, status: TransactionStatus, joinNext?: Progress): void {
   state.status = status;
-  upsertSearchAttributes([{ key: TX_STATUS, value: status }]);
+  const pair = { key: TX_STATUS, value: status };
+  if (joinNext) joinNext.later([pair]);
+  else upsertSearchAttributes([pair]);
   showDetails(state);
 }

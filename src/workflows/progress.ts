@@ -15,6 +15,8 @@ export class Progress {
   private shownAttempts = 0;
   private shownError: string | null = null;
   private shownKind: string | undefined;
+  /** Search attributes to join the next upsert (later()). */
+  private waiting: SearchAttributeUpdatePair[] = [];
 
   constructor(private readonly state: ProcessingState) {
     state.phase = 'checking';
@@ -29,17 +31,20 @@ export class Progress {
    * changed is written, and nothing when nothing did.
    */
   enter(phase: TxPhase, also: SearchAttributeUpdatePair[] = []): void {
+    // What waits joins this upsert; a key given now wins over the same key waiting.
+    const joined = [...this.waiting.filter((w) => !also.some((a) => a.key.name === w.key.name)), ...also];
+    this.waiting = [];
     const phaseChanged = phase !== this.state.phase;
     const attemptsChanged = this.state.attempts !== this.shownAttempts;
     const errorChanged =
       this.state.lastError !== this.shownError || this.state.lastErrorKind !== this.shownKind;
-    if (!phaseChanged && !attemptsChanged && !errorChanged && also.length === 0) return;
+    if (!phaseChanged && !attemptsChanged && !errorChanged && joined.length === 0) return;
     this.state.phase = phase;
     this.shownAttempts = this.state.attempts;
     const pairs: SearchAttributeUpdatePair[] = [
-      ...(phaseChanged || also.length > 0 ? [{ key: TX_PHASE, value: phase }] : []),
+      ...(phaseChanged || joined.length > 0 ? [{ key: TX_PHASE, value: phase }] : []),
       ...(attemptsChanged ? [{ key: TX_ATTEMPTS, value: this.state.attempts }] : []),
-      ...also,
+      ...joined,
     ];
     if (pairs.length > 0) upsertSearchAttributes(pairs);
     if (errorChanged) {
@@ -47,5 +52,20 @@ export class Progress {
       this.shownKind = this.state.lastErrorKind;
       upsertMemo({ lastError: this.state.lastError, lastErrorKind: this.state.lastErrorKind ?? null });
     }
+  }
+
+  /**
+   * Joins `pairs` to the next upsert instead of one of their own: within one workflow task (a local check
+   * runs inside the first) they would reach visibility at the same moment anyway.
+   */
+  later(pairs: SearchAttributeUpdatePair[]): void {
+    this.waiting.push(...pairs);
+  }
+
+  /** Upserts what waits now: the run is about to wait on the server (a timer, an activity task). */
+  flush(): void {
+    if (this.waiting.length === 0) return;
+    upsertSearchAttributes(this.waiting);
+    this.waiting = [];
   }
 }

@@ -1,14 +1,19 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   sleep,
   type ActivityInterfaceFor,
+  type LocalActivityInterfaceFor,
   type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { ActivityPolicy, ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
+import { asActivityFailure } from './local-failure';
 import { DownstreamCalls } from './downstream-calls';
 import { Pauses, callsBeforePause, isPause } from './pauses';
 import type { Progress } from './progress';
@@ -23,9 +28,15 @@ import {
 import { showDetails } from './run-details';
 
 type Activities = ActivityInterfaceFor<PostingActivities>;
+type LocalActivities = LocalActivityInterfaceFor<PostingActivities>;
 
 /** Final for every call; the activities mark them non-retryable too. */
 const FINAL_ERROR_TYPES = ['PostingRejected', 'PostingConflict'];
+
+/** The longest the local try of the first check may take before the check goes on as an activity task. */
+const LOCAL_TRY_MS = 2_000;
+
+const EARLY_LOOKS_PATCH = 'early-looks';
 
 /** A look after a POST retries until the service answers: the deadline stops new POSTs, not the truth. */
 const LOOK: ActivityOptions = {
@@ -54,6 +65,7 @@ export class TransactionSteps implements PostingSteps {
   // One proxy per retry policy. The check's and the post's come from the transaction's policy, in the workflow
   // input: visible in the Web UI and replayed exactly.
   private readonly checkActivity: Activities['checkExists'];
+  private readonly localCheck: LocalActivities['checkExists'];
   private readonly postActivity: Activities['postTransaction'];
   private readonly lookActivity = proxyActivities<PostingActivities>(LOOK).checkExists;
 
@@ -67,9 +79,15 @@ export class TransactionSteps implements PostingSteps {
     this.calls = new DownstreamCalls(state);
     this.pauses = new Pauses(state, progress);
     this.deadline = runStart + policy.deadlineMs;
-    this.checkActivity = proxyActivities<PostingActivities>(
-      options('check exists', policy.check, FINAL_ERROR_TYPES),
-    ).checkExists;
+    const checkOptions = options('check exists', policy.check, FINAL_ERROR_TYPES);
+    this.checkActivity = proxyActivities<PostingActivities>(checkOptions).checkExists;
+    // One short try, no retries of its own: what fails goes on as the activity above (see check()). Short, since
+    // the first workflow task (and a status query waiting on it) lasts as long as the try.
+    this.localCheck = proxyLocalActivities<PostingActivities>({
+      ...checkOptions,
+      startToCloseTimeout: Math.min(policy.check.startToCloseTimeout, LOCAL_TRY_MS),
+      retry: { ...checkOptions.retry, maximumAttempts: 1 },
+    }).checkExists;
     // Retries only answers that wrote nothing: an unknown outcome, or an attempt that timed out with its POST
     // possibly sent, goes back to the workflow, which waits the write-settle window on a timer.
     this.postActivity = proxyActivities<PostingActivities>(
@@ -77,19 +95,34 @@ export class TransactionSteps implements PostingSteps {
     ).postTransaction;
   }
 
-  /** Whether the downstream already holds the transaction (retried until the deadline, pauses included). */
+  /**
+   * Whether the downstream already holds the transaction (retried until the deadline, pauses included). With
+   * `checkLocally` the first try is a local activity, the fast path of a healthy downstream; if it gets no
+   * answer, the check goes on as an activity task under the check's retry policy (and the rate cap).
+   */
   async check(): Promise<boolean> {
+    const args: [string, Transaction] = [this.transaction.id, this.transaction];
+    let local = this.policy.checkLocally === true;
     for (;;) {
       try {
         const { found } = await this.calls.call('check', (activityId) =>
-          this.checkActivity.executeWithOptions(this.untilDeadline(activityId), [
-            this.transaction.id,
-            this.transaction,
-          ]),
+          local
+            ? asActivityFailure(this.localCheck.executeWithOptions(this.untilDeadline(), args), 'checkExists')
+            : this.checkActivity.executeWithOptions(this.untilDeadline(activityId), args),
         );
         this.pauses.resumed();
         return found;
       } catch (err) {
+        // The local try got no answer: the activity task takes over (at once, its own retries back off).
+        const unanswered =
+          err instanceof ActivityFailure && !isFinal(err) && !isPause(err) && !isCancellation(err);
+        if (local && unanswered) {
+          local = false;
+          this.progress.flush();
+          continue;
+        }
+        local = false;
+        this.progress.flush();
         // Nothing was posted yet: a pause past the deadline fails the transaction like any check failure.
         if (!isPause(err) || this.pastDeadline()) throw err;
         await this.pauses.wait(err);
@@ -129,7 +162,9 @@ export class TransactionSteps implements PostingSteps {
     this.progress.enter('waiting_to_retry');
     showDetails(this.state, `waiting ${delay / 1000} s for a POST of unknown outcome to settle`);
     const start = Date.now();
-    for (const at of earlyLooksMs(delay)) {
+    // Runs that waited out a window before early looks existed replay without them (decision 0024).
+    const looks = patched(EARLY_LOOKS_PATCH) ? earlyLooksMs(delay) : [];
+    for (const at of looks) {
       await sleep(Math.max(start + at - Date.now(), 1), { summary: 'write settle: look early' });
       if (await this.earlyLook(start + delay)) return true;
     }
@@ -138,10 +173,14 @@ export class TransactionSteps implements PostingSteps {
     return false;
   }
 
-  /** One look within the window, bounded by its end; a look that gets no answer (or pauses) is just skipped. */
+  /**
+   * One look within the window, bounded by its end. Only "found" decides anything: a look that got no answer,
+   * or an answer that would fail the transaction (a conflict), is left to the look after the window, and leaves
+   * no error behind (the run's last error stays the POST's).
+   */
   private async earlyLook(windowEnd: number): Promise<boolean> {
     try {
-      const { found } = await this.calls.call('look', (activityId) =>
+      const { found } = await this.calls.quietly('look', (activityId) =>
         this.lookActivity.executeWithOptions(
           { activityId, scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) },
           [this.transaction.id, this.transaction],
@@ -149,8 +188,7 @@ export class TransactionSteps implements PostingSteps {
       );
       return found;
     } catch (err) {
-      // A conflict (or a refusal) is an answer, and final; anything else only means this look did not get one.
-      if (err instanceof ActivityFailure && !isFinal(err)) return false;
+      if (err instanceof ActivityFailure) return false;
       throw err;
     }
   }
@@ -191,13 +229,22 @@ export class TransactionSteps implements PostingSteps {
     return Date.now() >= this.deadline;
   }
 
-  private untilDeadline(activityId: string): ActivityOptions {
-    return { activityId, scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1) };
+  private untilDeadline(): { scheduleToCloseTimeout: number };
+  private untilDeadline(activityId: string): ActivityOptions;
+  private untilDeadline(activityId?: string): ActivityOptions {
+    return {
+      ...(activityId && { activityId }),
+      scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1),
+    };
   }
 }
 
-function isFinal(err: ActivityFailure): boolean {
-  return err.cause instanceof ApplicationFailure && FINAL_ERROR_TYPES.includes(err.cause.type ?? '');
+function isFinal(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    FINAL_ERROR_TYPES.includes(err.cause.type ?? '')
+  );
 }
 
 function options(

@@ -92,6 +92,8 @@ export async function startWorker(opts: {
   breaker?: BreakerOptions;
   /** Default 429 and 503. */
   notProcessedStatuses?: number[];
+  /** Whether a posting rate cap is in force (the worker process reads it: rate-cap-watch.ts); unset: never. */
+  capInForce?: () => boolean;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
   const plain = createPostingClient({
@@ -111,6 +113,7 @@ export async function startWorker(opts: {
     taskQueue: opts.taskQueue,
     posting,
     breaker,
+    ...(opts.capInForce && { capInForce: opts.capInForce }),
     workflowBundle: await workflowBundle(),
     ...(opts.callbacks && { callbacks: { settings: opts.callbacks, sender } }),
     settings: {
