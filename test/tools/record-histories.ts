@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { deliveryWorkflowId, eventIdOf, type CallbackPlan } from '../../src/domain/callbacks';
-import type { Transaction } from '../../src/domain/transaction';
+import type { ProcessingPolicy, Transaction } from '../../src/domain/transaction';
 import { processTransaction } from '../../src/workflows';
 import { CallbackReceiver } from '../support/callback-receiver';
 import { FAST_CALLBACKS } from '../support/callback-stack';
@@ -30,6 +30,8 @@ interface Scenario {
   callbacks?: boolean;
   /** A worker with this circuit breaker, and the mock's outage lifted this long after the start. */
   breaker?: { options: BreakerOptions; outageMs: number };
+  /** Changes to the test policy (fastPolicy). */
+  policy?: Partial<ProcessingPolicy>;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -56,6 +58,22 @@ const SCENARIOS: Scenario[] = [
       options: { failureRatio: 0.5, windowMs: 5_000, minCalls: 3, probeIntervalMs: 300, maxPauseMs: 1_000 },
       outageMs: 3_000,
     },
+  },
+  // The check as a local activity (a marker, no activity task), fault-free, and when its GET fails: the check
+  // goes on as an activity task that retries.
+  { name: 'local-check', faults: {}, transaction: {}, policy: { checkLocally: true } },
+  {
+    name: 'local-check-fallback',
+    faults: { getFailureRate: 0.7, seed: 3 },
+    transaction: {},
+    policy: { checkLocally: true },
+  },
+  // Written, then answered 500: the early look 1 s into a 5 s window finds it and ends the wait.
+  {
+    name: 'early-look',
+    faults: { postWriteFailureRate: 1, postWriteMode: 'error' },
+    transaction: {},
+    policy: { writeSettleMs: 5_000 },
   },
 ];
 
@@ -92,7 +110,7 @@ async function record(scenario: Scenario) {
   const handle = await client.workflow.start(processTransaction, {
     taskQueue,
     workflowId: `${transaction.id}-${Date.now()}`,
-    args: [{ transaction, policy: fastPolicy(), ...(callbacks && { callbacks }) }],
+    args: [{ transaction, policy: fastPolicy(scenario.policy), ...(callbacks && { callbacks }) }],
   });
   await handle.result().catch(() => undefined);
   await save(scenario.name, handle);

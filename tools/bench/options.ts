@@ -31,6 +31,11 @@ const COMMAND = {
     },
     'peer-rate': { type: 'string', help: 'open-loop submissions/s of the peer comparison', shown: '25' },
     'peer-clients': { type: 'string', help: 'closed-loop clients of the peer comparison', shown: '16' },
+    'peer-settle-ms': {
+      type: 'string',
+      help: "txflow's POSTING_WRITE_SETTLE_MS in the peer comparison (the mock writes within its answer)",
+      shown: "txflow's default",
+    },
   },
 } satisfies CommandSpec;
 
@@ -44,7 +49,7 @@ export interface BenchFlags {
   pin: boolean;
   /** A checkout of the peer: compare with it (peer-steps.ts). */
   peer?: string;
-  peerLoad: { rate: number; clients: number };
+  peerLoad: { rate: number; clients: number; settleMs?: number };
 }
 
 /** The flags, or undefined after --help printed the usage. */
@@ -63,6 +68,7 @@ export function benchFlags(argv: readonly string[] = process.argv.slice(2)): Ben
     peerLoad: {
       rate: positive('peer-rate', v['peer-rate'] ?? '25'),
       clients: positive('peer-clients', v['peer-clients'] ?? '16'),
+      ...(v['peer-settle-ms'] !== undefined && { settleMs: positive('peer-settle-ms', v['peer-settle-ms']) }),
     },
   };
 }

@@ -61,6 +61,8 @@ export function peerSideResult(run: SideRun, posted: Set<string>, mock: MockStat
 export interface PeerComparison {
   rate: number;
   clients: number;
+  /** txflow's POSTING_WRITE_SETTLE_MS when --peer-settle-ms set it; null: its default. */
+  settleMs: number | null;
   sides: PeerSideResult[];
   verdicts: { target: string; met: boolean }[];
 }

@@ -38,14 +38,15 @@ export async function comparePeer(
 ): Promise<PeerComparison | undefined> {
   const checkout = flags.peer;
   if (!checkout) return undefined;
-  const { rate, clients } = flags.peerLoad;
+  const { rate, clients, settleMs } = flags.peerLoad;
   step(
     `side by side with the peer (${checkout}): ${rate}/s open loop for ${size.peerSeconds} s, then ` +
-      `${size.peerClosedLoop} by ${clients} clients; 20% pre-write and 10% post-write failures; txflow first`,
+      `${size.peerClosedLoop} by ${clients} clients; 20% pre-write and 10% post-write failures; txflow first` +
+      (settleMs === undefined ? '' : `, its write-settle window ${settleMs} ms`),
   );
   const entry = await preparePeer(checkout);
   const results: PeerSideResult[] = [];
-  for (const open of [() => txflowSide(rig), () => peerSide(rig, checkout, entry)]) {
+  for (const open of [() => txflowSide(rig, settleMs), () => peerSide(rig, checkout, entry)]) {
     const side = await open();
     try {
       results.push(await runSide(rig, side, { rate, clients }, size));
@@ -54,7 +55,7 @@ export async function comparePeer(
     }
   }
   const [txflow, peer] = results as [PeerSideResult, PeerSideResult];
-  return { rate, clients, sides: results, verdicts: peerVerdicts(txflow, peer) };
+  return { rate, clients, settleMs: settleMs ?? null, sides: results, verdicts: peerVerdicts(txflow, peer) };
 }
 
 async function runSide(
@@ -107,14 +108,21 @@ async function posted(mockUrl: string): Promise<Set<string>> {
   return new Set(body.data.map((t) => t.id));
 }
 
-async function txflowSide(rig: BenchRig): Promise<Side> {
+/**
+ * txflow's worker and API as the bench runs them. `settleMs`: its write-settle window, for a downstream whose writes
+ * land within its answer (the mock's, without late writes): an operator who knows that sets the window so.
+ */
+async function txflowSide(rig: BenchRig, settleMs?: number): Promise<Side> {
   const mock = await rig.spawnMock('mock-vs-peer');
   const taskQueue = `vs-peer-${rig.run}`;
   const worker = await rig.startWorker('worker', taskQueue, {
     POSTING_SERVICE_URL: mock.url,
     POSTING_TIMEOUT_MS: '1000',
   });
-  const api = await rig.startApi(taskQueue);
+  const api = await rig.startApi(
+    taskQueue,
+    settleMs === undefined ? {} : { POSTING_WRITE_SETTLE_MS: String(settleMs), POSTING_TIMEOUT_MS: '1000' },
+  );
   const closed = `TaskQueue = "${taskQueue}" AND ExecutionStatus != "Running"`;
   return {
     name: 'txflow',

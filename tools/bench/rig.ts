@@ -128,12 +128,13 @@ export class BenchRig {
     return { url, process: proc };
   }
 
-  async startApi(taskQueue: string): Promise<RunningApi> {
+  async startApi(taskQueue: string, env: Env = {}): Promise<RunningApi> {
     const port = await freePort();
     const proc = this.spawn(`api-${taskQueue}`, 'api', {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
       ...API_POLICY_ENV,
+      ...env,
     });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttpOk(`${url}/api/health`, { timeoutMs: 60_000 });
