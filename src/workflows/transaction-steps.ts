@@ -1,7 +1,5 @@
 import {
   ActivityFailure,
-  ApplicationFailure,
-  isCancellation,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -13,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { ActivityPolicy, ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
-import { asActivityFailure } from './local-failure';
+import { asActivityFailure, isUnanswered, localTryOptions } from './local-check';
 import { DownstreamCalls } from './downstream-calls';
 import { Pauses, callsBeforePause, isPause } from './pauses';
 import type { Progress } from './progress';
@@ -32,9 +30,6 @@ type LocalActivities = LocalActivityInterfaceFor<PostingActivities>;
 
 /** Final for every call; the activities mark them non-retryable too. */
 const FINAL_ERROR_TYPES = ['PostingRejected', 'PostingConflict'];
-
-/** The longest the local try of the first check may take before the check goes on as an activity task. */
-const LOCAL_TRY_MS = 2_000;
 
 const EARLY_LOOKS_PATCH = 'early-looks';
 
@@ -81,13 +76,9 @@ export class TransactionSteps implements PostingSteps {
     this.deadline = runStart + policy.deadlineMs;
     const checkOptions = options('check exists', policy.check, FINAL_ERROR_TYPES);
     this.checkActivity = proxyActivities<PostingActivities>(checkOptions).checkExists;
-    // One short try, no retries of its own: what fails goes on as the activity above (see check()). Short, since
-    // the first workflow task (and a status query waiting on it) lasts as long as the try.
-    this.localCheck = proxyLocalActivities<PostingActivities>({
-      ...checkOptions,
-      startToCloseTimeout: Math.min(policy.check.startToCloseTimeout, LOCAL_TRY_MS),
-      retry: { ...checkOptions.retry, maximumAttempts: 1 },
-    }).checkExists;
+    this.localCheck = proxyLocalActivities<PostingActivities>(
+      localTryOptions(checkOptions, policy.check.startToCloseTimeout),
+    ).checkExists;
     // Retries only answers that wrote nothing: an unknown outcome, or an attempt that timed out with its POST
     // possibly sent, goes back to the workflow, which waits the write-settle window on a timer.
     this.postActivity = proxyActivities<PostingActivities>(
@@ -113,16 +104,14 @@ export class TransactionSteps implements PostingSteps {
         this.pauses.resumed();
         return found;
       } catch (err) {
-        // The local try got no answer: the activity task takes over (at once, its own retries back off).
-        const unanswered =
-          err instanceof ActivityFailure && !isFinal(err) && !isPause(err) && !isCancellation(err);
-        if (local && unanswered) {
+        // The local try got no answer: the activity task takes over at once (its own retries back off), and the
+        // run shows `processing` meanwhile.
+        if (local && isUnanswered(err, FINAL_ERROR_TYPES)) {
           local = false;
           this.progress.flush();
           continue;
         }
         local = false;
-        this.progress.flush();
         // Nothing was posted yet: a pause past the deadline fails the transaction like any check failure.
         if (!isPause(err) || this.pastDeadline()) throw err;
         await this.pauses.wait(err);
@@ -237,14 +226,6 @@ export class TransactionSteps implements PostingSteps {
       scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1),
     };
   }
-}
-
-function isFinal(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    FINAL_ERROR_TYPES.includes(err.cause.type ?? '')
-  );
 }
 
 function options(

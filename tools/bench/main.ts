@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick]`: one dev server, then (1) the raw Temporal limit with no-op workflows and
 // (2) txflow on the same server (singly and in batches), and the ratios between them. Prints a table, writes results/bench-*.json.
 // The steps: start-steps.ts (no worker), end-to-end-steps.ts; what they run on: rig.ts.
+import { measureWhileProcessing } from './processing-steps';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runMain } from '../../src/config/env';
@@ -20,6 +21,8 @@ void runMain(async () => {
   const size = benchSize(flags.quick);
   const rig = await BenchRig.start(flags);
   try {
+    // First, while the server's store is as empty as the peer's Redis (--peer only).
+    const peer = await comparePeer(rig, flags, size);
     await rig.startMock();
     const acceptApi = await rig.startApi(`accept-${rig.run}`);
     const start = starters(rig, acceptApi);
@@ -32,13 +35,12 @@ void runMain(async () => {
 
     const e2e = await measureEndToEnd(rig, flags, size);
     const faulty = await measureWithFaults(rig, e2e, size);
+    const busy = await measureWhileProcessing(rig, e2e, size);
     const mockStats = await rig.mockStats();
     const apiStats = await processStats(e2e.api.process.pid ?? -1);
     const workerStats = await processStats(e2e.worker.pid ?? -1);
-    // Their figures are read: the peer comparison runs without them.
     await e2e.api.process.stop(10_000);
     await e2e.worker.stop(10_000);
-    const peer = await comparePeer(rig, flags, size);
 
     const result = benchResult({
       run: rig.run,
@@ -49,6 +51,7 @@ void runMain(async () => {
       batches,
       e2e,
       faulty,
+      busy,
       mockStats,
       peer,
       stats: { acceptApi: acceptStats, api: apiStats, worker: workerStats },

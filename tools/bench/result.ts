@@ -9,6 +9,7 @@ import type { MockStats } from './rig';
 import type { HalfRate, StartRates } from './start-steps';
 import { judgeTargets } from './targets';
 import type { PeerComparison } from './peer-result';
+import type { WhileProcessing } from './processing-steps';
 
 export interface Measured {
   run: string;
@@ -19,6 +20,8 @@ export interface Measured {
   batches: BatchRate[];
   e2e: EndToEnd;
   faulty: { throughput: Throughput; starts: WorkflowStarts };
+  /** Accept rate and submit tail while each side's worker processes (processing-steps.ts). */
+  busy: WhileProcessing;
   mockStats: MockStats;
   /** The side-by-side run with the peer (--peer). */
   peer?: PeerComparison;
@@ -31,7 +34,7 @@ const peak = (...stats: (ProcessStats | undefined)[]) => {
 };
 
 export function benchResult(m: Measured) {
-  const { flags, starts, half, e2e, faulty } = m;
+  const { flags, starts, half, e2e, faulty, busy } = m;
   const { acceptApi: acceptStats, api: apiStats, worker: workerStats } = m.stats;
   const ratios = {
     accept: CONCURRENCIES.map((c, i) => ({
@@ -47,10 +50,12 @@ export function benchResult(m: Measured) {
     serverCpuPerWorkflow: e2e.serverCost.txflow.serverCpuMs / e2e.serverCost.raw.serverCpuMs,
     historyEventsPerWorkflow: e2e.serverCost.txflow.work.events / e2e.serverCost.raw.work.events,
     endToEndWithFaults: faulty.throughput.perSecond / e2e.raw.perSecond,
+    acceptWhileProcessing: busy.accept.ratio,
   };
   const targets = judgeTargets({
     acceptRatios: ratios.accept,
     endToEndRatio: ratios.endToEnd,
+    busy,
     halfRate: { fresh: half.api.fresh, repeats: half.api.repeats, errors: half.api.errors },
     peakRssMb: flags.allInOne
       ? { api: peak(acceptStats), 'all-in-one': peak(workerStats) } // the accept step's API is its own process
@@ -74,6 +79,7 @@ export function benchResult(m: Measured) {
       halfRate: half.raw,
       twoActivityWorkflows: e2e.raw,
       serverPerWorkflow: e2e.serverCost.raw,
+      whileProcessing: { accept: busy.accept.raw, openLoop: { rate: busy.tail.rate, submit: busy.tail.raw } },
     },
     // txflow's start request sent by the raw client from this process: the server's share of the gap.
     txflowStartWithoutApi: starts.serviceStarts,
@@ -86,6 +92,10 @@ export function benchResult(m: Measured) {
       endToEnd: e2e.txflow,
       serverPerTransaction: e2e.serverCost.txflow,
       endToEndWithFaults: faulty.throughput,
+      whileProcessing: {
+        accept: busy.accept.txflow,
+        openLoop: { rate: busy.tail.rate, submit: busy.tail.txflow },
+      },
       workflowStarts: { endToEnd: e2e.txflowStarts, endToEndWithFaults: faulty.starts },
       downstream,
       processes: { acceptApi: acceptStats, api: apiStats, worker: workerStats },

@@ -1,5 +1,6 @@
 // What the bench runs on: a Temporal server (a dev server of its own, or a running one), a client of it, an HTTP
 // agent, and the processes it starts (the mock, APIs, workers, the raw worker), each stopped at the end.
+import { oneMachineWorkerEnv } from '../shared/one-machine';
 import { Client, Connection } from '@temporalio/client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -147,6 +148,7 @@ export class BenchRig {
     const proc = this.spawn(`all-in-one-${taskQueue}`, 'all-in-one', {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
+      ...oneMachineWorkerEnv(),
       ...workerEnv,
       ...API_POLICY_ENV, // so that both modes run the same transactions
     });
@@ -163,7 +165,8 @@ export class BenchRig {
     env: Env = {},
   ): Promise<ManagedProcess> {
     // info: its ready line; it logs nothing per transaction at info.
-    const worker = this.spawn(kind, kind, { TASK_QUEUE: taskQueue, ...env, LOG_LEVEL: 'info' });
+    const slots = kind === 'worker' ? oneMachineWorkerEnv() : {};
+    const worker = this.spawn(kind, kind, { TASK_QUEUE: taskQueue, ...slots, ...env, LOG_LEVEL: 'info' });
     await worker.waitForLine(isWorkerRunningLine, 120_000);
     return worker;
   }
@@ -234,16 +237,22 @@ export class BenchRig {
     const t0 = Date.now();
     const starts = await closedLoop(64, count, start);
     if (starts.errors > 0) throw new Error(`${starts.errors} starts failed`);
+    await this.awaitCompleted(taskQueue, type, alreadyCompleted + count);
+    const seconds = (Date.now() - t0) / 1000;
+    return { workflows: count, seconds, perSecond: count / seconds };
+  }
+
+  /** Waits until visibility shows `total` workflows of `type` completed on `taskQueue`. */
+  async awaitCompleted(taskQueue: string, type: string, total: number): Promise<void> {
     const query = `TaskQueue = "${taskQueue}" AND WorkflowType = "${type}" AND ExecutionStatus = "Completed"`;
     const deadline = Date.now() + 600_000;
     for (;;) {
       const { count: done } = await this.client.workflow.count(query);
-      if (done >= alreadyCompleted + count) break;
-      if (Date.now() > deadline) throw new Error(`only ${done - alreadyCompleted} of ${count} completed`);
+      if (done >= total) return;
+      if (Date.now() > deadline)
+        throw new Error(`only ${done} of ${total} ${type} completed on ${taskQueue}`);
       await sleep(100);
     }
-    const seconds = (Date.now() - t0) / 1000;
-    return { workflows: count, seconds, perSecond: count / seconds };
   }
 
   /** Stops every process started (last first), the clients, the server, and removes the temp dir. */

@@ -6,6 +6,7 @@
 // Ready detection, in start order: Temporal answers gRPC, has the namespace and lists the txflow search
 // attributes; the mock answers GET /health with 200; the worker prints its pino line "worker running"
 // (logged once it polls); the API answers GET /api/health with 200.
+import { oneMachineWorkerEnv } from '../shared/one-machine';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -147,6 +148,8 @@ void runMain(async () => {
     const callbacks = await devCallbacks(resolve(settings.dataDir));
     const shared = {
       ...process.env,
+      // Only with the dev server on this machine (not an external TEMPORAL_ADDRESS): see one-machine.ts.
+      ...(settings.temporalAddress ? {} : oneMachineWorkerEnv()),
       TEMPORAL_ADDRESS: temporalAddress,
       POSTING_SERVICE_URL: postingServiceUrl,
       ...callbacks.env,

@@ -1,0 +1,97 @@
+// Issue 16's accept and tail targets, measured while each side's worker processes what was started: the accept
+// rate of 16 closed-loop clients (raw starts of two-activity workflows against txflow submissions, in alternating
+// rounds, each round waiting until its workflows have completed), and the submit p99 of an open loop at half the
+// raw end-to-end rate (latency from each request's planned send time).
+import type { LatencySummary } from '../shared/histogram';
+import { LoopTally, takingTurns, type LoopResult } from './closed-loop';
+import type { EndToEnd } from './end-to-end-steps';
+import { fixedRate } from './fixed-rate';
+import type { BenchSize } from './options';
+import { line, step } from './report';
+import type { BenchRig } from './rig';
+
+export const PROCESSING_CLIENTS = 16;
+
+export interface WhileProcessing {
+  accept: { raw: LoopResult; txflow: LoopResult; ratio: number };
+  tail: { rate: number; raw: LatencySummary; txflow: LatencySummary; errors: number };
+}
+
+export async function measureWhileProcessing(
+  rig: BenchRig,
+  e2e: EndToEnd,
+  size: BenchSize,
+): Promise<WhileProcessing> {
+  step(
+    `while processing: ${PROCESSING_CLIENTS} clients in ${size.rounds} alternating rounds, then an open loop at ` +
+      'half the raw end-to-end rate; each side with its worker processing what it started',
+  );
+  const rawQueue = `raw-busy-${rig.run}`;
+  const rawWorker = await rig.startWorker('raw-worker', rawQueue);
+  try {
+    const sides = {
+      raw: {
+        queue: rawQueue,
+        type: 'twoActivities',
+        done: 0,
+        start: (id: string) =>
+          rig.client.workflow
+            .start('twoActivities', { taskQueue: rawQueue, workflowId: id })
+            .then(() => undefined),
+      },
+      txflow: {
+        queue: e2e.taskQueue,
+        type: 'processTransaction',
+        // The end-to-end and fault steps' transactions are there already.
+        done: await completedCount(rig, e2e.taskQueue),
+        start: (id: string) => rig.submit(e2e.api.url, id, 202),
+      },
+    };
+    const tallies = { raw: new LoopTally(PROCESSING_CLIENTS), txflow: new LoopTally(PROCESSING_CLIENTS) };
+    const names = ['raw', 'txflow'] as const;
+    for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, names.length)) {
+      for (const name of order.map((k) => names[k]!)) {
+        const side = sides[name];
+        await tallies[name].round(count, (i) => side.start(`busy-${name}-${rig.run}-${i}`), first);
+        side.done += count;
+        await rig.awaitCompleted(side.queue, side.type, side.done);
+      }
+    }
+    const [raw, txflow] = [tallies.raw.result(), tallies.txflow.result()];
+    for (const tally of Object.values(tallies)) tally.destroy();
+    const accept = { raw, txflow, ratio: txflow.perSecond / raw.perSecond };
+    line(
+      `  accept, ${PROCESSING_CLIENTS} clients: raw ${accept.raw.perSecond.toFixed(1)}/s (p99 ` +
+        `${accept.raw.latencyMs.p99} ms), txflow ${accept.txflow.perSecond.toFixed(1)}/s (p99 ` +
+        `${accept.txflow.latencyMs.p99} ms): ${(accept.ratio * 100).toFixed(0)}%`,
+    );
+
+    const rate = Math.max(1, Math.round(e2e.raw.perSecond / 2));
+    const open = { raw: 0 as unknown, txflow: 0 as unknown } as Record<'raw' | 'txflow', LatencySummary>;
+    let errors = 0;
+    for (const name of names) {
+      const side = sides[name];
+      const result = await fixedRate(rate, size.halfRateSeconds, 0, (i) =>
+        side.start(`tail-${name}-${rig.run}-${i}`),
+      );
+      side.done += result.fresh.count;
+      open[name] = result.fresh;
+      errors += result.errors;
+      await rig.awaitCompleted(side.queue, side.type, side.done);
+    }
+    const tail = { rate, raw: open.raw, txflow: open.txflow, errors };
+    line(
+      `  open loop at ${rate}/s (half the raw end-to-end rate) for ${size.halfRateSeconds} s: submit p99 raw ` +
+        `${tail.raw.p99} ms, txflow ${tail.txflow.p99} ms (p50 ${tail.raw.p50} / ${tail.txflow.p50} ms); ` +
+        `errors ${tail.errors}`,
+    );
+    return { accept, tail };
+  } finally {
+    await rawWorker.stop(10_000);
+  }
+}
+
+async function completedCount(rig: BenchRig, taskQueue: string): Promise<number> {
+  const query = `TaskQueue = "${taskQueue}" AND WorkflowType = "processTransaction" AND ExecutionStatus = "Completed"`;
+  return (await rig.client.workflow.count(query)).count;
+}
