@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { PostingRateService } from '../src/api/admin/posting-rate';
 import { createLogger } from '../src/config/logger';
@@ -8,8 +8,8 @@ import { processTransaction } from '../src/workflows';
 import { RateCapWatch } from '../src/worker/rate-cap-watch';
 import { NativeConnection } from '@temporalio/worker';
 import { eventually } from './support/eventually';
-import { fastPolicy, newTransaction, startWorker, testClient, type RunningWorker } from './support/harness';
-import { startMock, type RunningMock } from './support/mock-server';
+import { fastPolicy, newTransaction, startWorker, testClient } from './support/harness';
+import { useWorkflowEnv } from './support/workflow-env';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -36,31 +36,17 @@ async function serverWork(handle: WorkflowHandle) {
  */
 describe('the check as a local activity (real dev server, real worker, mock over HTTP)', function () {
   this.timeout(60_000);
-  let client: Client;
-  let mock: RunningMock;
-  let worker: RunningWorker;
-  let taskQueue: string;
   let capped = false;
-
-  before(async function () {
-    client = await testClient();
-    mock = await startMock();
-    taskQueue = uniqueTaskQueue('local-check');
-    worker = await startWorker({ taskQueue, postingUrl: mock.url, capInForce: () => capped });
-  });
-  after(async function () {
-    await worker?.stop();
-    await mock?.stop();
-  });
+  const env = useWorkflowEnv({ queuePrefix: 'local-check', worker: { capInForce: () => capped } });
   beforeEach(function () {
     capped = false;
-    mock.store.clear();
-    mock.faults.update({ getFailureRate: 0, getLatencyMs: { min: 0, max: 0 } });
+    env.mock.store.clear();
+    env.mock.faults.update({ getFailureRate: 0, getLatencyMs: { min: 0, max: 0 } });
   });
 
   const start = (tx: Transaction) =>
-    client.workflow.start(processTransaction, {
-      taskQueue,
+    env.client.workflow.start(processTransaction, {
+      taskQueue: env.taskQueue,
       workflowId: tx.id,
       args: [{ transaction: tx, policy: fastPolicy({ checkLocally: true }) }],
     });
@@ -71,8 +57,8 @@ describe('the check as a local activity (real dev server, real worker, mock over
     const state: ProcessingState = await handle.result();
     assert.equal(state.outcome, 'posted');
     assert.equal(state.attempts, 2, 'the local GET and the POST, each counted');
-    assert.equal(mock.store.copies(tx.id), 1);
-    assert.equal(mock.store.stats().requests.get, 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.stats().requests.get, 1);
     const work = await serverWork(handle);
     assert.deepEqual(work.activities, ['postTransaction'], 'the check is no activity task');
     assert.equal(work.markers, 1, 'the check is a marker');
@@ -91,12 +77,12 @@ describe('the check as a local activity (real dev server, real worker, mock over
     assert.equal(state.outcome, 'posted');
     assert.equal(state.attempts, 2, 'the deferral is no attempt');
     assert.equal(state.lastError, null, 'nor an error');
-    assert.equal(mock.store.stats().requests.get, 1, 'one GET, by the capped activity');
+    assert.equal(env.mock.store.stats().requests.get, 1, 'one GET, by the capped activity');
     assert.deepEqual((await serverWork(handle)).activities, ['checkExists', 'postTransaction']);
   });
 
   it('a local check that gets no answer goes on as an activity task, which retries: posted once', async function () {
-    mock.faults.update({ getFailureRate: 1 });
+    env.mock.faults.update({ getFailureRate: 1 });
     const tx = newTransaction();
     const handle = await start(tx);
     await eventually(async () => {
@@ -104,16 +90,16 @@ describe('the check as a local activity (real dev server, real worker, mock over
       // While it retries the list shows it processing, not pending.
       assert.equal((await handle.describe()).searchAttributes.TxStatus?.[0], 'processing');
     });
-    mock.faults.update({ getFailureRate: 0 });
+    env.mock.faults.update({ getFailureRate: 0 });
     const state: ProcessingState = await handle.result();
     assert.equal(state.outcome, 'posted');
     assert.ok(state.attempts >= 3, `${state.attempts}: the failed local GET is counted`);
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 
   it('a slow GET: the local try gives up after 2 s and the check goes on as a task; meanwhile processing shows', async function () {
     // The status query waits for the first workflow task, which lasts as long as the local try.
-    mock.faults.update({ getLatencyMs: { min: 4_000, max: 4_000 } });
+    env.mock.faults.update({ getLatencyMs: { min: 4_000, max: 4_000 } });
     const tx = newTransaction();
     const handle = await start(tx);
     await eventually(
@@ -124,10 +110,10 @@ describe('the check as a local activity (real dev server, real worker, mock over
       3_500,
       100,
     );
-    mock.faults.update({ getLatencyMs: { min: 0, max: 0 } });
+    env.mock.faults.update({ getLatencyMs: { min: 0, max: 0 } });
     const state: ProcessingState = await handle.result();
     assert.equal(state.outcome, 'posted');
-    assert.equal(mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.copies(tx.id), 1);
   });
 });
 

@@ -22,7 +22,7 @@ const lineOf = (stdout: string, id: string) => stdout.split('\n').find((l) => l.
 
 describe('npm run replay (a real process against the test server)', function () {
   this.timeout(120_000);
-  const env = useWorkflowEnv({ queuePrefix: 'replay-cmd', postingTimeoutMs: 500 });
+  const env = useWorkflowEnv({ queuePrefix: 'replay-cmd', worker: { postingTimeoutMs: 500 } });
   const ids: string[] = [];
 
   before(async function () {

@@ -20,7 +20,7 @@ import { obtainTemporalCli } from '../tools/stack/temporal-cli';
 import { eventually } from './support/eventually';
 
 describe('processTransaction workflow (real dev server, real worker, mock over HTTP)', function () {
-  const env = useWorkflowEnv({ queuePrefix: 'workflow', postingTimeoutMs: 500 });
+  const env = useWorkflowEnv({ queuePrefix: 'workflow', worker: { postingTimeoutMs: 500 } });
 
   beforeEach(function () {
     env.mock.store.clear();
@@ -436,7 +436,7 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
 
 describe('a POST never outlives its attempt (real dev server, real worker, slow mock)', function () {
   // The HTTP limit is longer than the post attempt: only the attempt's own clock can stop a late POST.
-  const env = useWorkflowEnv({ queuePrefix: 'attempt-time', postingTimeoutMs: 10_000 });
+  const env = useWorkflowEnv({ queuePrefix: 'attempt-time', worker: { postingTimeoutMs: 10_000 } });
 
   it('while every call outlasts its attempt, a POST cut short is followed by the settle window and a look: stored once', async function () {
     this.timeout(60_000);

@@ -1,3 +1,4 @@
+import express, { type Request } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createMockApp } from '../../tools/mock/app';
@@ -12,11 +13,23 @@ export interface RunningMock {
   stop(): Promise<void>;
 }
 
-/** The bundled mock posting service on a free loopback port, reached over real HTTP. */
-export async function startMock(patch: FaultPatch = {}): Promise<RunningMock> {
+/**
+ * The bundled mock posting service on a free loopback port, reached over real HTTP. `onRequest` sees each request
+ * before the mock answers it.
+ */
+export async function startMock(
+  patch: FaultPatch = {},
+  onRequest?: (req: Request) => void,
+): Promise<RunningMock> {
   const store = new TransactionStore();
   const faults = new Faults({ ...mockSettings({}, () => 42).faults, ...patch });
-  const app = createMockApp({ store, faults });
+  const app = express();
+  if (onRequest)
+    app.use((req, _res, next) => {
+      onRequest(req);
+      next();
+    });
+  app.use(createMockApp({ store, faults }));
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

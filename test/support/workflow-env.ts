@@ -10,21 +10,20 @@ export interface WorkflowEnv {
   taskQueue: string;
 }
 
+type WorkerOptions = Omit<Parameters<typeof startWorker>[0], 'taskQueue' | 'postingUrl'>;
+
 /**
  * Registers before/after hooks in the calling describe(): the test client, a mock and a real worker on a task
- * queue of its own (named after `queuePrefix`) posting to that mock. The fields are set once before() has run.
+ * queue of its own (named after `queuePrefix`) posting to that mock, with `worker`'s options. The fields are set
+ * once before() has run.
  */
-export function useWorkflowEnv(options: { queuePrefix: string; postingTimeoutMs: number }): WorkflowEnv {
+export function useWorkflowEnv(options: { queuePrefix: string; worker?: WorkerOptions }): WorkflowEnv {
   const env = {} as WorkflowEnv;
   before(async function () {
     env.client = await testClient();
     env.mock = await startMock();
     env.taskQueue = uniqueTaskQueue(options.queuePrefix);
-    env.worker = await startWorker({
-      taskQueue: env.taskQueue,
-      postingUrl: env.mock.url,
-      postingTimeoutMs: options.postingTimeoutMs,
-    });
+    env.worker = await startWorker({ ...options.worker, taskQueue: env.taskQueue, postingUrl: env.mock.url });
   });
   after(async function () {
     await env.worker?.stop();
