@@ -1,9 +1,9 @@
 import type { NativeConnection } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { Logger } from '../config/logger';
+import { postingRateOf } from '../domain/posting-rate';
 
 const ACTIVITY = temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY;
-const Source = temporal.api.enums.v1.RateLimitSource;
 const REFRESH_MS = 5_000;
 
 export interface RateCapWatchDeps {
@@ -53,12 +53,8 @@ export class RateCapWatch {
           reportConfig: true,
         }),
       );
-      // The operator's value, or another worker's POSTING_MAX_PER_SECOND (the server's own default is no cap).
-      const source = described.effectiveRateLimit?.rateLimitSource;
-      const capped =
-        described.config?.queueRateLimit?.rateLimit != null ||
-        source === Source.RATE_LIMIT_SOURCE_API ||
-        source === Source.RATE_LIMIT_SOURCE_WORKER;
+      // The operator's value, or any worker's POSTING_MAX_PER_SECOND (the server's own default is no cap).
+      const capped = postingRateOf(described.config, described.effectiveRateLimit).max_per_second !== null;
       if (capped !== this.queueCap) this.deps.log.info({ capped }, 'posting rate cap read');
       this.queueCap = capped;
     } catch (err) {

@@ -99,7 +99,7 @@ export class TransactionSteps implements PostingSteps {
         const { found } = await this.calls.call('check', (activityId) =>
           local
             ? asActivityFailure(this.localCheck.executeWithOptions(this.untilDeadline(), args), 'checkExists')
-            : this.checkActivity.executeWithOptions(this.untilDeadline(activityId), args),
+            : this.checkActivity.executeWithOptions({ activityId, ...this.untilDeadline() }, args),
         );
         this.pauses.resumed();
         return found;
@@ -125,7 +125,7 @@ export class TransactionSteps implements PostingSteps {
     for (;;) {
       try {
         const { outcome } = await this.calls.call('post', (activityId) =>
-          this.postActivity.executeWithOptions(this.untilDeadline(activityId), [this.transaction]),
+          this.postActivity.executeWithOptions({ activityId, ...this.untilDeadline() }, [this.transaction]),
         );
         this.pauses.resumed();
         return this.posted({ kind: outcome === 'posted' ? 'posted' : 'found' });
@@ -218,13 +218,8 @@ export class TransactionSteps implements PostingSteps {
     return Date.now() >= this.deadline;
   }
 
-  private untilDeadline(): { scheduleToCloseTimeout: number };
-  private untilDeadline(activityId: string): ActivityOptions;
-  private untilDeadline(activityId?: string): ActivityOptions {
-    return {
-      ...(activityId && { activityId }),
-      scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1),
-    };
+  private untilDeadline(): { scheduleToCloseTimeout: number } {
+    return { scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1) };
   }
 }
 

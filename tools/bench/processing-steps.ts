@@ -43,7 +43,7 @@ export async function measureWhileProcessing(
         queue: e2e.taskQueue,
         type: 'processTransaction',
         // The end-to-end and fault steps' transactions are there already.
-        done: await completedCount(rig, e2e.taskQueue),
+        done: await rig.completedCount(e2e.taskQueue, 'processTransaction'),
         start: (id: string) => rig.submit(e2e.api.url, id, 202),
       },
     };
@@ -67,19 +67,24 @@ export async function measureWhileProcessing(
     );
 
     const rate = Math.max(1, Math.round(e2e.raw.perSecond / 2));
-    const open = { raw: 0 as unknown, txflow: 0 as unknown } as Record<'raw' | 'txflow', LatencySummary>;
-    let errors = 0;
-    for (const name of names) {
+    // One side after the other, each waiting until what it started has completed.
+    const openLoop = async (name: (typeof names)[number]) => {
       const side = sides[name];
       const result = await fixedRate(rate, size.halfRateSeconds, 0, (i) =>
         side.start(`tail-${name}-${rig.run}-${i}`),
       );
       side.done += result.fresh.count;
-      open[name] = result.fresh;
-      errors += result.errors;
       await rig.awaitCompleted(side.queue, side.type, side.done);
-    }
-    const tail = { rate, raw: open.raw, txflow: open.txflow, errors };
+      return result;
+    };
+    const rawOpen = await openLoop('raw');
+    const txflowOpen = await openLoop('txflow');
+    const tail = {
+      rate,
+      raw: rawOpen.fresh,
+      txflow: txflowOpen.fresh,
+      errors: rawOpen.errors + txflowOpen.errors,
+    };
     line(
       `  open loop at ${rate}/s (half the raw end-to-end rate) for ${size.halfRateSeconds} s: submit p99 raw ` +
         `${tail.raw.p99} ms, txflow ${tail.txflow.p99} ms (p50 ${tail.raw.p50} / ${tail.txflow.p50} ms); ` +
@@ -89,9 +94,4 @@ export async function measureWhileProcessing(
   } finally {
     await rawWorker.stop(10_000);
   }
-}
-
-async function completedCount(rig: BenchRig, taskQueue: string): Promise<number> {
-  const query = `TaskQueue = "${taskQueue}" AND WorkflowType = "processTransaction" AND ExecutionStatus = "Completed"`;
-  return (await rig.client.workflow.count(query)).count;
 }

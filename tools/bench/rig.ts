@@ -244,15 +244,20 @@ export class BenchRig {
 
   /** Waits until visibility shows `total` workflows of `type` completed on `taskQueue`. */
   async awaitCompleted(taskQueue: string, type: string, total: number): Promise<void> {
-    const query = `TaskQueue = "${taskQueue}" AND WorkflowType = "${type}" AND ExecutionStatus = "Completed"`;
     const deadline = Date.now() + 600_000;
     for (;;) {
-      const { count: done } = await this.client.workflow.count(query);
+      const done = await this.completedCount(taskQueue, type);
       if (done >= total) return;
       if (Date.now() > deadline)
         throw new Error(`only ${done} of ${total} ${type} completed on ${taskQueue}`);
       await sleep(100);
     }
+  }
+
+  /** How many workflows of `type` visibility shows completed on `taskQueue`. */
+  async completedCount(taskQueue: string, type: string): Promise<number> {
+    const query = `TaskQueue = "${taskQueue}" AND WorkflowType = "${type}" AND ExecutionStatus = "Completed"`;
+    return (await this.client.workflow.count(query)).count;
   }
 
   /** Stops every process started (last first), the clients, the server, and removes the temp dir. */

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { route, type RouteDeclaration } from '../http/route';
 import { json, named, problem, GUARDED, RETRY_AFTER } from '../openapi/responses';
 import type { OpsMetrics } from './ops-metrics';
-import type { PostingRate, PostingRateService } from './posting-rate';
+import type { PostingRate } from '../../domain/posting-rate';
+import type { PostingRateService } from './posting-rate';
 
 export interface AdminRoutesDeps {
   postingRate: PostingRateService;

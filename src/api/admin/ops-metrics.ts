@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SkipReason } from '../transactions/redrive-schemas';
-import type { PostingRate } from './posting-rate';
+import type { PostingRate } from '../../domain/posting-rate';
 
 /** The operator's levers on /metrics: the posting rate cap in force and what bulk redrives did. */
 export class OpsMetrics {

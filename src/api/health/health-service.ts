@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { readRestartCounts, type RestartCounts } from '../../config/restart-counts';
 import type { DownstreamProbe, ProbeResult } from './downstream-probe';
 import { asTemporalUnavailable } from '../temporal/temporal-errors';
-import { postingRateOf, type PostingRate } from '../admin/posting-rate';
+import { postingRateOf, type PostingRate } from '../../domain/posting-rate';
 
 /** One stalled transaction's current activity, from describe(): what the downstream answers it. */
 export interface StalledSample {
