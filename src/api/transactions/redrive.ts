@@ -69,12 +69,19 @@ export class Redrive {
         PAGE_SIZE,
         token,
       );
+      const candidates: string[] = [];
       for (const item of page.items) {
         // A retried transaction keeps its old failed runs in visibility: one ID, judged once.
         if (seen.has(item.transaction.id)) continue;
         seen.add(item.transaction.id);
-        if (!errorMatches(item, filter)) continue;
-        ids.add(item.transaction.id);
+        if (errorMatches(item, filter)) candidates.push(item.transaction.id);
+      }
+      // Retried since (by an earlier redrive that stopped at its limit, or by hand): no longer failed, so it takes
+      // no place within this one's limit, and a repeat reaches the rest.
+      const retried = await this.deps.service.notFailed(candidates);
+      for (const id of candidates) {
+        if (retried.has(id)) continue;
+        ids.add(id);
         if (ids.size >= filter.limit) return { ids: [...ids], moreMayMatch: true };
       }
       token = page.nextPageToken ?? undefined;

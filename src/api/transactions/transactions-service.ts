@@ -11,7 +11,7 @@ import type { ProcessingPolicy } from '../../domain/transaction';
 import { cancelUpdate, processTransaction } from '../../workflows';
 import { asStartFailure, asTemporalUnavailable } from '../temporal/temporal-errors';
 import type { ListFilters } from './list-cursor';
-import { visibilityQuery } from './list-query';
+import { quote, visibilityQuery } from './list-query';
 import { listedOps, type ListedOps } from './listed-ops';
 import { RecentCache } from './recent-cache';
 import { retryDelayMs, startOptions, type CallbackStartSettings } from './start-options';
@@ -56,6 +56,8 @@ export interface ListPage {
 }
 
 /** Temporal refused a page token (a forged or stale cursor). */
+const NOT_FAILED_IDS_PER_QUERY = 100;
+
 export class PageTokenRefusedError extends Error {
   override name = 'PageTokenRefusedError';
 }
@@ -252,6 +254,39 @@ export class TransactionsService {
     }
     const token = response.nextPageToken;
     return { items, nextPageToken: token && token.length > 0 ? token : null };
+  }
+
+  /**
+   * Of `ids`, those with a run that is running or ended completed or cancelled: a failed transaction retried
+   * since (one visibility call for them all). Its older failed runs stay listed, but the transaction is not failed.
+   */
+  async notFailed(ids: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    // A bounded query text per call.
+    for (let i = 0; i < ids.length; i += NOT_FAILED_IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + NOT_FAILED_IDS_PER_QUERY);
+      const query =
+        `${visibilityQuery(this.deps.taskQueue, {})} AND WorkflowId IN (${chunk.map(quote).join(', ')}) AND ` +
+        `(ExecutionStatus = "Running" OR TxStatus = "completed" OR TxStatus = "cancelled")`;
+      let token: Uint8Array | undefined;
+      do {
+        const page = await this.rpc(() =>
+          this.deps.client.workflowService.listWorkflowExecutions({
+            namespace: this.deps.client.options.namespace,
+            query,
+            pageSize: chunk.length,
+            nextPageToken: token,
+          }),
+        ).catch((err: unknown) => {
+          throw asTemporalUnavailable(err);
+        });
+        for (const execution of page.executions) {
+          if (execution.execution?.workflowId) found.add(execution.execution.workflowId);
+        }
+        token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+      } while (token);
+    }
+    return found;
   }
 
   /** The Temporal client it calls through (waits long-poll on it). */
