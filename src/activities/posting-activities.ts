@@ -132,15 +132,17 @@ export function createPostingActivities(
      * Posts the transaction. Its retries follow answers that wrote nothing (503, 429, connection refused), and
      * still look first: a payment must never be posted twice. An answer that leaves the outcome unknown ends the
      * activity; the workflow waits the write-settle window before it looks and posts again.
+     * `attemptsBefore`: the step's attempts in earlier rounds, which wrote nothing either.
      */
-    async postTransaction(transaction: Transaction): Promise<PostResult> {
+    async postTransaction(transaction: Transaction, attemptsBefore = 0): Promise<PostResult> {
       const startedAt = Date.now();
       const { info } = Context.current();
       const { attempt } = info;
       pauseIfUnhealthy(attempt);
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
-        if (attempt > 1) {
+        // A retry, or the first attempt of a later round of retries (`attemptsBefore`, src/workflows/attempt-rounds.ts).
+        if (attempt > 1 || attemptsBefore > 0) {
           if ((await held(transaction.id, transaction, signal)) !== null) {
             count('post_write_recovery');
             return { outcome: 'already_present', attempt };

@@ -11,8 +11,9 @@ import {
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { ActivityPolicy, ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
+import { AttemptRounds } from './attempt-rounds';
 import { asActivityFailure, isUnanswered, localTryOptions } from './local-check';
-import { DownstreamCalls } from './downstream-calls';
+import { DownstreamCalls, errorKind } from './downstream-calls';
 import { Pauses, callsBeforePause, isPause } from './pauses';
 import type { Progress } from './progress';
 import {
@@ -62,6 +63,9 @@ export class TransactionSteps implements PostingSteps {
   private readonly checkActivity: Activities['checkExists'];
   private readonly localCheck: LocalActivities['checkExists'];
   private readonly postActivity: Activities['postTransaction'];
+  /** The retry policies as the proxies have them (a round's policy is cut from these). */
+  private readonly checkRetry: RetryPolicy;
+  private readonly postRetry: RetryPolicy;
   private readonly lookActivity = proxyActivities<PostingActivities>(LOOK).checkExists;
 
   constructor(
@@ -75,15 +79,16 @@ export class TransactionSteps implements PostingSteps {
     this.pauses = new Pauses(state, progress);
     this.deadline = runStart + policy.deadlineMs;
     const checkOptions = options('check exists', policy.check, FINAL_ERROR_TYPES);
+    const postOptions = options('post', policy.post, POST_NON_RETRYABLE_TYPES);
+    this.checkRetry = checkOptions.retry ?? {};
+    this.postRetry = postOptions.retry ?? {};
     this.checkActivity = proxyActivities<PostingActivities>(checkOptions).checkExists;
     this.localCheck = proxyLocalActivities<PostingActivities>(
       localTryOptions(checkOptions, policy.check.startToCloseTimeout),
     ).checkExists;
     // Retries only answers that wrote nothing: an unknown outcome, or an attempt that timed out with its POST
     // possibly sent, goes back to the workflow, which waits the write-settle window on a timer.
-    this.postActivity = proxyActivities<PostingActivities>(
-      options('post', policy.post, POST_NON_RETRYABLE_TYPES),
-    ).postTransaction;
+    this.postActivity = proxyActivities<PostingActivities>(postOptions).postTransaction;
   }
 
   /**
@@ -94,23 +99,31 @@ export class TransactionSteps implements PostingSteps {
   async check(): Promise<boolean> {
     const args: [string, Transaction] = [this.transaction.id, this.transaction];
     let local = this.policy.checkLocally === true;
+    const rounds = new AttemptRounds(this.checkRetry);
     for (;;) {
+      const attempts = this.state.attempts;
       try {
         const { found } = await this.calls.call('check', (activityId) =>
           local
             ? asActivityFailure(this.localCheck.executeWithOptions(this.untilDeadline(), args), 'checkExists')
-            : this.checkActivity.executeWithOptions({ activityId, ...this.untilDeadline() }, args),
+            : this.checkActivity.executeWithOptions(
+                { activityId, ...this.untilDeadline(), retry: rounds.next() },
+                args,
+              ),
         );
         this.pauses.resumed();
         return found;
-      } catch (err) {
+      } catch (thrown) {
         // The local try got no answer: the activity task takes over at once (its own retries back off), and the
         // run shows `processing` meanwhile.
-        if (local && isUnanswered(err, FINAL_ERROR_TYPES)) {
+        if (local && isUnanswered(thrown, FINAL_ERROR_TYPES)) {
+          rounds.counted(this.state.attempts - attempts);
           local = false;
           this.progress.flush();
           continue;
         }
+        const err = local ? thrown : await this.afterRound(rounds, thrown, attempts, true);
+        if (err === NEXT_ROUND) continue;
         local = false;
         // Nothing was posted yet: a pause past the deadline fails the transaction like any check failure.
         if (!isPause(err) || this.pastDeadline()) throw err;
@@ -122,14 +135,23 @@ export class TransactionSteps implements PostingSteps {
   async post(): Promise<PostResult> {
     // The step before (a check or a look) has ended, paused or not: this is posting.
     this.progress.enter('posting');
+    const rounds = new AttemptRounds(this.postRetry);
     for (;;) {
+      const attempts = this.state.attempts;
       try {
-        const { outcome } = await this.calls.call('post', (activityId) =>
-          this.postActivity.executeWithOptions({ activityId, ...this.untilDeadline() }, [this.transaction]),
-        );
+        const { outcome } = await this.calls.call('post', (activityId) => {
+          // A round after the first looks before it posts, as every retry does.
+          const retry = rounds.next();
+          const args: [Transaction, number?] =
+            rounds.before > 0 ? [this.transaction, rounds.before] : [this.transaction];
+          return this.postActivity.executeWithOptions({ activityId, ...this.untilDeadline(), retry }, args);
+        });
         this.pauses.resumed();
         return this.posted({ kind: outcome === 'posted' ? 'posted' : 'found' });
-      } catch (err) {
+      } catch (thrown) {
+        // Rounds end only on answers that wrote nothing (the post activity retries nothing else).
+        const err = await this.afterRound(rounds, thrown, attempts, true);
+        if (err === NEXT_ROUND) continue;
         if (!(err instanceof ActivityFailure)) throw err;
         if (!isPause(err)) {
           this.pauses.resumed();
@@ -194,18 +216,47 @@ export class TransactionSteps implements PostingSteps {
 
   /** Looks, pausing while the breaker is open, as long as it takes. */
   private async lookFor(): Promise<boolean> {
+    const rounds = new AttemptRounds(LOOK.retry ?? {});
     for (;;) {
+      const attempts = this.state.attempts;
       try {
         const { found } = await this.calls.call('look', (activityId) =>
-          this.lookActivity.executeWithOptions({ activityId }, [this.transaction.id, this.transaction]),
+          this.lookActivity.executeWithOptions({ activityId, retry: rounds.next() }, [
+            this.transaction.id,
+            this.transaction,
+          ]),
         );
         this.pauses.resumed();
         return found;
-      } catch (err) {
+      } catch (thrown) {
+        const err = await this.afterRound(rounds, thrown, attempts, false);
+        if (err === NEXT_ROUND) continue;
         if (!isPause(err)) throw err;
         await this.pauses.wait(err);
       }
     }
+  }
+
+  /**
+   * After a step's activity failed: at the end of a round of attempts (attempt-rounds.ts) shows the attempts
+   * (TxAttempts), waits the backoff on a timer and answers NEXT_ROUND. Otherwise the failure to handle: as thrown,
+   * or, when the wait would pass the deadline (where one applies), as Temporal states retries the deadline stopped.
+   */
+  private async afterRound(
+    rounds: AttemptRounds,
+    err: unknown,
+    attemptsBefore: number,
+    deadline: boolean,
+  ): Promise<unknown> {
+    const wait = rounds.ended(err, this.state.attempts - attemptsBefore);
+    if (wait === undefined || !(err instanceof ActivityFailure)) return err;
+    if (deadline && Date.now() + wait >= this.deadline) {
+      this.state.lastErrorKind = errorKind(stoppedByDeadline(err), 'any');
+      return stoppedByDeadline(err);
+    }
+    this.progress.enter(this.progress.phase ?? 'checking');
+    await sleep(wait, { summary: `retry: attempt ${rounds.before + 1} of this step` });
+    return NEXT_ROUND;
   }
 
   private posted(result: PostResult): PostResult {
@@ -221,6 +272,21 @@ export class TransactionSteps implements PostingSteps {
   private untilDeadline(): { scheduleToCloseTimeout: number } {
     return { scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1) };
   }
+}
+
+/** What afterRound answers when the step goes on with another round. */
+const NEXT_ROUND = Symbol('next round');
+
+/** A round's last failure, restated as Temporal states retries whose next backoff would pass the deadline. */
+function stoppedByDeadline(err: ActivityFailure): ActivityFailure {
+  return new ActivityFailure(
+    err.message,
+    err.activityType,
+    err.activityId,
+    'TIMEOUT',
+    err.identity,
+    err.cause,
+  );
 }
 
 function options(

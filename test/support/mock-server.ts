@@ -1,4 +1,4 @@
-import express, { type Request } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createMockApp } from '../../tools/mock/app';
@@ -15,19 +15,19 @@ export interface RunningMock {
 
 /**
  * The bundled mock posting service on a free loopback port, reached over real HTTP. `onRequest` sees each request
- * before the mock answers it.
+ * before the mock answers it, and may answer it itself (returning true).
  */
 export async function startMock(
   patch: FaultPatch = {},
-  onRequest?: (req: Request) => void,
+  onRequest?: (req: Request, res: Response) => boolean | void,
 ): Promise<RunningMock> {
   const store = new TransactionStore();
   const faults = new Faults({ ...mockSettings({}, () => 42).faults, ...patch });
   const app = express();
   if (onRequest)
-    app.use((req, _res, next) => {
-      onRequest(req);
-      next();
+    app.use((req, res, next) => {
+      // true: the hook answered itself (a fault the mock's settings do not have).
+      if (onRequest(req, res) !== true) next();
     });
   app.use(createMockApp({ store, faults }));
   const server: Server = await new Promise((resolve) => {
