@@ -90,6 +90,13 @@ describe('npm start: callbacks on out of the box', function () {
       verifySignature(secret, event.signature, event.body),
       'verifiable with the secret from the file',
     );
+    // The worker's metrics endpoint is on, shown in the banner, and counts the delivery.
+    assert.ok(running.lines.some((l) => l.includes(`Worker metrics ${running.workerMetricsUrl}`)));
+    await eventually(async () => {
+      const text = await (await request(running.workerMetricsUrl)).body.text();
+      assert.match(text, /^txflow_callback_deliveries\{[^}]*outcome="delivered"[^}]*\} 1$/m);
+      assert.match(text, /^txflow_callback_attempts\{[^}]*outcome="delivered"[^}]*\} 1$/m);
+    });
 
     // A second start keeps the secret: receivers need not be told a new one.
     await running.process.stop(30_000);

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { testApp } from './support/api';
+import { CallbackReceiver } from './support/callback-receiver';
+import { FAST_CALLBACKS, SECRET } from './support/callback-stack';
 import { launchChromium } from './support/chromium';
 import { startWorker, testClient, type RunningWorker } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
@@ -23,17 +25,29 @@ describe('test page in headless Chromium (real API, worker, mock and Temporal)',
   let base: string;
   let browser: Browser;
   let page: Page;
+  let receiver: CallbackReceiver;
   const pageErrors: string[] = [];
 
   before(async function () {
     browser = await launchChromium();
     mock = await startMock({ postLatencyMs: { min: 0, max: 30 } });
     const taskQueue = uniqueTaskQueue('browser');
-    worker = await startWorker({ taskQueue, postingUrl: mock.url });
-    const app = testApp(await testClient(), taskQueue, undefined, {
-      temporalUiUrl: UI,
-      namespace: 'default',
+    // Callbacks on, as npm start has them: http allowed to the receiver's loopback port.
+    receiver = await CallbackReceiver.start(SECRET);
+    const allowedHosts = [`127.0.0.1:${receiver.port}`];
+    worker = await startWorker({
+      taskQueue,
+      postingUrl: mock.url,
+      callbacks: { signingSecret: SECRET, allowedHosts },
     });
+    const app = testApp(
+      await testClient(),
+      taskQueue,
+      undefined,
+      { temporalUiUrl: UI, namespace: 'default', callbacks: { enabled: true, allowedHosts } },
+      {},
+      { callbacks: { subscribers: [], policy: FAST_CALLBACKS } },
+    );
     server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -56,6 +70,7 @@ describe('test page in headless Chromium (real API, worker, mock and Temporal)',
     server?.closeAllConnections();
     server?.close();
     await worker?.stop();
+    await receiver?.off();
     await mock?.stop();
   });
 
@@ -197,6 +212,46 @@ describe('test page in headless Chromium (real API, worker, mock and Temporal)',
     assert.equal(await byTestId('wait').isDisabled(), true, 'the webhook dialect does not wait');
     await byTestId('dialect-api').check();
     await byTestId('wait').uncheck();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('a transaction sent with a callback URL shows its delivered event in the callback log', async function () {
+    // A URL the API refuses: its message next to the field.
+    await byTestId('callback-url').fill('http://example.com/hook');
+    await byTestId('submit').click();
+    await byTestId('form-errors').waitFor({ state: 'visible' });
+    assert.equal(await byTestId('callback-url').getAttribute('aria-invalid'), 'true');
+    assert.match(await text('callback-url-error'), /https/);
+
+    const url = receiver.url('/from-page');
+    await byTestId('callback-url').fill(url);
+    await byTestId('amount').fill('3.30');
+    await byTestId('submit').click();
+    await waitText('form-result', /^202 for /);
+    const txId = (await text('form-result')).replace(/^202 for /, '');
+    await byTestId('callback-url').fill('');
+    await page.locator(`[data-testid="tx-row"][data-id="${txId}"][data-status="completed"]`).waitFor();
+
+    await byTestId('events-id').fill(txId);
+    // The log is read on each Show: ask again until the delivery's run has closed delivered.
+    const delivered = page.locator('[data-testid="event-row"] [data-testid="event-state"]', {
+      hasText: 'delivered',
+    });
+    await eventually(
+      async () => {
+        await byTestId('events-show').click();
+        await delivered.waitFor({ timeout: 1_000 });
+      },
+      30_000,
+      250,
+    );
+    const [received] = receiver.delivered().filter((d) => JSON.parse(d.body).data.transactionId === txId);
+    assert.ok(received?.verified, 'the receiver got it, signed');
+    const event = JSON.parse(received.body);
+    assert.equal(await text('events-note'), '1 event(s)');
+    const cells = await page.locator('[data-testid="event-row"] td').allTextContents();
+    assert.deepEqual(cells.slice(0, 4), [`transaction.completed ${event.id}`, `0: ${url}`, 'delivered', '1']);
+    assert.equal(receiver.delivered(event.id).length, 1);
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -46,6 +46,22 @@ describe('test page (GET / for a browser)', function () {
     for (const testid of ['burst', 'dialect-api', 'dialect-v1', 'tx-rows', 'form-errors', 'health-status']) {
       assert.ok(html.includes(`data-testid="${testid}"`), testid);
     }
+    // The callback URL field and the callback log view (GET /api/transactions/{id}/events).
+    for (const testid of [
+      'callback-url',
+      'callback-url-error',
+      'events',
+      'events-id',
+      'events-show',
+      'events-table',
+      'events-rows',
+      'events-note',
+    ]) {
+      assert.ok(html.includes(`data-testid="${testid}"`), testid);
+    }
+    assert.match(html, /<input\b[^>]*\bname="callback_url"[^>]*>/, 'the form sends it as callback_url');
+    assert.ok(html.includes("'body.callback_url': 'callback-url'"), 'its 400 is shown next to it');
+    assert.ok(html.includes('/events`'), 'the log view reads the events route');
     assert.ok(html.includes(`data-temporal-ui-url="${UI}"`));
     assert.ok(html.includes('data-namespace="default"'));
     assert.equal(html.includes('{{'), false, 'every placeholder is filled');

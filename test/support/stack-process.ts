@@ -12,14 +12,17 @@ export interface RunningStack {
   url: string;
   /** Every output line so far (the process's tail keeps only the last ones). */
   lines: string[];
+  /** The worker's /metrics: WORKER_METRICS_ADDRESS from `env`, else a free port (never npm start's default). */
+  workerMetricsUrl: string;
 }
 
 /**
  * `npm start` (dist/tools/stack/main.js) as a real process on the test Temporal server (TEMPORAL_ADDRESS: it
- * starts no dev server) with `env` added: the API on a free port. Not waited for.
+ * starts no dev server) with `env` added: the API and the worker's metrics on free ports. Not waited for.
  */
 export async function spawnStack(env: Record<string, string>): Promise<RunningStack> {
   const port = await freePort();
+  const metricsAddress = env.WORKER_METRICS_ADDRESS ?? `127.0.0.1:${await freePort()}`;
   const lines: string[] = [];
   const proc = spawnManaged({
     name: 'stack',
@@ -36,11 +39,17 @@ export async function spawnStack(env: Record<string, string>): Promise<RunningSt
       POST_RETRY_INITIAL_INTERVAL_MS: '50',
       LOG_LEVEL: 'info',
       ...env,
+      WORKER_METRICS_ADDRESS: metricsAddress,
     },
     onLine: (line) => lines.push(line),
     tailLines: 400,
   });
-  return { process: proc, url: `http://127.0.0.1:${port}`, lines };
+  return {
+    process: proc,
+    url: `http://127.0.0.1:${port}`,
+    lines,
+    workerMetricsUrl: `http://${metricsAddress}/metrics`,
+  };
 }
 
 /** Pids of `parent`'s child processes whose command line contains `needle` (Linux /proc). */

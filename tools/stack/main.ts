@@ -81,8 +81,14 @@ void runMain(async () => {
       }
     };
 
+    const { workerMetrics } = settings;
     const needs: PortNeed[] = [
       { port: settings.apiPort, host: settings.apiHost, purpose: 'txflow API (PORT)' },
+      {
+        port: workerMetrics.port,
+        host: workerMetrics.host,
+        purpose: 'worker metrics (WORKER_METRICS_ADDRESS)',
+      },
     ];
     if (!settings.postingServiceUrl) needs.push({ port: MOCK_PORT, purpose: 'mock posting service' });
     if (!settings.temporalAddress) {
@@ -152,6 +158,7 @@ void runMain(async () => {
       ...(settings.temporalAddress ? {} : oneMachineWorkerEnv()),
       TEMPORAL_ADDRESS: temporalAddress,
       POSTING_SERVICE_URL: postingServiceUrl,
+      WORKER_METRICS_ADDRESS: workerMetrics.address,
       ...callbacks.env,
     };
     const apiEnv = {
@@ -190,6 +197,7 @@ void runMain(async () => {
         `  Temporal UI    ${uiUrl ?? '(not started: using an external Temporal)'}`,
         `  Temporal       ${temporalAddress} (${temporalNote})`,
         `  Callbacks      ${callbacks.note}`,
+        `  Worker metrics ${workerMetrics.url} (callback deliveries, downstream outcomes)`,
         `  Posting        ${postingServiceUrl}${settings.postingServiceUrl ? ' (external, from POSTING_SERVICE_URL)' : ' (bundled mock)'}`,
         'Press Ctrl-C to stop.',
         '',

@@ -8,6 +8,8 @@ import type { RestartPolicy } from './crash-loop';
 export const MOCK_PORT = 8080;
 export const TEMPORAL_PORT = 7233;
 export const TEMPORAL_UI_PORT = 8233;
+/** The worker's Prometheus endpoint (WORKER_METRICS_ADDRESS), on loopback unless that variable says otherwise. */
+export const WORKER_METRICS_PORT = 9464;
 
 const optionalHttpUrl = z
   .string()
@@ -35,6 +37,8 @@ export const stackSchema = {
   // Stop graces of the children, so we wait a little longer than each of them does.
   SHUTDOWN_GRACE_MS: apiSchema.SHUTDOWN_GRACE_MS,
   WORKER_SHUTDOWN_GRACE_MS: workerSchema.WORKER_SHUTDOWN_GRACE_MS,
+  // The callback and downstream counters live on the worker's own /metrics: on by default here.
+  WORKER_METRICS_ADDRESS: workerSchema.WORKER_METRICS_ADDRESS,
   // A worker or API that dies is restarted; this many deaths within the window is a crash loop: give up.
   TXFLOW_RESTART_MAX_CRASHES: integer(5, 1, 1_000),
   TXFLOW_RESTART_WINDOW_MS: integer(60_000, 1_000, 3_600_000),
@@ -54,6 +58,8 @@ export interface StackSettings {
   allInOne: boolean;
   apiGraceMs: number;
   workerGraceMs: number;
+  /** Where the worker (or the all-in-one process) serves /metrics: WORKER_METRICS_ADDRESS, else loopback. */
+  workerMetrics: { address: string; host: string; port: number; url: string };
   restartPolicy: RestartPolicy;
 }
 
@@ -69,6 +75,7 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
     allInOne: e.TXFLOW_ALL_IN_ONE,
     apiGraceMs: e.SHUTDOWN_GRACE_MS,
     workerGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+    workerMetrics: metricsEndpoint(e.WORKER_METRICS_ADDRESS ?? `127.0.0.1:${WORKER_METRICS_PORT}`),
     restartPolicy: {
       maxCrashes: e.TXFLOW_RESTART_MAX_CRASHES,
       windowMs: e.TXFLOW_RESTART_WINDOW_MS,
@@ -76,4 +83,13 @@ export function stackSettings(env: NodeJS.ProcessEnv = process.env): StackSettin
       maxBackoffMs: Math.max(MAX_RESTART_BACKOFF_MS, e.TXFLOW_RESTART_BACKOFF_MS),
     },
   };
+}
+
+function metricsEndpoint(address: string): StackSettings['workerMetrics'] {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at);
+  const port = Number(address.slice(at + 1));
+  // Bound to every interface: scraped here on loopback.
+  const local = host === '0.0.0.0' ? '127.0.0.1' : host;
+  return { address, host, port, url: `http://${local}:${port}/metrics` };
 }
