@@ -83,6 +83,33 @@ describe('circuit breaker', function () {
     breaker.close();
   });
 
+  it('opened by failed POSTs, a good probe (a GET) half-opens it: reads go, one trial POST per interval decides', async function () {
+    let healthy = true;
+    const changes: string[] = [];
+    const breaker = new CircuitBreaker(OPTIONS, async () => healthy, {
+      onChange: (state) => changes.push(state),
+    });
+    for (let i = 0; i < 4; i += 1) breaker.record(false, undefined, 'post');
+    assert.equal(breaker.state, 'open');
+    await sleep(80);
+    assert.equal(breaker.state, 'half_open', 'the GET probe succeeded, but POSTs were failing');
+    assert.equal(breaker.allow('find'), true, 'reads go through');
+    assert.equal(breaker.allow('post'), true, 'one trial POST');
+    assert.equal(breaker.allow('post'), false, 'only one per probe interval');
+    breaker.record(false, undefined, 'post');
+    assert.equal(breaker.state, 'open', 'the trial POST failed');
+    assert.equal(breaker.allow('find'), false);
+    await sleep(80);
+    assert.equal(breaker.allow('post'), true, 'the next trial, a probe interval later');
+    breaker.record(true, undefined, 'find');
+    assert.equal(breaker.state, 'half_open', 'a good GET decides nothing about POSTs');
+    breaker.record(true, undefined, 'post');
+    assert.equal(breaker.state, 'closed', 'the trial POST succeeded');
+    assert.deepEqual(changes, ['open', 'half_open', 'open', 'half_open', 'closed']);
+    healthy = false;
+    breaker.close();
+  });
+
   it('counts what says the downstream is not working, not answers from a working one', function () {
     assert.equal(isDownstreamFailure(new PostingError('not_written', '503', 503)), true);
     assert.equal(isDownstreamFailure(new PostingError('unavailable', 'GET 500', 500)), true);

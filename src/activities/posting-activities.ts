@@ -4,7 +4,7 @@ import type { AttemptReport, PostingOutcome, Transaction } from '../domain/trans
 import { PostingError } from '../posting/posting-error';
 import { recordPath, type PostingClient } from '../posting/posting-client';
 import { conflictingFields } from '../posting/content';
-import type { CircuitBreaker } from '../posting/circuit-breaker';
+import type { CallKind, CircuitBreaker } from '../posting/circuit-breaker';
 import { CHECK_DEFERRED, DOWNSTREAM_UNHEALTHY, PAUSED_REASON, type PauseReport } from '../domain/phase';
 
 /**
@@ -80,8 +80,8 @@ export function createPostingActivities(
     });
   }
 
-  function pauseIfUnhealthy(attempt: number): void {
-    if (!breaker || breaker.allow()) return;
+  function pauseIfUnhealthy(attempt: number, call: CallKind): void {
+    if (!breaker || breaker.allow(call)) return;
     count('paused');
     const report: PauseReport = {
       // This attempt made no call; the ones before it did.
@@ -122,7 +122,7 @@ export function createPostingActivities(
     async checkExists(id: string, expected?: Transaction): Promise<CheckResult> {
       const { attempt } = Context.current().info;
       deferIfCapped(attempt);
-      pauseIfUnhealthy(attempt);
+      pauseIfUnhealthy(attempt, 'find');
       const record = await guarded(attempt, () => held(id, expected, Context.current().cancellationSignal));
       count(record === null ? 'absent' : 'found');
       return { found: record !== null, attempt };
@@ -138,7 +138,7 @@ export function createPostingActivities(
       const startedAt = Date.now();
       const { info } = Context.current();
       const { attempt } = info;
-      pauseIfUnhealthy(attempt);
+      pauseIfUnhealthy(attempt, 'post');
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
         // A retry, or the first attempt of a later round of retries (`attemptsBefore`, src/workflows/attempt-rounds.ts).

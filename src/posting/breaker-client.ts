@@ -1,4 +1,4 @@
-import { CircuitBreaker, type BreakerEvents, type BreakerOptions } from './circuit-breaker';
+import { CircuitBreaker, type BreakerEvents, type BreakerOptions, type CallKind } from './circuit-breaker';
 import type { PostingClient } from './posting-client';
 import { PostingError } from './posting-error';
 
@@ -30,22 +30,23 @@ export function withBreaker(
       (err: unknown) => !isDownstreamFailure(err),
     );
   const breaker = new CircuitBreaker(options, probe, events);
-  async function counted<T>(call: () => Promise<T>): Promise<T> {
+  async function counted<T>(kind: CallKind, call: () => Promise<T>): Promise<T> {
     try {
       const result = await call();
-      breaker.record(true);
+      breaker.record(true, undefined, kind);
       return result;
     } catch (err) {
       const failed = isDownstreamFailure(err);
-      breaker.record(!failed, failed ? describeFailure(err) : undefined);
+      breaker.record(!failed, failed ? describeFailure(err) : undefined, kind);
       throw err;
     }
   }
   return {
     breaker,
     posting: {
-      find: (id, signal) => counted(() => posting.find(id, signal)),
-      post: (transaction, signal, timeoutMs) => counted(() => posting.post(transaction, signal, timeoutMs)),
+      find: (id, signal) => counted('find', () => posting.find(id, signal)),
+      post: (transaction, signal, timeoutMs) =>
+        counted('post', () => posting.post(transaction, signal, timeoutMs)),
       list: (signal) => posting.list(signal),
       close: () => {
         breaker.close();

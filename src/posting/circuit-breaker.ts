@@ -14,6 +14,9 @@ export interface BreakerOptions {
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/** The two kinds of call: a read (GET) and a write (POST). */
+export type CallKind = 'find' | 'post';
+
 /** Asks the downstream whether it works: true when it answered like a working service. */
 export type Probe = () => Promise<boolean>;
 
@@ -24,16 +27,25 @@ export interface BreakerEvents {
 /**
  * One per worker process. Closed, it counts call outcomes over a sliding window; when the share of failures
  * reaches the ratio (with enough calls) it opens: activities stop calling the downstream (they fail fast, and
- * their workflows pause) and a timer probes it once per interval. A probe in flight is the half-open state: a
- * probe that succeeds closes the breaker with an empty window, one that fails leaves it open.
+ * their workflows pause) and a timer probes it once per interval. A probe in flight is the half-open state: one
+ * that fails leaves the breaker open; one that succeeds closes it with an empty window, unless POSTs were among
+ * the failures that opened it. The probe is a GET, and a downstream can fail its writes while it answers reads:
+ * then it stays half-open, reads go through, and one trial POST per probe interval decides (its success closes
+ * the breaker, any failure opens it again), so an outage of writes costs a trickle of POSTs, not one per paused
+ * transaction per probe.
  */
 export class CircuitBreaker {
-  private outcomes: { at: number; ok: boolean }[] = [];
+  private outcomes: { at: number; ok: boolean; post: boolean }[] = [];
   private current: BreakerState = 'closed';
   private nextProbeAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastFailureSeen: { message: string; kind: string } | null = null;
+  /** Whether failed POSTs were among the calls that opened it: then a good probe (a GET) is not enough. */
+  private postsFailed = false;
+  /** Half-open past a good probe: reads go through, and one trial POST per interval from `nextTrialAt`. */
+  private trying = false;
+  private nextTrialAt = 0;
 
   constructor(
     readonly options: BreakerOptions,
@@ -46,14 +58,21 @@ export class CircuitBreaker {
     return this.current;
   }
 
-  /** Whether a call may go to the downstream now. */
-  allow(): boolean {
-    return this.current === 'closed';
+  /** Whether an activity making `call`s may call the downstream now (half-open: a trial POST takes its slot). */
+  allow(call: CallKind = 'find'): boolean {
+    if (this.current === 'closed') return true;
+    if (!this.trying) return false;
+    if (call === 'find') return true;
+    const now = this.now();
+    if (now < this.nextTrialAt) return false;
+    this.nextTrialAt = now + this.options.probeIntervalMs;
+    return true;
   }
 
-  /** Ms until the next probe (0 when closed). */
+  /** Ms until the next probe, or the next trial POST (0 when closed). */
   retryAfterMs(): number {
-    return this.current === 'closed' ? 0 : Math.max(this.nextProbeAt - this.now(), 0);
+    if (this.current === 'closed') return 0;
+    return Math.max((this.trying ? this.nextTrialAt : this.nextProbeAt) - this.now(), 0);
   }
 
   /** The last failure recorded: what a paused transaction shows as its last error. */
@@ -61,17 +80,30 @@ export class CircuitBreaker {
     return this.lastFailureSeen;
   }
 
-  /** One call's outcome; only calls made while closed count (a straggler finishing after opening is old news). */
-  record(ok: boolean, failure?: { message: string; kind: string }): void {
+  /**
+   * One call's outcome. Closed, it joins the window; half-open past a good probe, a failure opens the breaker again
+   * and a POST that succeeded closes it; open, it is old news (a straggler finishing after opening).
+   */
+  record(ok: boolean, failure?: { message: string; kind: string }, call: CallKind = 'find'): void {
     if (failure) this.lastFailureSeen = failure;
+    if (this.trying) {
+      if (!ok) {
+        this.postsFailed ||= call === 'post';
+        this.open(call === 'post' ? 'the trial POST failed' : 'a GET failed after a good probe');
+      } else if (call === 'post') {
+        this.closeAfter('a trial POST succeeded');
+      }
+      return;
+    }
     if (this.current !== 'closed') return;
     const at = this.now();
-    this.outcomes.push({ at, ok });
+    this.outcomes.push({ at, ok, post: call === 'post' });
     const since = at - this.options.windowMs;
     while (this.outcomes.length > 0 && (this.outcomes[0] as { at: number }).at < since) this.outcomes.shift();
     const failed = this.outcomes.filter((o) => !o.ok).length;
     const total = this.outcomes.length;
     if (total >= this.options.minCalls && failed / total >= this.options.failureRatio) {
+      this.postsFailed = this.outcomes.some((o) => !o.ok && o.post);
       this.open(`${failed} of the last ${total} calls failed`);
     }
   }
@@ -85,6 +117,7 @@ export class CircuitBreaker {
 
   private open(why: string): void {
     this.current = 'open';
+    this.trying = false;
     this.outcomes = [];
     this.events.onChange?.('open', why);
     this.schedule();
@@ -102,12 +135,24 @@ export class CircuitBreaker {
     this.current = 'half_open';
     const ok = await this.probe().catch(() => false);
     if (this.stopped) return;
+    if (ok && !this.postsFailed) {
+      this.closeAfter('a probe succeeded');
+      return;
+    }
     if (ok) {
-      this.current = 'closed';
-      this.events.onChange?.('closed', 'a probe succeeded');
+      this.trying = true;
+      this.nextTrialAt = this.now();
+      this.events.onChange?.('half_open', 'a probe (GET) succeeded: one trial POST per probe interval');
       return;
     }
     this.current = 'open';
     this.schedule();
+  }
+
+  private closeAfter(why: string): void {
+    this.current = 'closed';
+    this.trying = false;
+    this.postsFailed = false;
+    this.events.onChange?.('closed', why);
   }
 }
