@@ -47,11 +47,12 @@ describe('posting rate cap, changeable at run time (real Temporal, worker, mock 
   let mock: CountingMock;
   let worker: RunningWorker;
   let app: Express;
+  let taskQueue: string;
 
   before(async function () {
     client = await testClient();
     mock = await startCountingMock();
-    const taskQueue = uniqueTaskQueue('rate');
+    taskQueue = uniqueTaskQueue('rate');
     worker = await startWorker({ taskQueue, postingUrl: mock.url });
     app = testApp(client, taskQueue);
   });
@@ -91,6 +92,9 @@ describe('posting rate cap, changeable at run time (real Temporal, worker, mock 
     assert.equal(health.status, 200);
     const metrics = await request(app).get('/metrics');
     assert.match(metrics.text, /^txflow_posting_max_per_second 7\.5$/m);
+    // Another API process, whose admin route nobody called, reads the cap from Temporal at each scrape.
+    const other = testApp(client, taskQueue);
+    assert.match((await request(other).get('/metrics')).text, /^txflow_posting_max_per_second 7\.5$/m);
   });
 
   it('keeps the downstream at the cap under a load four times above it, then lifts it at run time', async function () {

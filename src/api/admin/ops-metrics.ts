@@ -1,19 +1,32 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SkipReason } from '../transactions/redrive-schemas';
 import type { PostingRate } from '../../domain/posting-rate';
+
+const READ_LIMIT_MS = 1_000;
 
 /** The operator's levers on /metrics: the posting rate cap in force and what bulk redrives did. */
 export class OpsMetrics {
   private readonly rate: Gauge;
   private readonly redriven: Counter<'outcome'>;
 
-  constructor(registry: Registry) {
+  /** `readRate`: the cap in force, read at each scrape (without it, or while it fails, the last value shown). */
+  constructor(registry: Registry, readRate?: () => Promise<PostingRate>) {
     const registers = [registry];
+    const show = (rate: PostingRate) => this.postingRate(rate);
     this.rate = new Gauge({
       name: 'txflow_posting_max_per_second',
-      help: 'Downstream calls per second allowed across all workers, as this API last read it (health, admin); -1: no cap',
+      help: 'Downstream calls per second allowed across all workers, read from Temporal at each scrape; -1: no cap',
       registers,
+      // A scrape waits at most a second for Temporal: an unreachable server leaves the last value.
+      ...(readRate && {
+        collect: () =>
+          Promise.race([readRate().then(show), sleep(READ_LIMIT_MS, undefined, { ref: false })]).catch(
+            () => undefined,
+          ),
+      }),
     });
+    this.rate.set(-1);
     this.redriven = new Counter({
       name: 'txflow_redrive_transactions_total',
       help: 'Transactions a bulk redrive matched, by outcome: retried, or the reason it skipped them',

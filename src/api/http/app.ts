@@ -190,7 +190,6 @@ function declareRoutes(
 /** The operator's routes: bulk redrive and the posting rate cap (docs/operations.md). */
 function opsRoutes(deps: AppDeps, metrics: ApiMetrics): RouteDeclaration[] {
   const service = deps.transactions;
-  const ops = new OpsMetrics(metrics.registry);
   const maxPerSecond = deps.redriveMaxPerSecond ?? 20;
   const redrive = new Redrive({
     service,
@@ -203,6 +202,7 @@ function opsRoutes(deps: AppDeps, metrics: ApiMetrics): RouteDeclaration[] {
     taskQueue: service.taskQueue,
     rpcTimeoutMs: service.rpcTimeoutMs,
   });
+  const ops = new OpsMetrics(metrics.registry, () => postingRate.current());
   return [...redriveRoutes({ redrive, maxPerSecond }), ...adminRoutes({ postingRate, metrics: ops })];
 }
 
