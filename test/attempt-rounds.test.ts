@@ -52,6 +52,24 @@ describe('attempt rounds: the rule (pure)', function () {
     assert.equal(rounds.ended(new Error('not an activity'), 0), undefined);
     assert.equal(rounds.before, 3, 'their attempts still count');
   });
+
+  it('a round that ran out made all its attempts, though timed-out ones report none', function () {
+    const rounds = new AttemptRounds(retry);
+    rounds.next();
+    assert.equal(rounds.ended(failure('MAXIMUM_ATTEMPTS_REACHED'), 1), 400);
+    assert.equal(rounds.before, 3);
+  });
+
+  it('a limit of 1 is one attempt; off (a run from before rounds, a duration string): the policy as given', function () {
+    const one = new AttemptRounds({ ...retry, maximumAttempts: 1 });
+    assert.equal(one.next().maximumAttempts, 1);
+    assert.equal(one.ended(failure('MAXIMUM_ATTEMPTS_REACHED'), 1), undefined);
+    const off = new AttemptRounds({ ...retry, maximumAttempts: 10 }, false);
+    assert.deepEqual(off.next(), { ...retry, maximumAttempts: 10 });
+    assert.equal(off.ended(failure('MAXIMUM_ATTEMPTS_REACHED'), 10), undefined);
+    const text: RetryPolicy = { initialInterval: '1s', maximumInterval: '1m' };
+    assert.deepEqual(new AttemptRounds(text).next(), text);
+  });
 });
 
 /**

@@ -9,6 +9,7 @@ import {
   RetryState,
   TimeoutFailure,
   TimeoutType,
+  defaultPayloadConverter,
 } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { ProcessingPolicy, ProcessingState } from '../src/domain/transaction';
@@ -140,6 +141,19 @@ const ROWS: Row[] = [
     script: { check: ['absent'], post: ['not_written', 'paused'], look: ['found'] },
     expected: { status: 'completed', outcome: 'already_present', attempts: 3, calls: calls(1, 2, 1) },
   },
+  {
+    name: "the check's 4th attempt comes in a second round of retries (attempt-rounds.ts): every attempt counted",
+    script: {
+      check: ['unavailable', 'unavailable', 'unavailable', 'unavailable', 'absent'],
+      post: ['posted'],
+    },
+    expected: { status: 'completed', outcome: 'posted', attempts: 6, calls: calls(5, 1) },
+  },
+  {
+    name: 'POSTs that wrote nothing, retried over two rounds: posted',
+    script: { check: ['absent'], post: ['not_written', 'not_written', 'not_written', 'posted'] },
+    expected: { status: 'completed', outcome: 'posted', attempts: 5, calls: calls(1, 4) },
+  },
 ];
 
 describe('processTransaction decisions (stubbed activities, a task queue per row)', function () {
@@ -207,6 +221,33 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
       assert.deepEqual(made, expected.calls);
     });
   }
+
+  it('a check limited to one attempt after a local try that got no answer: failed, not stuck', async function () {
+    const limited = policy();
+    limited.check = { ...limited.check, retry: { ...limited.check.retry, maximumAttempts: 1 } };
+    const { error, calls: made } = await run({ check: ['unavailable*'] }, { ...limited, checkLocally: true });
+    const final = failedState(error, 'PostingUnavailable');
+    assert.deepEqual(made, calls(2), 'the local try, then the one attempt of the activity');
+    assert.equal(final.attempts, 2);
+  });
+
+  it("a round that ends after a pause shows the step's phase again (TxPhase), not paused", async function () {
+    let id = '';
+    const { state } = await run(
+      { check: ['absent'], post: ['paused', 'not_written', 'not_written', 'not_written', 'posted'] },
+      policy(),
+      async (txId) => {
+        id = txId;
+      },
+    );
+    assert.equal(state?.outcome, 'posted');
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const phases = events.flatMap((e) => {
+      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TxPhase;
+      return field ? [defaultPayloadConverter.fromPayload(field)] : [];
+    });
+    assert.deepEqual(phases, ['posting', 'paused', 'posting', 'done']);
+  });
 
   it('the check retries until the deadline: failed by the deadline, nothing posted', async function () {
     const { error, calls: made } = await run({ check: ['unavailable*'] }, policy({ deadlineMs: 2_000 }));

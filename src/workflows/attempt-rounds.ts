@@ -14,29 +14,39 @@ export class AttemptRounds {
   /** Attempts this step made in the rounds that ended. */
   private made = 0;
   private round = 0;
+  /** The attempts the current round may make. */
+  private given = 0;
+  private readonly backoff: Backoff | undefined;
 
-  constructor(private readonly retry: RetryPolicy) {}
+  /**
+   * `enabled`: false runs the step as one activity under the configured policy (what replays a run recorded
+   * before rounds existed, see transaction-steps.ts).
+   */
+  constructor(
+    private readonly retry: RetryPolicy,
+    enabled = true,
+  ) {
+    this.backoff = enabled ? backoffOf(retry) : undefined;
+  }
 
   /** The attempts before the next activity of the step (its first attempt is the step's `before + 1`). */
   get before(): number {
     return this.made;
   }
 
-  /** Attempts made outside the rounds (the local try of a check). */
-  counted(attempts: number): void {
-    this.made += attempts;
-  }
-
   /** The retry policy of the next activity: the configured one, cut to a round, its backoff going on. */
   next(): RetryPolicy {
+    if (!this.backoff) return this.retry;
     this.round += 1;
-    const { initial, coefficient, maximum } = backoff(this.retry);
+    const { initial, coefficient, maximum } = this.backoff;
     const limit = this.retry.maximumAttempts ?? 0;
-    const left = limit > 0 ? limit - this.made : Infinity;
+    // ended() ends the step once the limit is reached: at least one is left here.
+    const left = limit > 0 ? Math.max(limit - this.made, 1) : Infinity;
+    this.given = Math.min(roundSize(this.round), left);
     return {
       ...this.retry,
       initialInterval: Math.min(initial * coefficient ** this.made, maximum),
-      maximumAttempts: Math.min(roundSize(this.round), left),
+      maximumAttempts: this.given,
     };
   }
 
@@ -45,11 +55,13 @@ export class AttemptRounds {
    * the failure stands (not the end of a round: a final error, the deadline, or the configured maximum reached).
    */
   ended(err: unknown, attempts: number): number | undefined {
-    this.made += attempts;
-    if (!(err instanceof ActivityFailure) || err.retryState !== 'MAXIMUM_ATTEMPTS_REACHED') return undefined;
+    const roundEnded = err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED';
+    // A round that ran out made exactly its attempts, whatever the failures reported (a timed-out one reports none).
+    this.made += roundEnded && this.backoff ? this.given : attempts;
+    if (!roundEnded || !this.backoff) return undefined;
     const limit = this.retry.maximumAttempts ?? 0;
     if (limit > 0 && this.made >= limit) return undefined;
-    const { initial, coefficient, maximum } = backoff(this.retry);
+    const { initial, coefficient, maximum } = this.backoff;
     return Math.min(initial * coefficient ** Math.max(this.made - 1, 0), maximum);
   }
 }
@@ -59,19 +71,24 @@ export function roundSize(k: number): number {
   return k <= 1 ? 3 : 3 * 2 ** Math.min(k - 2, 20);
 }
 
-/** Temporal's defaults where the policy is silent (initial 1 s, coefficient 2, maximum 100 x initial). */
-function backoff(retry: RetryPolicy): { initial: number; coefficient: number; maximum: number } {
-  const initial = milliseconds(retry.initialInterval) ?? 1_000;
-  return {
-    initial,
-    coefficient: retry.backoffCoefficient ?? 2,
-    maximum: milliseconds(retry.maximumInterval) ?? 100 * initial,
-  };
+interface Backoff {
+  initial: number;
+  coefficient: number;
+  maximum: number;
 }
 
-/** The policies here are written in milliseconds (src/config/policy.ts and the workflow's own). */
-function milliseconds(duration: RetryPolicy['initialInterval']): number | undefined {
-  if (duration === undefined) return undefined;
-  if (typeof duration !== 'number') throw new Error(`retry intervals are milliseconds here, not ${duration}`);
-  return duration;
+/**
+ * Temporal's defaults where the policy is silent (initial 1 s, coefficient 2, maximum 100 x initial). The
+ * policies txflow writes are in milliseconds (src/config/policy.ts); one with a duration string (a start by hand)
+ * runs without rounds rather than be parsed here.
+ */
+function backoffOf(retry: RetryPolicy): Backoff | undefined {
+  const { initialInterval, maximumInterval } = retry;
+  if (!isMs(initialInterval) || !isMs(maximumInterval)) return undefined;
+  const initial = initialInterval ?? 1_000;
+  return { initial, coefficient: retry.backoffCoefficient ?? 2, maximum: maximumInterval ?? 100 * initial };
+}
+
+function isMs(duration: RetryPolicy['initialInterval']): duration is number | undefined {
+  return duration === undefined || typeof duration === 'number';
 }

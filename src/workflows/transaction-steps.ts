@@ -6,14 +6,13 @@ import {
   sleep,
   type ActivityInterfaceFor,
   type LocalActivityInterfaceFor,
-  type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
-import type { ActivityPolicy, ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
-import { AttemptRounds } from './attempt-rounds';
+import type { TxPhase } from '../domain/phase';
+import type { ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
 import { asActivityFailure, isUnanswered, localTryOptions } from './local-check';
-import { DownstreamCalls, errorKind } from './downstream-calls';
+import { DownstreamCalls } from './downstream-calls';
 import { Pauses, callsBeforePause, isPause } from './pauses';
 import type { Progress } from './progress';
 import {
@@ -25,26 +24,13 @@ import {
   type PostingSteps,
 } from './posting-protocol';
 import { showDetails } from './run-details';
+import { FINAL_ERROR_TYPES, LOOK, options } from './step-options';
+import { NEXT_ROUND, StepRetries } from './step-retries';
 
 type Activities = ActivityInterfaceFor<PostingActivities>;
 type LocalActivities = LocalActivityInterfaceFor<PostingActivities>;
 
-/** Final for every call; the activities mark them non-retryable too. */
-const FINAL_ERROR_TYPES = ['PostingRejected', 'PostingConflict'];
-
 const EARLY_LOOKS_PATCH = 'early-looks';
-
-/** A look after a POST retries until the service answers: the deadline stops new POSTs, not the truth. */
-const LOOK: ActivityOptions = {
-  summary: 'look after a POST',
-  startToCloseTimeout: 10_000,
-  retry: {
-    initialInterval: 1_000,
-    backoffCoefficient: 2,
-    maximumInterval: 60_000,
-    nonRetryableErrorTypes: FINAL_ERROR_TYPES,
-  },
-};
 
 /**
  * The transaction's steps: the first check, then the posting protocol's steps (posting-protocol.ts). Each step
@@ -55,6 +41,7 @@ export class TransactionSteps implements PostingSteps {
   lastFailure: ActivityFailure | undefined;
   private readonly calls: DownstreamCalls;
   private readonly pauses: Pauses;
+  private readonly retries: StepRetries;
   private readonly deadline: number;
   private lastPost: PostResult['kind'] | undefined;
 
@@ -78,6 +65,7 @@ export class TransactionSteps implements PostingSteps {
     this.calls = new DownstreamCalls(state);
     this.pauses = new Pauses(state, progress);
     this.deadline = runStart + policy.deadlineMs;
+    this.retries = new StepRetries(state, progress, this.deadline);
     const checkOptions = options('check exists', policy.check, FINAL_ERROR_TYPES);
     const postOptions = options('post', policy.post, POST_NON_RETRYABLE_TYPES);
     this.checkRetry = checkOptions.retry ?? {};
@@ -99,7 +87,7 @@ export class TransactionSteps implements PostingSteps {
   async check(): Promise<boolean> {
     const args: [string, Transaction] = [this.transaction.id, this.transaction];
     let local = this.policy.checkLocally === true;
-    const rounds = new AttemptRounds(this.checkRetry);
+    const rounds = this.retries.rounds(this.checkRetry);
     for (;;) {
       const attempts = this.state.attempts;
       try {
@@ -117,12 +105,11 @@ export class TransactionSteps implements PostingSteps {
         // The local try got no answer: the activity task takes over at once (its own retries back off), and the
         // run shows `processing` meanwhile.
         if (local && isUnanswered(thrown, FINAL_ERROR_TYPES)) {
-          rounds.counted(this.state.attempts - attempts);
           local = false;
           this.progress.flush();
           continue;
         }
-        const err = local ? thrown : await this.afterRound(rounds, thrown, attempts, true);
+        const err = local ? thrown : await this.retries.afterRound(rounds, thrown, attempts, 'checking');
         if (err === NEXT_ROUND) continue;
         local = false;
         // Nothing was posted yet: a pause past the deadline fails the transaction like any check failure.
@@ -135,7 +122,7 @@ export class TransactionSteps implements PostingSteps {
   async post(): Promise<PostResult> {
     // The step before (a check or a look) has ended, paused or not: this is posting.
     this.progress.enter('posting');
-    const rounds = new AttemptRounds(this.postRetry);
+    const rounds = this.retries.rounds(this.postRetry);
     for (;;) {
       const attempts = this.state.attempts;
       try {
@@ -150,7 +137,7 @@ export class TransactionSteps implements PostingSteps {
         return this.posted({ kind: outcome === 'posted' ? 'posted' : 'found' });
       } catch (thrown) {
         // Rounds end only on answers that wrote nothing (the post activity retries nothing else).
-        const err = await this.afterRound(rounds, thrown, attempts, true);
+        const err = await this.retries.afterRound(rounds, thrown, attempts, 'posting');
         if (err === NEXT_ROUND) continue;
         if (!(err instanceof ActivityFailure)) throw err;
         if (!isPause(err)) {
@@ -163,7 +150,8 @@ export class TransactionSteps implements PostingSteps {
         if (this.pastDeadline()) return this.posted({ kind: 'not_written' });
         await this.pauses.wait(err);
         // GET before any re-POST: the paused activity's earlier attempts posted.
-        if (callsBeforePause(err) > 0 && (await this.lookFor())) return this.posted({ kind: 'found' });
+        if (callsBeforePause(err) > 0 && (await this.lookFor('posting')))
+          return this.posted({ kind: 'found' });
       }
     }
   }
@@ -210,13 +198,14 @@ export class TransactionSteps implements PostingSteps {
    * wait to retry.
    */
   async look(): Promise<boolean> {
-    if (this.lastPost !== 'unknown' || this.pastDeadline()) this.progress.enter('final_check');
-    return this.lookFor();
+    const phase = this.lastPost !== 'unknown' || this.pastDeadline() ? 'final_check' : 'waiting_to_retry';
+    if (phase === 'final_check') this.progress.enter(phase);
+    return this.lookFor(phase);
   }
 
   /** Looks, pausing while the breaker is open, as long as it takes. */
-  private async lookFor(): Promise<boolean> {
-    const rounds = new AttemptRounds(LOOK.retry ?? {});
+  private async lookFor(phase: TxPhase): Promise<boolean> {
+    const rounds = this.retries.rounds(LOOK.retry ?? {});
     for (;;) {
       const attempts = this.state.attempts;
       try {
@@ -229,34 +218,12 @@ export class TransactionSteps implements PostingSteps {
         this.pauses.resumed();
         return found;
       } catch (thrown) {
-        const err = await this.afterRound(rounds, thrown, attempts, false);
+        const err = await this.retries.afterRound(rounds, thrown, attempts, phase);
         if (err === NEXT_ROUND) continue;
         if (!isPause(err)) throw err;
         await this.pauses.wait(err);
       }
     }
-  }
-
-  /**
-   * After a step's activity failed: at the end of a round of attempts (attempt-rounds.ts) shows the attempts
-   * (TxAttempts), waits the backoff on a timer and answers NEXT_ROUND. Otherwise the failure to handle: as thrown,
-   * or, when the wait would pass the deadline (where one applies), as Temporal states retries the deadline stopped.
-   */
-  private async afterRound(
-    rounds: AttemptRounds,
-    err: unknown,
-    attemptsBefore: number,
-    deadline: boolean,
-  ): Promise<unknown> {
-    const wait = rounds.ended(err, this.state.attempts - attemptsBefore);
-    if (wait === undefined || !(err instanceof ActivityFailure)) return err;
-    if (deadline && Date.now() + wait >= this.deadline) {
-      this.state.lastErrorKind = errorKind(stoppedByDeadline(err), 'any');
-      return stoppedByDeadline(err);
-    }
-    this.progress.enter(this.progress.phase ?? 'checking');
-    await sleep(wait, { summary: `retry: attempt ${rounds.before + 1} of this step` });
-    return NEXT_ROUND;
   }
 
   private posted(result: PostResult): PostResult {
@@ -272,28 +239,4 @@ export class TransactionSteps implements PostingSteps {
   private untilDeadline(): { scheduleToCloseTimeout: number } {
     return { scheduleToCloseTimeout: Math.max(this.deadline - Date.now(), 1) };
   }
-}
-
-/** What afterRound answers when the step goes on with another round. */
-const NEXT_ROUND = Symbol('next round');
-
-/** A round's last failure, restated as Temporal states retries whose next backoff would pass the deadline. */
-function stoppedByDeadline(err: ActivityFailure): ActivityFailure {
-  return new ActivityFailure(
-    err.message,
-    err.activityType,
-    err.activityId,
-    'TIMEOUT',
-    err.identity,
-    err.cause,
-  );
-}
-
-function options(
-  summary: string,
-  { startToCloseTimeout, retry }: ActivityPolicy,
-  nonRetryableErrorTypes: readonly string[],
-): ActivityOptions {
-  const policy: RetryPolicy = { ...retry, nonRetryableErrorTypes: [...nonRetryableErrorTypes] };
-  return { summary, startToCloseTimeout, retry: policy };
 }
