@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import type { Express } from 'express';
 import request from 'supertest';
 import { visibilityQuery } from '../src/api/transactions/list-query';
@@ -69,5 +69,37 @@ describe('redrive past its limit, sent again, reaches the rest (real Temporal, w
     assert.equal(second.status, 200, JSON.stringify(second.body));
     assert.equal(second.body.retried, FAILED - LIMIT, JSON.stringify(second.body));
     await eventually(() => assert.ok(failed.every((t) => mock.store.copies(t.id) === 1)), 30_000, 300);
+  });
+
+  it('a transaction whose older run completed and whose latest run failed still matches', async function () {
+    const tx = newTransaction({ amount: '9.99', currency: 'EUR' });
+    await startWithRecord(client, taskQueue, fastPolicy(), tx, {});
+    const done = visibilityQuery(taskQueue, { status: 'completed' });
+    await eventually(
+      async () => assert.equal((await client.workflow.count(`${done} AND WorkflowId = "${tx.id}"`)).count, 1),
+      30_000,
+      300,
+    );
+    // A later run under the same ID (a start by hand, a reset) that fails: the downstream down past its deadline.
+    mock.faults.update({ outage: true });
+    await startWithRecord(
+      client,
+      taskQueue,
+      fastPolicy({ deadlineMs: 1_500 }),
+      tx,
+      {},
+      WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    );
+    const failedNow = `${visibilityQuery(taskQueue, { status: 'failed' })} AND WorkflowId = "${tx.id}"`;
+    await eventually(
+      async () => assert.equal((await client.workflow.count(failedNow)).count, 1),
+      30_000,
+      300,
+    );
+    mock.faults.update({ outage: false });
+
+    const dry = await request(app).post(RETRY).send({ dry_run: true, limit: 1_000 });
+    assert.equal(dry.status, 200, JSON.stringify(dry.body));
+    assert.ok(dry.body.ids.includes(tx.id), JSON.stringify(dry.body));
   });
 });

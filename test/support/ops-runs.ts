@@ -23,13 +23,15 @@ export async function startWithRecord(
   policy: ProcessingPolicy,
   transaction: Transaction,
   record: OpsRecord,
+  /** A later run under a closed run's ID (as an operator's reset or a start by hand makes): ALLOW_DUPLICATE. */
+  reuse: WorkflowIdReusePolicy = WorkflowIdReusePolicy.REJECT_DUPLICATE,
 ): Promise<void> {
   const memo: TransactionMemo = {
     transaction,
     fingerprint: `fp-${transaction.id}`,
     submittedAt: new Date().toISOString(),
   };
-  const options = startOptions(memo, { taskQueue, policy }, WorkflowIdReusePolicy.REJECT_DUPLICATE);
+  const options = startOptions(memo, { taskQueue, policy }, reuse);
   await client.workflow.start(processTransaction, {
     ...options,
     memo: {

@@ -16,6 +16,8 @@ export interface RedriveDeps {
 const PAGE_SIZE = 1_000;
 const IN_FLIGHT = 16;
 const SKIPPED_ITEMS_SHOWN = 1_000;
+/** Candidates looked up per visibility call for a newer run. */
+const RETRIED_LOOKUP = 100;
 
 /**
  * Bulk retry of failed transactions: list them through visibility (the listing's own query, no call per item),
@@ -69,20 +71,25 @@ export class Redrive {
         PAGE_SIZE,
         token,
       );
-      const candidates: string[] = [];
+      const candidates: { id: string; closedAt: number }[] = [];
       for (const item of page.items) {
         // A retried transaction keeps its old failed runs in visibility: one ID, judged once.
         if (seen.has(item.transaction.id)) continue;
         seen.add(item.transaction.id);
-        if (errorMatches(item, filter)) candidates.push(item.transaction.id);
+        if (!errorMatches(item, filter)) continue;
+        candidates.push({ id: item.transaction.id, closedAt: Date.parse(item.completedAt ?? '') || 0 });
       }
-      // Retried since (by an earlier redrive that stopped at its limit, or by hand): no longer failed, so it takes
-      // no place within this one's limit, and a repeat reaches the rest.
-      const retried = await this.deps.service.notFailed(candidates);
-      for (const id of candidates) {
-        if (retried.has(id)) continue;
-        ids.add(id);
-        if (ids.size >= filter.limit) return { ids: [...ids], moreMayMatch: true };
+      // Retried since (a run started after the failed one closed, by an earlier redrive that stopped at its limit or
+      // by hand): no longer failed, so it takes no place within this one's limit, and a repeat reaches the rest.
+      // Looked up a slice at a time, as far as the limit needs.
+      for (let i = 0; i < candidates.length; i += RETRIED_LOOKUP) {
+        const slice = candidates.slice(i, i + RETRIED_LOOKUP);
+        const starts = await this.deps.service.notFailedStarts(slice.map((c) => c.id));
+        for (const { id, closedAt } of slice) {
+          if ((starts.get(id) ?? -1) >= closedAt) continue;
+          ids.add(id);
+          if (ids.size >= filter.limit) return { ids: [...ids], moreMayMatch: true };
+        }
       }
       token = page.nextPageToken ?? undefined;
     } while (token);

@@ -55,9 +55,10 @@ export interface ListPage {
   nextPageToken: Uint8Array | null;
 }
 
-/** Temporal refused a page token (a forged or stale cursor). */
+/** IDs per visibility query of notFailedStarts: a bounded query text. */
 const NOT_FAILED_IDS_PER_QUERY = 100;
 
+/** Temporal refused a page token (a forged or stale cursor). */
 export class PageTokenRefusedError extends Error {
   override name = 'PageTokenRefusedError';
 }
@@ -257,12 +258,11 @@ export class TransactionsService {
   }
 
   /**
-   * Of `ids`, those with a run that is running or ended completed or cancelled: a failed transaction retried
-   * since (one visibility call for them all). Its older failed runs stay listed, but the transaction is not failed.
+   * Of `ids` (at most 100: one visibility call), when each last started a run that is running or ended completed or
+   * cancelled (ms since the epoch): a failed transaction retried since, whose old failed runs stay listed.
    */
-  async notFailed(ids: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    // A bounded query text per call.
+  async notFailedStarts(ids: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
     for (let i = 0; i < ids.length; i += NOT_FAILED_IDS_PER_QUERY) {
       const chunk = ids.slice(i, i + NOT_FAILED_IDS_PER_QUERY);
       const query =
@@ -281,7 +281,11 @@ export class TransactionsService {
           throw asTemporalUnavailable(err);
         });
         for (const execution of page.executions) {
-          if (execution.execution?.workflowId) found.add(execution.execution.workflowId);
+          const id = execution.execution?.workflowId;
+          const started = execution.startTime?.seconds;
+          if (!id || started == null) continue;
+          const at = Number(started) * 1000 + Math.floor((execution.startTime?.nanos ?? 0) / 1e6);
+          found.set(id, Math.max(found.get(id) ?? 0, at));
         }
         token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
       } while (token);
