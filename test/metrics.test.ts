@@ -418,5 +418,22 @@ describe('metrics', function () {
         assert.match(text, /^temporal_worker_task_slots_available/m);
       });
     });
+
+    it("shows the circuit breaker's state: closed 0, open 2 in an outage, closed again after it", async function () {
+      const state = async () => {
+        const text = await (await httpRequest(metricsUrl)).body.text();
+        assert.match(text, /^txflow_breaker_state /m, 'the gauge is there');
+        return sample(text, 'txflow_breaker_state');
+      };
+      assert.equal(await state(), 0);
+      // Reads failing: the breaker's 20 calls come from a few transactions' check retries.
+      mock.faults.update({ outage: true });
+      const runs = await Promise.all([1, 2, 3, 4].map(() => run()));
+      await eventually(async () => assert.equal(await state(), 2), 60_000, 250);
+      mock.faults.update({ outage: false });
+      // The next probe (every 5 s) succeeds; only reads had failed, so it closes.
+      await eventually(async () => assert.equal(await state(), 0), 30_000, 250);
+      for (const handle of runs) assert.equal((await handle.result()).status, 'completed');
+    });
   });
 });

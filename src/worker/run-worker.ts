@@ -15,6 +15,7 @@ import {
   type PostingClientOptions,
 } from '../posting/posting-client';
 import { withBreaker } from '../posting/breaker-client';
+import type { BreakerState } from '../posting/circuit-breaker';
 import { createTxWorker } from './create-worker';
 import { RateCapWatch } from './rate-cap-watch';
 import { assertSearchAttributes } from './search-attributes-check';
@@ -151,12 +152,24 @@ function sdkLogLevel(level: string): 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERRO
 /** The posting client behind the circuit breaker, when BREAKER_ENABLED; its state changes are logged. */
 function breakerFor(client: PostingClient, settings: WorkerSettings, log: Logger) {
   if (!settings.breaker) return { posting: client, breaker: undefined };
+  // On the worker's /metrics (WORKER_METRICS_ADDRESS): 0 closed, 1 half-open, 2 open.
+  const gauge = Runtime.instance().metricMeter.createGauge(
+    'txflow_breaker_state',
+    'int',
+    '1',
+    "The worker's circuit breaker: 0 closed, 1 half-open (trial POSTs), 2 open",
+  );
+  gauge.set(0);
   return withBreaker(client, settings.breaker, {
-    onChange: (state, why) =>
+    onChange: (state, why) => {
+      gauge.set(BREAKER_STATE_VALUE[state]);
       (state === 'open' ? log.warn : log.info).call(
         log,
         { breaker: state },
         `circuit breaker ${state}: ${why}`,
-      ),
+      );
+    },
   });
 }
+
+const BREAKER_STATE_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
