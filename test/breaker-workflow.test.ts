@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
+import { workflowMetadataQuery } from '@temporalio/workflow';
 import { TX_ATTEMPTS, TX_PHASE } from '../src/domain/search-attributes';
 import type { BreakerOptions } from '../src/posting/circuit-breaker';
 import { testApp } from './support/api';
@@ -147,6 +148,10 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
     assert.equal(v1.status, 'PROCESSING');
     assert.equal(v1.paused_reason, 'downstream unhealthy');
     await eventually(async () => assert.equal((await attributes(id)).get(TX_PHASE), 'paused'));
+    // The run's page in the Web UI (its current details, read through the metadata query) says why it waits.
+    const details = (await client.workflow.getHandle(id).query(workflowMetadataQuery)).currentDetails ?? '';
+    assert.match(details, /phase: paused/);
+    assert.match(details, /paused: downstream unhealthy; next try in [\d.]+ s/);
     const pausedMemo = await memo(id);
     assert.match(String(pausedMemo.lastError), /503/);
     assert.equal(pausedMemo.lastErrorKind, 'unavailable');

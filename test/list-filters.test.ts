@@ -15,6 +15,7 @@ interface Item {
   attempts: number | null;
   lastError: string | null;
   lastErrorKind: string | null;
+  pausedReason: string | null;
 }
 
 describe('GET /api/transactions: the stuck-transaction filters (real Temporal, no worker)', function () {
@@ -34,6 +35,7 @@ describe('GET /api/transactions: the stuck-transaction filters (real Temporal, n
     edge: { phase: 'posting', attempts: 6 },
     few: { phase: 'posting', attempts: 5 },
     checking: { phase: 'checking', attempts: 9, lastError: 'GET timed out', lastErrorKind: 'timeout' },
+    paused: { status: 'processing', phase: 'paused', attempts: 3 },
     none: {},
   };
 
@@ -47,7 +49,7 @@ describe('GET /api/transactions: the stuck-transaction filters (real Temporal, n
       await startWithRecord(client, taskQueue, fastPolicy(), tx, record);
     }
     await eventually(async () => {
-      assert.equal((await client.workflow.count(visibilityQuery(taskQueue, {}))).count, 5);
+      assert.equal((await client.workflow.count(visibilityQuery(taskQueue, {}))).count, 6);
     });
   });
 
@@ -83,6 +85,9 @@ describe('GET /api/transactions: the stuck-transaction filters (real Temporal, n
       [none?.phase, none?.attempts, none?.lastError, none?.lastErrorKind],
       ['checking', 0, null, null],
     );
+    // Why a paused one is not trying, as GET says it.
+    assert.equal(byId.get(ids.paused ?? '')?.pausedReason, 'downstream unhealthy');
+    assert.equal(stuck?.pausedReason, null);
   });
 
   it('refuses a bad phase or min_attempts with a 400 naming the parameter', async function () {

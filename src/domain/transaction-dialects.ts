@@ -86,7 +86,7 @@ export function v1View(v: TransactionView) {
 }
 
 /** Why a transaction still `processing` is not trying: its worker's circuit breaker is open. */
-function pausedReason(v: TransactionView): string | null {
+export function pausedReason(v: { phase?: string | null; status: TransactionStatus }): string | null {
   return v.phase === 'paused' && v.status === 'processing' ? PAUSED_REASON : null;
 }
 

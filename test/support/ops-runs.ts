@@ -1,5 +1,5 @@
 import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { TX_ATTEMPTS, TX_PHASE } from '../../src/domain/search-attributes';
+import { TX_ATTEMPTS, TX_PHASE, TX_STATUS } from '../../src/domain/search-attributes';
 import type { ProcessingPolicy, Transaction } from '../../src/domain/transaction';
 import { startOptions } from '../../src/api/transactions/start-options';
 import type { TransactionMemo } from '../../src/api/transactions/transaction-view';
@@ -7,6 +7,8 @@ import { processTransaction } from '../../src/workflows';
 
 /** What the workflow records for operators (TxPhase, TxAttempts, memo lastError/lastErrorKind). */
 export interface OpsRecord {
+  /** TxStatus (the start sets pending; the workflow's first task processing). */
+  status?: string;
   phase?: string;
   attempts?: number;
   lastError?: string;
@@ -43,9 +45,11 @@ export async function startWithRecord(
       // The start sets checking and 0 (as the API's does): the record's values replace them.
       ...options.typedSearchAttributes.filter(
         (pair) =>
+          !(pair.key.name === TX_STATUS.name && record.status !== undefined) &&
           !(pair.key.name === TX_PHASE.name && record.phase !== undefined) &&
           !(pair.key.name === TX_ATTEMPTS.name && record.attempts !== undefined),
       ),
+      ...(record.status !== undefined ? [{ key: TX_STATUS, value: record.status }] : []),
       ...(record.phase !== undefined ? [{ key: TX_PHASE, value: record.phase }] : []),
       ...(record.attempts !== undefined ? [{ key: TX_ATTEMPTS, value: record.attempts }] : []),
     ],

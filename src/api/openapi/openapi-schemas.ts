@@ -65,6 +65,7 @@ export const apiTransactionSchema = z.object({
 export const apiListItemSchema = z.object({
   ...apiTransactionFields,
   phase: nullableString.describe('TxPhase: where the run is (checking, posting, waiting_to_retry, ...)'),
+  pausedReason,
   attempts: z.number().int().nullable().describe('TxAttempts: downstream calls so far, as last recorded'),
   lastError: nullableString.describe('the last error the run recorded (its memo); null: none'),
   lastErrorKind: nullableString.describe('its kind: a posting error kind, or deadline'),

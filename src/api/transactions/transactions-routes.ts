@@ -7,7 +7,7 @@ import type { ApiMetrics } from '../metrics/metrics';
 import { apiListPageSchema } from '../openapi/openapi-schemas';
 import { GUARDED, json, named, problem, RETRY_AFTER } from '../openapi/responses';
 import type { CallbackRules } from '../events/callback-url-field';
-import { apiListItem, apiView } from '../../domain/transaction-dialects';
+import { apiListItem, apiView, pausedReason } from '../../domain/transaction-dialects';
 import { decodeCursor, encodeCursor, type ListFilters } from './list-cursor';
 import { listQuerySchema, transactionIdParams } from './list-schemas';
 import { fromApiBody } from './submission';
@@ -70,6 +70,7 @@ export function transactionsRoutes(deps: TransactionsRoutesDeps): RouteDeclarati
           items: page.items.map((item) => ({
             ...apiListItem(item),
             phase: item.phase,
+            pausedReason: pausedReason(item),
             attempts: item.attempts,
             lastError: item.lastError,
             lastErrorKind: item.lastErrorKind,
