@@ -2,6 +2,7 @@
 // /api/transactions/retry), with a dry run first and a progress line; see --help and docs/operations.md.
 import { runMain } from '../../src/config/env';
 import { commandLine, type CommandSpec } from '../shared/cli';
+import { formatDuration, progressLine } from '../shared/progress';
 import { API_URL_FLAG, apiUrl, callApi, closeApi, describeProblem, EXIT, Unreachable } from './api-client';
 
 const COMMAND = {
@@ -74,12 +75,12 @@ async function redrive(base: string, v: Values): Promise<number> {
   }
   const startedAt = Date.now();
   // The API answers when done: a line every 5 s shows it is still at work.
-  const progress = setInterval(() => {
-    const s = Math.round((Date.now() - startedAt) / 1000);
-    err(`redrive: retrying ${counted.matched}, ${s}s elapsed`);
-  }, 5_000);
+  const progress = progressLine(
+    process.stderr,
+    () => `redrive: retrying ${counted.matched}, ${formatDuration(Date.now() - startedAt)} elapsed`,
+  );
   const answer = await callApi(base, 'POST', '/api/transactions/retry', redriveBody(v, false)).finally(() =>
-    clearInterval(progress),
+    progress.stop(),
   );
   if (answer.status !== 200) {
     err(`redrive: refused: ${describeProblem(answer)}`);

@@ -22,7 +22,8 @@ import { FlagError, renderUsage } from '../shared/cli';
 import { fetchHistories, selectTargets } from './histories';
 import { COMMAND, parseReplayFlags, type ReplayOptions } from './options';
 import { replayFetched, type Outcome } from './replay';
-import { countOutcomes, EXIT, exitCode, formatOutcome, formatSummary, progressLine } from './report';
+import { progressLine } from '../shared/progress';
+import { countOutcomes, EXIT, exitCode, formatOutcome, formatSummary } from './report';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const out = (line: string) => process.stdout.write(`${line}\n`);

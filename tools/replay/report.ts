@@ -44,14 +44,3 @@ export function formatSummary(counts: Counts, elapsedMs: number): string {
     .map((v) => `${counts[v]} ${LABEL[v]}`);
   return `replayed ${total} in ${formatDuration(elapsedMs)}: ${parts.join(', ')}`;
 }
-
-/** A line on `stream` every `everyMs` while work runs; quiet for runs shorter than that. */
-export function progressLine(
-  stream: NodeJS.WritableStream,
-  describe: () => string,
-  everyMs = 5_000,
-): { stop: () => void } {
-  const timer = setInterval(() => stream.write(`${describe()}\n`), everyMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
-}

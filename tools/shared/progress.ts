@@ -77,3 +77,14 @@ export function progressReporter(stream: NodeJS.WriteStream = process.stderr): {
     },
   };
 }
+
+/** A line on `stream` every `everyMs` while work runs; quiet for runs shorter than that. */
+export function progressLine(
+  stream: NodeJS.WritableStream,
+  describe: () => string,
+  everyMs = 5_000,
+): { stop: () => void } {
+  const timer = setInterval(() => stream.write(`${describe()}\n`), everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
