@@ -19,6 +19,7 @@ import { freePort } from '../tools/shared/ports';
 import { waitForHttpOk, type ManagedProcess } from '../tools/shared/processes';
 import { spawnTxflow, txflowCommand } from '../tools/shared/txflow-process';
 import { eventually } from './support/eventually';
+import { runProcess } from './support/run-process';
 import { startGrpcHeaderProxy, type GrpcHeaderProxy } from './support/grpc-header-proxy';
 import { startMock, type RunningMock } from './support/mock-server';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
@@ -157,8 +158,8 @@ async function startStack(opts: {
   return { api, worker, apiUrl };
 }
 
-/** Submits one transaction through the API and waits until it is completed. */
-async function processOne(apiUrl: string): Promise<void> {
+/** Submits one transaction through the API and waits until it is completed; its ID. */
+async function processOne(apiUrl: string): Promise<string> {
   const id = `tls-${randomUUID()}`;
   const res = await request(`${apiUrl}/api/transactions`, {
     method: 'POST',
@@ -178,7 +179,10 @@ async function processOne(apiUrl: string): Promise<void> {
     const v = (await view.body.json()) as { status: string };
     assert.equal(v.status, 'completed');
   }, 30_000);
+  return id;
 }
+
+const REPLAY_MAIN = path.join(__dirname, '..', 'tools', 'replay', 'main.js');
 
 describe('Temporal over TLS, mTLS and with an API key', function () {
   this.timeout(120_000);
@@ -285,11 +289,25 @@ describe('Temporal over TLS, mTLS and with an API key', function () {
         lines,
       });
       started.push(api, worker);
-      await processOne(apiUrl);
+      const id = await processOne(apiUrl);
       assert.ok(proxy.clients.length >= 2, `connections: ${JSON.stringify(proxy.clients)}`);
       assert.ok(proxy.clients.every((cn) => cn === 'txflow-client'));
       assert.deepEqual(proxy.refused, []);
       assert.ok(!lines.some((l) => l.includes('PRIVATE KEY')));
+
+      // npm run replay fetches the history with the same TEMPORAL_TLS_* settings; without them it cannot.
+      const replay = (env: Record<string, string>) =>
+        runProcess(
+          process.execPath,
+          [REPLAY_MAIN, id],
+          childEnv({ TEMPORAL_ADDRESS: proxy!.address, ...env }),
+          110_000,
+        );
+      const ok = await replay(tlsEnv(pki));
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      assert.match(ok.stdout, new RegExp(`^ok\\s+${id}`, 'm'));
+      const plain = await replay({});
+      assert.equal(plain.code, 3, `unreachable without TLS: ${plain.stdout}${plain.stderr}`);
     });
 
     it('without a client certificate the connection is refused and the API answers 503, not a crash or a hang', async function () {
