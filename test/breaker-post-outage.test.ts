@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
 import request from 'supertest';
 import type { BreakerOptions } from '../src/posting/circuit-breaker';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
-import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
-import { startMock, type RunningMock } from './support/mock-server';
-import { uniqueTaskQueue } from './support/temporal';
+import { useWorkflowEnv } from './support/workflow-env';
+import { fastPolicy } from './support/harness';
 
 const BREAKER: BreakerOptions = {
   failureRatio: 0.5,
@@ -28,39 +26,26 @@ const MEASURE_MS = 6_000;
  */
 describe('circuit breaker in an outage of POSTs only (real server, worker, mock and API)', function () {
   this.timeout(90_000);
-  let client: Client;
-  let mock: RunningMock;
-  let worker: RunningWorker;
-  let taskQueue: string;
-
-  before(async function () {
-    client = await testClient();
-    mock = await startMock();
-    taskQueue = uniqueTaskQueue('breaker-post-outage');
-    worker = await startWorker({
-      taskQueue,
-      postingUrl: mock.url,
+  const env = useWorkflowEnv({
+    queuePrefix: 'breaker-post-outage',
+    worker: {
       postingTimeoutMs: 2_000,
       breaker: BREAKER,
       // The mock's pre-write failures (500, 502, 503) write nothing.
       notProcessedStatuses: [500, 502, 503],
-    });
-  });
-  after(async function () {
-    await worker?.stop();
-    await mock?.stop();
+    },
   });
 
   it('posting pauses: POSTs fall to at most one per probe interval', async function () {
     const api = testApp(
-      client,
-      taskQueue,
+      env.client,
+      env.taskQueue,
       fastPolicy({ deadlineMs: 60_000 }),
       {},
       {},
       { queryDeadlineMs: 2_000 },
     );
-    mock.faults.update({ preWriteFailureRate: 1 });
+    env.mock.faults.update({ preWriteFailureRate: 1 });
     const ids: string[] = [];
     for (let i = 0; i < TRANSACTIONS; i++) {
       const id = `brk-post-${Date.now()}-${i}`;
@@ -75,19 +60,19 @@ describe('circuit breaker in an outage of POSTs only (real server, worker, mock 
       assert.equal(res.status, 202, JSON.stringify(res.body));
     }
     await sleep(SETTLE_MS);
-    const before = mock.store.stats().requests;
+    const before = env.mock.store.stats().requests;
     await sleep(MEASURE_MS);
-    const after = mock.store.stats().requests;
+    const after = env.mock.store.stats().requests;
     const posts = after.post - before.post;
     const gets = after.get - before.get;
     process.stdout.write(
       `      in ${MEASURE_MS / 1000} s of a POST-only outage: ${posts} POSTs, ${gets} GETs\n`,
     );
 
-    mock.faults.update({ preWriteFailureRate: 0 });
+    env.mock.faults.update({ preWriteFailureRate: 0 });
     await eventually(
       async () => {
-        for (const id of ids) assert.equal(mock.store.copies(id), 1, id);
+        for (const id of ids) assert.equal(env.mock.store.copies(id), 1, id);
       },
       30_000,
       500,

@@ -3,16 +3,15 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { TX_ATTEMPTS, TX_PHASE } from '../src/domain/search-attributes';
 import type { BreakerOptions } from '../src/posting/circuit-breaker';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
-import { fastPolicy, startWorker, testClient, type RunningWorker } from './support/harness';
-import { startMock, type RunningMock } from './support/mock-server';
 import { uniqueTaskQueue } from './support/temporal';
+import { useWorkflowEnv } from './support/workflow-env';
+import { fastPolicy } from './support/harness';
 
 const BREAKER: BreakerOptions = {
   failureRatio: 0.5,
@@ -33,30 +32,17 @@ const body = () => ({
 
 describe('circuit breaker in the workflow (real server, worker, mock and API)', function () {
   this.timeout(60_000);
-  let client: Client;
-  let mock: RunningMock;
-  let worker: RunningWorker;
-  let taskQueue: string;
-
-  before(async function () {
-    client = await testClient();
-    mock = await startMock();
-    taskQueue = uniqueTaskQueue('breaker');
-    worker = await startWorker({
-      taskQueue,
-      postingUrl: mock.url,
+  const env = useWorkflowEnv({
+    queuePrefix: 'breaker',
+    worker: {
       postingTimeoutMs: 2_000,
       breaker: BREAKER,
       // True of this mock without post-write failures: its pre-write failures (500, 502, 503) write nothing.
       notProcessedStatuses: [500, 502, 503],
-    });
-  });
-  after(async function () {
-    await worker?.stop();
-    await mock?.stop();
+    },
   });
   afterEach(function () {
-    mock.faults.update({
+    env.mock.faults.update({
       outage: false,
       preWriteFailureRate: 0,
       getFailureRate: 0,
@@ -65,12 +51,12 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
   });
 
   const app = (deadlineMs = 60_000): Express =>
-    testApp(client, taskQueue, fastPolicy({ deadlineMs }), {}, {}, { queryDeadlineMs: 2_000 });
+    testApp(env.client, env.taskQueue, fastPolicy({ deadlineMs }), {}, {}, { queryDeadlineMs: 2_000 });
   const attributes = async (id: string) =>
-    (await client.workflow.getHandle(id).describe()).typedSearchAttributes;
+    (await env.client.workflow.getHandle(id).describe()).typedSearchAttributes;
   /** The run's activities and timers in order, for failure messages. */
   const trail = async (id: string): Promise<string> => {
-    const history = await client.workflow.getHandle(id).fetchHistory();
+    const history = await env.client.workflow.getHandle(id).fetchHistory();
     return (history.events ?? [])
       .map(
         (e) =>
@@ -84,11 +70,11 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
       .filter(Boolean)
       .join(' ');
   };
-  const memo = async (id: string) => (await client.workflow.getHandle(id).describe()).memo ?? {};
+  const memo = async (id: string) => (await env.client.workflow.getHandle(id).describe()).memo ?? {};
 
   it('the start sets TxPhase checking and TxAttempts 0 (no worker on that queue yet)', async function () {
     const idle = testApp(
-      client,
+      env.client,
       uniqueTaskQueue('breaker-idle'),
       fastPolicy(),
       {},
@@ -100,12 +86,12 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
     const sa = await attributes(b.id);
     assert.equal(sa.get(TX_PHASE), 'checking');
     assert.equal(sa.get(TX_ATTEMPTS), 0);
-    await client.workflow.getHandle(b.id).terminate('test over');
+    await env.client.workflow.getHandle(b.id).terminate('test over');
   });
 
   it('TxPhase posting with its attempts while a POST is in flight, done with the total after', async function () {
     const api = app();
-    mock.faults.update({ postLatencyMs: { min: 1_500, max: 1_500 } });
+    env.mock.faults.update({ postLatencyMs: { min: 1_500, max: 1_500 } });
     const b = body();
     assert.equal((await request(api).post('/api/transactions').send(b)).status, 202);
     await eventually(async () => {
@@ -117,10 +103,10 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
     await eventually(async () => {
       const found: string[] = [];
       const query = `TxPhase = "posting" AND TxAttempts >= 1 AND WorkflowId = "${b.id}"`;
-      for await (const wf of client.workflow.list({ query })) found.push(wf.workflowId);
+      for await (const wf of env.client.workflow.list({ query })) found.push(wf.workflowId);
       assert.deepEqual(found, [b.id]);
     });
-    await client.workflow.getHandle(b.id).result();
+    await env.client.workflow.getHandle(b.id).result();
     const sa = await attributes(b.id);
     assert.equal(sa.get(TX_PHASE), 'done');
     assert.equal(sa.get(TX_ATTEMPTS), 2);
@@ -128,7 +114,7 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
 
   it('an outage pauses transactions (GET shows it), attempts stay put, and all complete once each after it', async function () {
     const api = app();
-    mock.faults.update({ outage: true });
+    env.mock.faults.update({ outage: true });
     const ids: string[] = [];
     for (let i = 0; i < 3; i += 1) {
       const b = body();
@@ -149,26 +135,27 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
     assert.equal(v1.paused_reason, 'downstream unhealthy');
     await eventually(async () => assert.equal((await attributes(id)).get(TX_PHASE), 'paused'));
     // The run's page in the Web UI (its current details, read through the metadata query) says why it waits.
-    const details = (await client.workflow.getHandle(id).query(workflowMetadataQuery)).currentDetails ?? '';
+    const details =
+      (await env.client.workflow.getHandle(id).query(workflowMetadataQuery)).currentDetails ?? '';
     assert.match(details, /phase: paused/);
     assert.match(details, /paused: downstream unhealthy; next try in [\d.]+ s/);
     const pausedMemo = await memo(id);
     assert.match(String(pausedMemo.lastError), /503/);
     assert.equal(pausedMemo.lastErrorKind, 'unavailable');
     // Paused: the downstream sees only the breaker's probes, and the attempts do not grow.
-    const before = mock.store.stats();
+    const before = env.mock.store.stats();
     await sleep(2_000);
-    const after = mock.store.stats();
+    const after = env.mock.store.stats();
     const calls = after.requests.get + after.requests.post - before.requests.get - before.requests.post;
     assert.ok(calls <= 8, `${calls} calls in 2 s while paused: the probes only (one per 300 ms)`);
     const later = (await request(api).get(`/api/transactions/${id}`)).body as { attempts: number };
     assert.equal(later.attempts, view.attempts, 'no attempt while paused');
 
-    mock.faults.update({ outage: false });
+    env.mock.faults.update({ outage: false });
     for (const txId of ids) {
-      const state = await client.workflow.getHandle(txId).result();
+      const state = await env.client.workflow.getHandle(txId).result();
       assert.equal(state.status, 'completed');
-      assert.equal(mock.store.copies(txId), 1, `${txId} stored once`);
+      assert.equal(env.mock.store.copies(txId), 1, `${txId} stored once`);
       assert.equal((await attributes(txId)).get(TX_PHASE), 'done');
     }
   });
@@ -177,11 +164,11 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
     // POSTs answer 5xx (nothing written); once the check has passed, GETs (looks, probes) fail too: the
     // breaker opens and stays open past the transaction's 4 s deadline.
     const api = app(4_000);
-    mock.faults.update({ preWriteFailureRate: 1 });
+    env.mock.faults.update({ preWriteFailureRate: 1 });
     const b = body();
     assert.equal((await request(api).post('/api/transactions').send(b)).status, 202);
     await eventually(async () => assert.equal((await attributes(b.id)).get(TX_PHASE), 'posting'), 10_000, 20);
-    mock.faults.update({ getFailureRate: 1 });
+    env.mock.faults.update({ getFailureRate: 1 });
     await eventually(async () => {
       const res = await request(api).get(`/api/transactions/${b.id}`);
       assert.equal(res.body.phase, 'paused', `${JSON.stringify(res.body)}\n${await trail(b.id)}`);
@@ -193,8 +180,8 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
       'processing',
       `no failure without the final check: ${JSON.stringify(during)}\n${await trail(b.id)}`,
     );
-    mock.faults.update({ getFailureRate: 0 });
-    const outcome = await client.workflow
+    env.mock.faults.update({ getFailureRate: 0 });
+    const outcome = await env.client.workflow
       .getHandle(b.id)
       .result()
       .then(
@@ -202,9 +189,9 @@ describe('circuit breaker in the workflow (real server, worker, mock and API)', 
         () => 'failed',
       );
     assert.equal(outcome, 'failed');
-    assert.equal(mock.store.copies(b.id), 0);
+    assert.equal(env.mock.store.copies(b.id), 0);
     // The final check is the last activity: a look after the pauses.
-    const history = await client.workflow.getHandle(b.id).fetchHistory();
+    const history = await env.client.workflow.getHandle(b.id).fetchHistory();
     const scheduled = (history.events ?? [])
       .map((e) => e.activityTaskScheduledEventAttributes?.activityId)
       .filter((x): x is string => typeof x === 'string');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { Client } from '@temporalio/client';
 import request from 'supertest';
 import { startOptions } from '../src/api/transactions/start-options';
 import type { TransactionMemo } from '../src/api/transactions/transaction-view';
@@ -9,9 +8,8 @@ import { processTransaction } from '../src/workflows';
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import { testApp } from './support/api';
 import { eventually } from './support/eventually';
-import { fastPolicy, newTransaction, startWorker, testClient, type RunningWorker } from './support/harness';
-import { startMock, type RunningMock } from './support/mock-server';
-import { uniqueTaskQueue } from './support/temporal';
+import { useWorkflowEnv } from './support/workflow-env';
+import { fastPolicy, newTransaction } from './support/harness';
 
 const BREAKER: BreakerOptions = {
   failureRatio: 0.5,
@@ -30,25 +28,12 @@ const BREAKER: BreakerOptions = {
  */
 describe("review15: a paused transaction's last error names no other transaction (real server, worker, mock)", function () {
   this.timeout(60_000);
-  let client: Client;
-  let mock: RunningMock;
-  let worker: RunningWorker;
-  let taskQueue: string;
-
-  before(async function () {
-    client = await testClient();
-    mock = await startMock();
-    taskQueue = uniqueTaskQueue('review15-last-error');
-    worker = await startWorker({
-      taskQueue,
-      postingUrl: mock.url,
+  const env = useWorkflowEnv({
+    queuePrefix: 'review15-last-error',
+    worker: {
       postingTimeoutMs: 2_000,
       breaker: BREAKER,
-    });
-  });
-  after(async function () {
-    await worker?.stop();
-    await mock?.stop();
+    },
   });
 
   const start = (tx: Transaction, policy: ProcessingPolicy) => {
@@ -57,34 +42,34 @@ describe("review15: a paused transaction's last error names no other transaction
       fingerprint: `fp-${tx.id}`,
       submittedAt: new Date().toISOString(),
     };
-    return client.workflow.start(processTransaction, {
-      ...startOptions(memo, { taskQueue, policy }, WorkflowIdReusePolicy.REJECT_DUPLICATE),
+    return env.client.workflow.start(processTransaction, {
+      ...startOptions(memo, { taskQueue: env.taskQueue, policy }, WorkflowIdReusePolicy.REJECT_DUPLICATE),
     });
   };
 
   it("shows its own failure, not the other transaction's", async function () {
     // Every read fails (503): the check of each transaction fails and is retried.
-    mock.faults.update({ getFailureRate: 1 });
+    env.mock.faults.update({ getFailureRate: 1 });
     const mine = newTransaction({ id: `r15-mine-${Date.now()}` });
     const theirs = newTransaction({ id: `r15-theirs-${Date.now()}` });
     // Mine: one failed check, then a long wait before its next attempt.
     const slow = fastPolicy({ check: { startToCloseTimeout: 3_000, retry: { initialInterval: 4_000 } } });
     await start(mine, slow);
-    await eventually(async () => assert.ok(mock.store.stats().faults.getFailure >= 1), 10_000, 50);
+    await eventually(async () => assert.ok(env.mock.store.stats().faults.getFailure >= 1), 10_000, 50);
     // Theirs fails its checks meanwhile and opens the breaker: the worker's last failure is theirs.
     await start(theirs, fastPolicy());
-    const api = testApp(client, taskQueue, fastPolicy(), {}, {}, { queryDeadlineMs: 2_000 });
+    const api = testApp(env.client, env.taskQueue, fastPolicy(), {}, {}, { queryDeadlineMs: 2_000 });
     // Mine's next attempt finds the breaker open: paused.
     const view = await eventually(async () => {
       const res = await request(api).get(`/api/transactions/${mine.id}`);
       assert.equal(res.body.phase, 'paused', JSON.stringify(res.body));
       return res.body as { lastError: string | null };
     }, 20_000);
-    const memo = (await client.workflow.getHandle(mine.id).describe()).memo ?? {};
+    const memo = (await env.client.workflow.getHandle(mine.id).describe()).memo ?? {};
     for (const shown of [view.lastError, memo.lastError]) {
       assert.ok(!String(shown).includes(theirs.id), `mine shows: ${String(shown)}`);
     }
-    await client.workflow.getHandle(mine.id).terminate('test over');
-    await client.workflow.getHandle(theirs.id).terminate('test over');
+    await env.client.workflow.getHandle(mine.id).terminate('test over');
+    await env.client.workflow.getHandle(theirs.id).terminate('test over');
   });
 });

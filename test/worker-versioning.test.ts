@@ -130,7 +130,7 @@ describe('worker versioning: a rollout on the dev server (real worker processes,
     // Down until the rollout is done: the first transactions wait in their check, in flight on v1.
     mock = await startMock({ outage: true });
     v2Build = otherBuild((bundle) =>
-      bundle.replace("options('post', policy.post,", `options('${V2_POST_SUMMARY}', policy.post,`),
+      bundle.replace("('post', policy.post,", `('${V2_POST_SUMMARY}', policy.post,`),
     );
   });
 
