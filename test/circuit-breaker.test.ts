@@ -103,6 +103,8 @@ describe('circuit breaker', function () {
     assert.equal(breaker.allow('post'), true, 'the next trial, a probe interval later');
     breaker.record(true, undefined, 'find');
     assert.equal(breaker.state, 'half_open', 'a good GET decides nothing about POSTs');
+    breaker.record(false, undefined, 'find');
+    assert.equal(breaker.state, 'half_open', 'nor a failed one: the probe showed reads work, POSTs decide');
     breaker.record(true, undefined, 'post');
     assert.equal(breaker.state, 'closed', 'the trial POST succeeded');
     assert.deepEqual(changes, ['open', 'half_open', 'open', 'half_open', 'closed']);

@@ -81,18 +81,17 @@ export class CircuitBreaker {
   }
 
   /**
-   * One call's outcome. Closed, it joins the window; half-open past a good probe, a failure opens the breaker again
-   * and a POST that succeeded closes it; open, it is old news (a straggler finishing after opening).
+   * One call's outcome. Closed, it joins the window; half-open past a good probe, a POST decides (a success closes
+   * the breaker, a failure opens it again); open, it is old news (a straggler finishing after opening).
    */
   record(ok: boolean, failure?: { message: string; kind: string }, call: CallKind = 'find'): void {
     if (failure) this.lastFailureSeen = failure;
     if (this.trying) {
-      if (!ok) {
-        this.postsFailed ||= call === 'post';
-        this.open(call === 'post' ? 'the trial POST failed' : 'a GET failed after a good probe');
-      } else if (call === 'post') {
-        this.closeAfter('a trial POST succeeded');
-      }
+      // Only POSTs decide here: the probe has shown that reads work, and a read failing now and then would
+      // otherwise reopen it more easily than the ratio would have opened it.
+      if (call !== 'post') return;
+      if (ok) this.closeAfter('a trial POST succeeded');
+      else this.open('the trial POST failed');
       return;
     }
     if (this.current !== 'closed') return;

@@ -2,7 +2,6 @@ import { ActivityFailure, patched, sleep, type RetryPolicy } from '@temporalio/w
 import type { TxPhase } from '../domain/phase';
 import type { ProcessingState } from '../domain/transaction';
 import { AttemptRounds, roundSize } from './attempt-rounds';
-import { errorKind } from './downstream-calls';
 import type { Progress } from './progress';
 
 const ROUNDS_PATCH = 'attempt-rounds';
@@ -47,7 +46,7 @@ export class StepRetries {
     // Looks have no deadline: once a POST was sent, only an answer decides.
     const deadline = phase === 'checking' || phase === 'posting';
     if (deadline && Date.now() + wait >= this.deadline) {
-      this.state.lastErrorKind = errorKind(stoppedByDeadline(err), 'any');
+      this.state.lastErrorKind = 'deadline';
       return stoppedByDeadline(err);
     }
     // The step's own phase, also after a pause (`paused` is over: the step is retrying again).
@@ -57,7 +56,10 @@ export class StepRetries {
   }
 }
 
-/** A round's last failure, restated as Temporal states retries whose next backoff would pass the deadline. */
+/**
+ * A round's last failure, restated as Temporal states retries whose next backoff would pass the deadline (retry state
+ * TIMEOUT, which errorKind in downstream-calls.ts calls `deadline`).
+ */
 function stoppedByDeadline(err: ActivityFailure): ActivityFailure {
   return new ActivityFailure(
     err.message,

@@ -16,7 +16,7 @@ export class OpsMetrics {
     const show = (rate: PostingRate) => this.postingRate(rate);
     this.rate = new Gauge({
       name: 'txflow_posting_max_per_second',
-      help: 'Downstream calls per second allowed across all workers, read from Temporal at each scrape; -1: no cap',
+      help: 'Downstream calls per second allowed across all workers, read from Temporal at each scrape; -1: no cap; NaN: not read yet',
       registers,
       // A scrape waits at most a second for Temporal: an unreachable server leaves the last value.
       ...(readRate && {
@@ -26,7 +26,8 @@ export class OpsMetrics {
           ),
       }),
     });
-    this.rate.set(-1);
+    // Unknown until Temporal answered once: not "no cap" (-1), nor a cap that stops everything (0).
+    this.rate.set(Number.NaN);
     this.redriven = new Counter({
       name: 'txflow_redrive_transactions_total',
       help: 'Transactions a bulk redrive matched, by outcome: retried, or the reason it skipped them',

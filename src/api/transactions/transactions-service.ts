@@ -258,7 +258,7 @@ export class TransactionsService {
   }
 
   /**
-   * Of `ids` (at most 100: one visibility call), when each last started a run that is running or ended completed or
+   * Of `ids` (one visibility call per 100), when each last started a run that is running or ended completed or
    * cancelled (ms since the epoch): a failed transaction retried since, whose old failed runs stay listed.
    */
   async notFailedStarts(ids: readonly string[]): Promise<Map<string, number>> {
