@@ -13,6 +13,7 @@ import {
   closedView,
   failedState,
   listedView,
+  pendingCalls,
   pendingView,
   runningView,
 } from '../src/api/transactions/view-mappers';
@@ -111,6 +112,18 @@ describe('transaction views (no Temporal)', function () {
     it('a final answer has counted the call describe() saw in flight: not added twice', function () {
       const view = runningView(memo, record, completed);
       assert.deepEqual({ ...view }, { ...pendingView(memo), ...completed });
+    });
+
+    it("a pending activity's calls: its attempt while one is in flight, none yet when just scheduled", function () {
+      const { PendingActivityState } = temporal.api.enums.v1;
+      const pending = (state: number, attempt: number) => ({ state, attempt });
+      assert.equal(pendingCalls(undefined), 0);
+      // Scheduled and not picked up yet (a paused run's next try, waiting for a worker under load): no call.
+      assert.equal(pendingCalls(pending(PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED, 1)), 0);
+      // Waiting for its retry's backoff: the attempts before it.
+      assert.equal(pendingCalls(pending(PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED, 3)), 2);
+      assert.equal(pendingCalls(pending(PendingActivityState.PENDING_ACTIVITY_STATE_STARTED, 3)), 3);
+      assert.equal(pendingCalls(pending(PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED, 1)), 1);
     });
   });
 

@@ -10,7 +10,7 @@ import { type processTransaction, statusQuery } from '../../workflows';
 import { asTemporalUnavailable } from '../temporal/temporal-errors';
 import { RecentCache } from './recent-cache';
 import type { TransactionMemo, TransactionView } from './transaction-view';
-import { closedView, failedState, runningView } from './view-mappers';
+import { closedView, failedState, pendingCalls, runningView } from './view-mappers';
 
 export interface Found {
   view: TransactionView;
@@ -110,7 +110,7 @@ export class TransactionReader {
     const record = {
       status: description.typedSearchAttributes.get(TX_STATUS) as TransactionStatus | undefined,
       activityId: pending?.activityId ?? undefined,
-      attempt: pending?.attempt ?? 0,
+      attempt: pendingCalls(pending),
       lastFailure: pending?.lastFailure?.message ?? null,
     };
     let state: ProcessingState | undefined;

@@ -10,6 +10,21 @@ import { isTerminal, type ListedView, type TransactionMemo, type TransactionView
 // Temporal here, so each case is tested without a server (test/transaction-views.test.ts).
 
 const RUNNING = temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+const { PENDING_ACTIVITY_STATE_STARTED, PENDING_ACTIVITY_STATE_CANCEL_REQUESTED } =
+  temporal.api.enums.v1.PendingActivityState;
+
+/**
+ * The downstream calls a pending activity has made so far: with an attempt in flight (started), its attempt
+ * number; waiting to be picked up or for its retry's backoff (scheduled), the attempts before the next one. An
+ * activity just scheduled has made none.
+ */
+export function pendingCalls(pending: temporal.api.workflow.v1.IPendingActivityInfo | undefined): number {
+  const attempt = pending?.attempt ?? 0;
+  const inFlight =
+    pending?.state === PENDING_ACTIVITY_STATE_STARTED ||
+    pending?.state === PENDING_ACTIVITY_STATE_CANCEL_REQUESTED;
+  return inFlight ? attempt : Math.max(attempt - 1, 0);
+}
 
 /** A transaction just started: what its memo tells. */
 export function pendingView(memo: TransactionMemo): TransactionView {
@@ -27,7 +42,7 @@ export function pendingView(memo: TransactionMemo): TransactionView {
 /** What the server itself records of a running run: its TxStatus search attribute and pending activity. */
 export interface ServerRecord {
   status: TransactionStatus | undefined;
-  /** The pending activity's ID (check-1, post-n, look-n) and attempt (the call in flight), 0 without one. */
+  /** The pending activity's ID (check-1, post-n, look-n) and its calls so far (pendingCalls), 0 without one. */
   activityId?: string;
   attempt: number;
   lastFailure: string | null;
