@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StartOutcomeUnknownError, TemporalUnavailableError } from '../temporal/temporal-errors';
 import type { ListedOps } from './listed-ops';
+import { notFailedStarts } from './retried-since';
 import type { RedriveFilter, RedriveResult, SkipReason } from './redrive-schemas';
 import type { RetryResult, TransactionsService } from './transactions-service';
 
@@ -84,7 +85,10 @@ export class Redrive {
       // Looked up a slice at a time, as far as the limit needs.
       for (let i = 0; i < candidates.length; i += RETRIED_LOOKUP) {
         const slice = candidates.slice(i, i + RETRIED_LOOKUP);
-        const starts = await this.deps.service.notFailedStarts(slice.map((c) => c.id));
+        const starts = await notFailedStarts(
+          this.deps.service,
+          slice.map((c) => c.id),
+        );
         for (const { id, closedAt } of slice) {
           if ((starts.get(id) ?? -1) >= closedAt) continue;
           ids.add(id);

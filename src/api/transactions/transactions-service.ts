@@ -11,7 +11,7 @@ import type { ProcessingPolicy } from '../../domain/transaction';
 import { cancelUpdate, processTransaction } from '../../workflows';
 import { asStartFailure, asTemporalUnavailable } from '../temporal/temporal-errors';
 import type { ListFilters } from './list-cursor';
-import { quote, visibilityQuery } from './list-query';
+import { visibilityQuery } from './list-query';
 import { listedOps, type ListedOps } from './listed-ops';
 import { RecentCache } from './recent-cache';
 import { retryDelayMs, startOptions, type CallbackStartSettings } from './start-options';
@@ -54,9 +54,6 @@ export interface ListPage {
   /** Temporal's token for the next page; null on the last page. */
   nextPageToken: Uint8Array | null;
 }
-
-/** IDs per visibility query of notFailedStarts: a bounded query text. */
-const NOT_FAILED_IDS_PER_QUERY = 100;
 
 /** Temporal refused a page token (a forged or stale cursor). */
 export class PageTokenRefusedError extends Error {
@@ -255,42 +252,6 @@ export class TransactionsService {
     }
     const token = response.nextPageToken;
     return { items, nextPageToken: token && token.length > 0 ? token : null };
-  }
-
-  /**
-   * Of `ids` (one visibility call per 100), when each last started a run that is running or ended completed or
-   * cancelled (ms since the epoch): a failed transaction retried since, whose old failed runs stay listed.
-   */
-  async notFailedStarts(ids: readonly string[]): Promise<Map<string, number>> {
-    const found = new Map<string, number>();
-    for (let i = 0; i < ids.length; i += NOT_FAILED_IDS_PER_QUERY) {
-      const chunk = ids.slice(i, i + NOT_FAILED_IDS_PER_QUERY);
-      const query =
-        `${visibilityQuery(this.deps.taskQueue, {})} AND WorkflowId IN (${chunk.map(quote).join(', ')}) AND ` +
-        `(ExecutionStatus = "Running" OR TxStatus = "completed" OR TxStatus = "cancelled")`;
-      let token: Uint8Array | undefined;
-      do {
-        const page = await this.rpc(() =>
-          this.deps.client.workflowService.listWorkflowExecutions({
-            namespace: this.deps.client.options.namespace,
-            query,
-            pageSize: chunk.length,
-            nextPageToken: token,
-          }),
-        ).catch((err: unknown) => {
-          throw asTemporalUnavailable(err);
-        });
-        for (const execution of page.executions) {
-          const id = execution.execution?.workflowId;
-          const started = execution.startTime?.seconds;
-          if (!id || started == null) continue;
-          const at = Number(started) * 1000 + Math.floor((execution.startTime?.nanos ?? 0) / 1e6);
-          found.set(id, Math.max(found.get(id) ?? 0, at));
-        }
-        token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
-      } while (token);
-    }
-    return found;
   }
 
   /** The Temporal client it calls through (waits long-poll on it). */
