@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import { PostingRateService } from '../src/api/admin/posting-rate';
 import { createLogger } from '../src/config/logger';
 import type { ProcessingState, Transaction } from '../src/domain/transaction';
@@ -9,25 +7,9 @@ import { RateCapWatch } from '../src/worker/rate-cap-watch';
 import { NativeConnection } from '@temporalio/worker';
 import { eventually } from './support/eventually';
 import { fastPolicy, newTransaction, startWorker, testClient } from './support/harness';
+import { serverWork } from './support/server-work';
 import { useWorkflowEnv } from './support/workflow-env';
 import { testTemporalAddress, uniqueTaskQueue } from './support/temporal';
-
-type Event = temporal.api.history.v1.IHistoryEvent;
-
-/** What the server did for a run: its events, the activity tasks by type, the upserts and markers. */
-async function serverWork(handle: WorkflowHandle) {
-  const events: Event[] = (await handle.fetchHistory()).events ?? [];
-  const activities = events
-    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
-    .filter((name): name is string => typeof name === 'string');
-  return {
-    events: events.length,
-    activities,
-    markers: events.filter((e) => e.markerRecordedEventAttributes).length,
-    upserts: events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
-    workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
-  };
-}
 
 /**
  * The first check as a local activity (policy.checkLocally, decision 0023): the lever that asks the server for

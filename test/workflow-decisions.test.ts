@@ -201,10 +201,16 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
     return { ...(await outcome), calls: made };
   }
 
-  // Every row twice: the first check as an activity task, and as a local activity (policy.checkLocally).
-  for (const [row, checkLocally] of ROWS.flatMap((r) => [[r, false] as const, [r, true] as const])) {
-    it(`${row.name}${checkLocally ? ' [check as a local activity]' : ''}`, async function () {
-      const rowPolicy = { ...(row.policy ?? policy()), checkLocally };
+  // Every row three ways, with the same calls: the first check as an activity task, as a local activity
+  // (policy.checkLocally), and with the first POST local too (policy.postLocally).
+  const WAYS = [
+    { name: '', local: { checkLocally: false } },
+    { name: ' [check as a local activity]', local: { checkLocally: true } },
+    { name: ' [check and POST as local activities]', local: { checkLocally: true, postLocally: true } },
+  ];
+  for (const [row, way] of ROWS.flatMap((r) => WAYS.map((w) => [r, w] as const))) {
+    it(`${row.name}${way.name}`, async function () {
+      const rowPolicy = { ...(row.policy ?? policy()), ...way.local };
       const { state, error, calls: made } = await run(row.script, rowPolicy);
       const { expected } = row;
       let final: ProcessingState;

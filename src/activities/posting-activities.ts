@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { postTimeLeft } from './attempt-time';
-import type { AttemptReport, PostingOutcome, Transaction } from '../domain/transaction';
+import type { AttemptReport, LocalPostGuard, PostingOutcome, Transaction } from '../domain/transaction';
 import { PostingError } from '../posting/posting-error';
 import { recordPath, type PostingClient } from '../posting/posting-client';
 import { conflictingFields } from '../posting/content';
@@ -69,12 +69,12 @@ export function createPostingActivities(
   breaker?: CircuitBreaker,
   capInForce: () => boolean = () => false,
 ) {
-  /** A local check under a rate cap makes no call: the workflow sends it through the capped task queue. */
-  function deferIfCapped(attempt: number): void {
+  /** A local call under a rate cap makes no call: the workflow sends it through the capped task queue. */
+  function deferIfCapped(attempt: number, step = 'check'): void {
     if (!Context.current().info.isLocal || !capInForce()) return;
     throw ApplicationFailure.create({
       type: CHECK_DEFERRED,
-      message: 'posting rate cap in force: no local call, the check goes through the task queue',
+      message: `posting rate cap in force: no local call, the ${step} goes through the task queue`,
       nonRetryable: true,
       details: [{ attempt: attempt - 1, status: null }],
     });
@@ -134,13 +134,19 @@ export function createPostingActivities(
      * activity; the workflow waits the write-settle window before it looks and posts again.
      * `attemptsBefore`: the step's attempts in earlier rounds, which wrote nothing either.
      */
-    async postTransaction(transaction: Transaction, attemptsBefore = 0): Promise<PostResult> {
+    async postTransaction(
+      transaction: Transaction,
+      attemptsBefore = 0,
+      local?: LocalPostGuard,
+    ): Promise<PostResult> {
       const startedAt = Date.now();
       const { info } = Context.current();
       const { attempt } = info;
+      if (info.isLocal) deferIfCapped(attempt, 'POST');
       pauseIfUnhealthy(attempt, 'post');
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
+        if (info.isLocal) refuseLocalRepeat(local, startedAt);
         // A retry, or the first attempt of a later round of retries (`attemptsBefore`, src/workflows/attempt-rounds.ts).
         if (attempt > 1 || attemptsBefore > 0) {
           if ((await held(transaction.id, transaction, signal)) !== null) {
@@ -173,6 +179,26 @@ export function createPostingActivities(
 }
 
 export type PostingActivities = ReturnType<typeof createPostingActivities>;
+
+/**
+ * A local POST is sent only from the first try of its run's first workflow task, early enough to end long before
+ * Temporal could give the task to another worker (at 80% of the task's timeout, or when the worker dies). A
+ * second try finds no record of the first one's local POST, so it must not send one blind: it reports the outcome
+ * unknown, having sent nothing, and the workflow waits the write-settle window and looks first (decision 0026).
+ * `sendBy` is by the server's clock (the workflow task's start), compared with this worker's.
+ */
+function refuseLocalRepeat(local: LocalPostGuard | undefined, now: number): void {
+  if (local && !local.replaying && now <= local.sendBy) return;
+  const why = !local
+    ? 'no guard given'
+    : local.replaying
+      ? 'its workflow task is a second try'
+      : `${now - local.sendBy} ms past its time`;
+  throw new PostingError(
+    'unknown',
+    `local POST not sent (${why}): an earlier try may have sent it, so its outcome is unknown`,
+  );
+}
 
 /** Turns posting errors into Temporal failures that carry the attempt number for the status view. */
 async function guarded<T>(attempt: number, fn: () => Promise<T>): Promise<T> {

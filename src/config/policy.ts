@@ -54,11 +54,13 @@ export const policySchema = {
   PROCESSING_DEADLINE_MS: integer(24 * 60 * MINUTE, 1_000, 30 * 24 * 60 * MINUTE),
   // The first check as a local activity while no posting rate cap is in force (docs/decisions/0023).
   CHECK_LOCALLY: bool(true),
+  // The first POST as a local activity in the same workflow task, after a local check (docs/decisions/0026).
+  POST_LOCALLY: bool(true),
 };
 
 /** The retry policies and total deadline given to each new transaction's workflow. */
 export function processingPolicy(env = process.env): ProcessingPolicy {
-  const { CHECK_LOCALLY: checkLocally, ...numbers } = parseEnv(policySchema, env);
+  const { CHECK_LOCALLY: checkLocally, POST_LOCALLY: postLocally, ...numbers } = parseEnv(policySchema, env);
   const e = numbers as Record<string, number>;
   // Temporal refuses a retry policy whose maximum interval is below its initial one, and the workflow would
   // retry that task for ever: refuse it here.
@@ -77,5 +79,6 @@ export function processingPolicy(env = process.env): ProcessingPolicy {
     deadlineMs: e.PROCESSING_DEADLINE_MS as number,
     writeSettleMs: writeSettleMs(env),
     checkLocally,
+    postLocally: checkLocally && postLocally,
   };
 }

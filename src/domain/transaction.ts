@@ -53,6 +53,25 @@ export interface ProcessingPolicy {
    * on as the check activity (docs/decisions/0023). CHECK_LOCALLY, default true.
    */
   checkLocally?: boolean;
+  /**
+   * After a first check answered locally, send the first POST from the same workflow task as a local activity:
+   * a fault-free transaction then takes one workflow task and no activity task. Only in a run's first workflow
+   * task on its first try; whatever does not end it goes on as the post activity (docs/decisions/0026).
+   * POST_LOCALLY, default true.
+   */
+  postLocally?: boolean;
+}
+
+/**
+ * What a local POST is told by the workflow task that asks for it (docs/decisions/0026): it sends nothing when
+ * this task may be a second try of one that already asked (`replaying`), or after `sendBy`, past which it might
+ * not end before Temporal could hand the run to another worker.
+ */
+export interface LocalPostGuard {
+  /** The latest time to send (the workflow task's start by the server's clock, plus a margin), ms since the epoch. */
+  sendBy: number;
+  /** The workflow code made this request on replay: an earlier try of this task may have sent the POST. */
+  replaying: boolean;
 }
 
 export interface ProcessTransactionInput {

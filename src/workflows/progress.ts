@@ -31,27 +31,39 @@ export class Progress {
    * changed is written, and nothing when nothing did.
    */
   enter(phase: TxPhase, also: SearchAttributeUpdatePair[] = []): void {
-    // What waits joins this upsert; a key given now wins over the same key waiting.
-    const joined = [...this.waiting.filter((w) => !also.some((a) => a.key.name === w.key.name)), ...also];
+    const pending = this.waiting;
     this.waiting = [];
     const phaseChanged = phase !== this.state.phase;
     const attemptsChanged = this.state.attempts !== this.shownAttempts;
     const errorChanged =
       this.state.lastError !== this.shownError || this.state.lastErrorKind !== this.shownKind;
-    if (!phaseChanged && !attemptsChanged && !errorChanged && joined.length === 0) return;
+    const joining = pending.length > 0 || also.length > 0;
+    if (!phaseChanged && !attemptsChanged && !errorChanged && !joining) return;
     this.state.phase = phase;
     this.shownAttempts = this.state.attempts;
-    const pairs: SearchAttributeUpdatePair[] = [
-      ...(phaseChanged || joined.length > 0 ? [{ key: TX_PHASE, value: phase }] : []),
+    const own: SearchAttributeUpdatePair[] = [
+      ...(phaseChanged || joining ? [{ key: TX_PHASE, value: phase }] : []),
       ...(attemptsChanged ? [{ key: TX_ATTEMPTS, value: this.state.attempts }] : []),
-      ...joined,
     ];
+    // What waits joins this upsert; a key given now wins over the same key waiting.
+    const given = [...own, ...also];
+    const joined = [...pending.filter((w) => !given.some((g) => g.key.name === w.key.name)), ...also];
+    const pairs = [...own, ...joined];
     if (pairs.length > 0) upsertSearchAttributes(pairs);
     if (errorChanged) {
       this.shownError = this.state.lastError;
       this.shownKind = this.state.lastErrorKind;
       upsertMemo({ lastError: this.state.lastError, lastErrorKind: this.state.lastErrorKind ?? null });
     }
+  }
+
+  /**
+   * Enters `phase` without an upsert of its own: it joins the next one (enter or flush), as a local POST does,
+   * whose workflow task upserts once at its end.
+   */
+  enterLater(phase: TxPhase): void {
+    this.state.phase = phase;
+    this.later([{ key: TX_PHASE, value: phase }]);
   }
 
   /**

@@ -13,6 +13,7 @@ import type { TxPhase } from '../domain/phase';
 import type { ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
 import { asActivityFailure, isUnanswered, localTryOptions } from './local-check';
 import { DownstreamCalls } from './downstream-calls';
+import { LocalPost } from './local-post';
 import { Pauses, callsBeforePause, isPause } from './pauses';
 import type { Progress } from './progress';
 import {
@@ -44,6 +45,7 @@ export class TransactionSteps implements PostingSteps {
   private readonly retries: StepRetries;
   private readonly deadline: number;
   private lastPost: PostResult['kind'] | undefined;
+  private readonly firstPost: LocalPost;
 
   // One proxy per retry policy. The check's and the post's come from the transaction's policy, in the workflow
   // input: visible in the Web UI and replayed exactly.
@@ -77,6 +79,7 @@ export class TransactionSteps implements PostingSteps {
     // Retries only answers that wrote nothing: an unknown outcome, or an attempt that timed out with its POST
     // possibly sent, goes back to the workflow, which waits the write-settle window on a timer.
     this.postActivity = proxyActivities<PostingActivities>(postOptions).postTransaction;
+    this.firstPost = new LocalPost(policy, postOptions, policy.post.startToCloseTimeout);
   }
 
   /**
@@ -100,6 +103,7 @@ export class TransactionSteps implements PostingSteps {
               ),
         );
         this.pauses.resumed();
+        if (!local) this.firstPost.checkedRemotely();
         return found;
       } catch (thrown) {
         // The local try got no answer: the activity task takes over at once (its own retries back off), and the
@@ -120,7 +124,18 @@ export class TransactionSteps implements PostingSteps {
   }
 
   async post(): Promise<PostResult> {
-    // The step before (a check or a look) has ended, paused or not: this is posting.
+    let callsBefore = 0;
+    const first = this.firstPost.take();
+    if (first === 'maybe_sent') return this.maybeSentBefore();
+    if (first === 'local') {
+      // The first POST from the first workflow task (decision 0026), which upserts once, at its end.
+      this.progress.enterLater('posting');
+      const end = await this.firstPost.send(this.calls, this.transaction, this.untilDeadline());
+      this.lastFailure = this.firstPost.failure;
+      if ('result' in end) return this.posted(end.result);
+      callsBefore = end.callsBefore;
+    }
+    // The step before (a check, a look, the local POST) has ended, paused or not: this is posting.
     this.progress.enter('posting');
     const rounds = this.retries.rounds(this.postRetry);
     for (;;) {
@@ -129,8 +144,8 @@ export class TransactionSteps implements PostingSteps {
         const { outcome } = await this.calls.call('post', (activityId) => {
           // A round after the first looks before it posts, as every retry does.
           const retry = rounds.next();
-          const args: [Transaction, number?] =
-            rounds.before > 0 ? [this.transaction, rounds.before] : [this.transaction];
+          const before = rounds.before + callsBefore;
+          const args: [Transaction, number?] = before > 0 ? [this.transaction, before] : [this.transaction];
           return this.postActivity.executeWithOptions({ activityId, ...this.untilDeadline(), retry }, args);
         });
         this.pauses.resumed();
@@ -149,9 +164,10 @@ export class TransactionSteps implements PostingSteps {
         // decides, as after any retries the deadline stopped.
         if (this.pastDeadline()) return this.posted({ kind: 'not_written' });
         await this.pauses.wait(err);
-        // GET before any re-POST: the paused activity's earlier attempts posted.
-        if (callsBeforePause(err) > 0 && (await this.lookFor('posting')))
-          return this.posted({ kind: 'found' });
+        // GET before any re-POST: the paused activity's earlier attempts (or the local POST) posted.
+        const postedBefore = callsBeforePause(err) + callsBefore > 0;
+        callsBefore = 0;
+        if (postedBefore && (await this.lookFor('posting'))) return this.posted({ kind: 'found' });
       }
     }
   }
@@ -224,6 +240,16 @@ export class TransactionSteps implements PostingSteps {
         await this.pauses.wait(err);
       }
     }
+  }
+
+  /**
+   * A try before this one of the run's first workflow task may have sent a local POST that left no record: an
+   * unknown outcome, as after any POST whose answer was lost. Nothing is sent now.
+   */
+  private maybeSentBefore(): PostResult {
+    this.state.lastError = 'the first workflow task was tried again: its local POST may have been sent';
+    this.state.lastErrorKind = 'unknown';
+    return this.posted({ kind: 'unknown' });
   }
 
   private posted(result: PostResult): PostResult {

@@ -17,11 +17,16 @@ type WorkerOptions = Omit<Parameters<typeof startWorker>[0], 'taskQueue' | 'post
  * queue of its own (named after `queuePrefix`) posting to that mock, with `worker`'s options. The fields are set
  * once before() has run.
  */
-export function useWorkflowEnv(options: { queuePrefix: string; worker?: WorkerOptions }): WorkflowEnv {
+export function useWorkflowEnv(options: {
+  queuePrefix: string;
+  worker?: WorkerOptions;
+  /** Sees each request before the mock (startMock's onRequest). */
+  onRequest?: Parameters<typeof startMock>[1];
+}): WorkflowEnv {
   const env = {} as WorkflowEnv;
   before(async function () {
     env.client = await testClient();
-    env.mock = await startMock();
+    env.mock = await startMock({}, options.onRequest);
     env.taskQueue = uniqueTaskQueue(options.queuePrefix);
     env.worker = await startWorker({ ...options.worker, taskQueue: env.taskQueue, postingUrl: env.mock.url });
   });

@@ -1,0 +1,103 @@
+import {
+  ActivityFailure,
+  proxyLocalActivities,
+  workflowInfo,
+  type ActivityOptions,
+  type LocalActivityInterfaceFor,
+} from '@temporalio/workflow';
+import type { PostingActivities } from '../activities';
+import type { LocalPostGuard, ProcessingPolicy, Transaction } from '../domain/transaction';
+import { isDeferral, type DownstreamCalls } from './downstream-calls';
+import { asActivityFailure } from './local-check';
+import { isPause } from './pauses';
+import { classifyPostFailure, type PostResult } from './posting-protocol';
+
+/** The longest a local POST may take: it must end long before Temporal could hand its workflow task on. */
+const LOCAL_POST_MS = 3_000;
+/**
+ * Core hands a workflow task that local activities keep busy back to the server at 80% of its timeout, and the
+ * server gives it to any worker once it times out: a local POST leaves early enough to end a second before that.
+ */
+const HANDBACK_SHARE = 0.8;
+const MARGIN_MS = 1_000;
+
+/**
+ * What the run's first POST is (decision 0026):
+ * - `local`: a local activity in the run's first workflow task, if the first check answered there too;
+ * - `maybe_sent`: this is not the first try of that task, and a try before may have sent a local POST that left no
+ *   record: its outcome is unknown, so the run waits the write-settle window and looks before it posts;
+ * - `activity`: the post activity, as without postLocally.
+ */
+export type FirstPost = 'local' | 'maybe_sent' | 'activity';
+
+/** How a local POST ended: the post step's result, or the calls made before the post activity goes on. */
+export type LocalPostEnd = { result: PostResult } | { callsBefore: number };
+
+/** The local POST of the run's first workflow task (policy.postLocally, decision 0026). */
+export class LocalPost {
+  /** What the first POST is; `activity` once it has been decided. */
+  plan: FirstPost;
+  /** The failure that ended the local POST, if one did (the post step's last failure). */
+  failure: ActivityFailure | undefined;
+  private readonly sendBy: number;
+  private readonly activity: LocalActivityInterfaceFor<PostingActivities>['postTransaction'];
+
+  /** Called in the run's first activation, which alone tells the first try of its task from a later one. */
+  constructor(policy: ProcessingPolicy, post: ActivityOptions, attemptTimeoutMs: number) {
+    // The first try of the first workflow task sees the run's first three events (started, task scheduled, task
+    // started); a later try also sees the failure or timeout of the one before.
+    const firstTry = workflowInfo().historyLength === 3;
+    const sendWithin = workflowInfo().taskTimeoutMs * HANDBACK_SHARE - LOCAL_POST_MS - MARGIN_MS;
+    const wanted = policy.postLocally === true && policy.checkLocally === true && sendWithin > 0;
+    this.plan = wanted ? (firstTry ? 'local' : 'maybe_sent') : 'activity';
+    // The workflow's clock: this task's start, by the server. 4 s later with the default 10 s task timeout.
+    this.sendBy = Date.now() + sendWithin;
+    this.activity = proxyLocalActivities<PostingActivities>({
+      ...post,
+      startToCloseTimeout: Math.min(attemptTimeoutMs, LOCAL_POST_MS),
+      retry: { ...post.retry, maximumAttempts: 1 },
+    }).postTransaction;
+  }
+
+  /** The first check did not answer in the first workflow task: the first POST is no longer local. */
+  checkedRemotely(): void {
+    if (this.plan === 'local') this.plan = 'activity';
+  }
+
+  /** Takes the plan for the first POST; later POSTs are the post activity's. */
+  take(): FirstPost {
+    const { plan } = this;
+    this.plan = 'activity';
+    return plan;
+  }
+
+  /**
+   * Sends the POST locally. Posted or found, rejected, or of unknown outcome: that is the step's result. A call
+   * that surely wrote nothing, or none made (a rate cap, an open breaker), goes on as the post activity, which
+   * looks first if a call was made.
+   */
+  async send(
+    calls: DownstreamCalls,
+    transaction: Transaction,
+    timeouts: { scheduleToCloseTimeout: number },
+  ): Promise<LocalPostEnd> {
+    // Not deterministic, and need not be: a local activity's input is not part of the run's history.
+    const guard: LocalPostGuard = { sendBy: this.sendBy, replaying: workflowInfo().unsafe.isReplaying };
+    try {
+      const { outcome } = await calls.call('post', () =>
+        asActivityFailure(
+          this.activity.executeWithOptions(timeouts, [transaction, 0, guard]),
+          'postTransaction',
+        ),
+      );
+      return { result: { kind: outcome === 'posted' ? 'posted' : 'found' } };
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      if (isDeferral(err) || isPause(err)) return { callsBefore: 0 };
+      const kind = classifyPostFailure(err);
+      if (kind === 'not_written') return { callsBefore: 1 };
+      this.failure = err;
+      return { result: { kind } };
+    }
+  }
+}

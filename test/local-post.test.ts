@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createPostingActivities } from '../src/activities';
+import type { LocalPostGuard, ProcessingState, Transaction } from '../src/domain/transaction';
+import { createPostingClient, type PostingClient } from '../src/posting/posting-client';
+import { processTransaction } from '../src/workflows';
+import { fastPolicy, newTransaction } from './support/harness';
+import { startMock, type RunningMock } from './support/mock-server';
+import { serverWork } from './support/server-work';
+import { useWorkflowEnv } from './support/workflow-env';
+
+/**
+ * The first POST as a local activity in the run's first workflow task (policy.postLocally, decision 0026): a
+ * fault-free transaction asks the server for one workflow task and no activity task. Its rules: whatever does
+ * not end it goes on as the post activity, which looks first if a call was made; an unknown outcome waits the
+ * write-settle window as any other. (A worker killed during a local POST: local-post-crash.test.ts.)
+ */
+describe('the first POST as a local activity (real dev server, real worker, mock over HTTP)', function () {
+  this.timeout(60_000);
+  let capped = false;
+  /** POSTs to answer 503 (which the worker's client knows wrote nothing) before the mock sees them. */
+  let refusePosts = 0;
+  const env = useWorkflowEnv({
+    queuePrefix: 'local-post',
+    worker: { capInForce: () => capped },
+    onRequest: (req, res) => {
+      if (req.method !== 'POST' || refusePosts === 0) return false;
+      refusePosts -= 1;
+      res.status(503).json({ error: 'not processed' });
+      return true;
+    },
+  });
+  beforeEach(function () {
+    capped = false;
+    refusePosts = 0;
+    env.mock.store.clear();
+    env.mock.faults.update({ preWriteFailureRate: 0, postWriteFailureRate: 0, getFailureRate: 0 });
+  });
+
+  const start = (tx: Transaction, overrides = {}) =>
+    env.client.workflow.start(processTransaction, {
+      taskQueue: env.taskQueue,
+      workflowId: tx.id,
+      args: [
+        { transaction: tx, policy: fastPolicy({ checkLocally: true, postLocally: true, ...overrides }) },
+      ],
+    });
+
+  it('fault-free: one workflow task, no activity task, one upsert; posted once', async function () {
+    const tx = newTransaction();
+    const handle = await start(tx);
+    const state: ProcessingState = await handle.result();
+    assert.equal(state.outcome, 'posted');
+    assert.equal(state.attempts, 2, 'the local GET and the local POST, each counted');
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    assert.deepEqual(env.mock.store.stats().requests, {
+      ...env.mock.store.stats().requests,
+      get: 1,
+      post: 1,
+    });
+    const work = await serverWork(handle);
+    assert.deepEqual(work.activities, [], 'neither call is an activity task');
+    assert.equal(work.markers, 2, 'the check and the POST are markers');
+    assert.equal(work.workflowTasks, 1);
+    assert.equal(work.upserts, 1, 'processing, posting and completed in one upsert');
+    const described = await handle.describe();
+    assert.equal(described.searchAttributes.TxStatus?.[0], 'completed');
+    assert.equal(described.searchAttributes.TxPhase?.[0], 'done');
+    assert.equal(described.searchAttributes.TxAttempts?.[0], 2);
+  });
+
+  it('under a posting rate cap nothing is local: the check and the POST go through the task queue', async function () {
+    capped = true;
+    const tx = newTransaction();
+    const state: ProcessingState = await (await start(tx)).result();
+    assert.equal(state.outcome, 'posted');
+    assert.equal(state.attempts, 2, 'the deferrals are no attempts');
+    assert.equal(env.mock.store.copies(tx.id), 1);
+  });
+
+  it('a local POST that wrote nothing (503): the post activity looks first, then posts once', async function () {
+    refusePosts = 1;
+    const tx = newTransaction();
+    const handle = await start(tx);
+    const state: ProcessingState = await handle.result();
+    assert.equal(state.outcome, 'posted');
+    assert.equal(
+      state.attempts,
+      3,
+      'the local GET, the local POST and the activity (its look is part of it)',
+    );
+    assert.equal(refusePosts, 0, 'the local POST was answered 503');
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    assert.deepEqual(
+      { ...env.mock.store.stats().requests },
+      { ...env.mock.store.stats().requests, get: 2, post: 1 },
+      'the check, then the post activity: a GET before its POST',
+    );
+    assert.deepEqual((await serverWork(handle)).activities, ['postTransaction']);
+  });
+
+  it('a local POST of unknown outcome (written, then a 500): no re-POST, found by a look, completed', async function () {
+    env.mock.faults.update({ postWriteFailureRate: 1 });
+    const tx = newTransaction();
+    const handle = await start(tx, { writeSettleMs: 3_000 });
+    const state: ProcessingState = await handle.result();
+    assert.equal(state.outcome, 'already_present');
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    assert.equal(env.mock.store.stats().requests.post, 1, 'posted once');
+    assert.deepEqual((await serverWork(handle)).activities, ['checkExists'], 'the early look in the window');
+  });
+});
+
+describe('postTransaction as a local activity: what it refuses to send', function () {
+  let mock: RunningMock;
+  let posting: PostingClient;
+  before(async function () {
+    mock = await startMock();
+    posting = createPostingClient({ baseUrl: mock.url, timeoutMs: 1_000, amountFormat: 'number' });
+  });
+  after(async function () {
+    await posting?.close();
+    await mock?.stop();
+  });
+
+  const local = (capInForce = false) => {
+    const activityEnv = new MockActivityEnvironment(
+      {
+        isLocal: true,
+        attempt: 1,
+        scheduledTimestampMs: Date.now(),
+        currentAttemptScheduledTimestampMs: Date.now(),
+        scheduleToCloseTimeoutMs: 60_000,
+        startToCloseTimeoutMs: 3_000,
+      },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    const { postTransaction } = createPostingActivities(posting, undefined, () => capInForce);
+    return (tx: Transaction, guard?: LocalPostGuard) => activityEnv.run(postTransaction, tx, 0, guard);
+  };
+  const refusal = async (promise: Promise<unknown>) => {
+    const err = await promise.then(
+      () => assert.fail('expected a refusal'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ApplicationFailure, String(err));
+    return err;
+  };
+  const inTime = (): LocalPostGuard => ({ sendBy: Date.now() + 4_000, replaying: false });
+
+  it('sends in time on the first try of its workflow task', async function () {
+    const tx = newTransaction();
+    assert.deepEqual(await local()(tx, inTime()), { outcome: 'posted', attempt: 1 });
+    assert.equal(mock.store.copies(tx.id), 1);
+  });
+
+  it('on replay (a second try of its task), late, or unguarded: nothing sent, outcome unknown', async function () {
+    const before = mock.store.stats().requests.post;
+    const cases: [string, LocalPostGuard | undefined, RegExp][] = [
+      ['replaying', { ...inTime(), replaying: true }, /second try/],
+      ['late', { sendBy: Date.now() - 1, replaying: false }, /past its time/],
+      ['unguarded', undefined, /no guard/],
+    ];
+    for (const [name, guard, why] of cases) {
+      const err = await refusal(local()(newTransaction(), guard));
+      assert.equal(err.type, 'PostingOutcomeUnknown', name);
+      assert.equal(err.nonRetryable, true, name);
+      assert.match(err.message, why, name);
+    }
+    assert.equal(mock.store.stats().requests.post, before, 'no POST reached the service');
+  });
+
+  it('under a posting rate cap: deferred, nothing sent', async function () {
+    const before = mock.store.stats().requests.post;
+    const err = await refusal(local(true)(newTransaction(), inTime()));
+    assert.equal(err.type, 'CheckDeferredToCap');
+    assert.match(err.message, /the POST goes through the task queue/);
+    assert.equal(mock.store.stats().requests.post, before);
+  });
+});
