@@ -173,6 +173,8 @@ describe('the all-in-one process (npm run all-in-one)', function () {
       POSTING_SERVICE_URL: mock.url,
       POSTING_TIMEOUT_MS: '20000',
       POST_RETRY_ATTEMPT_TIMEOUT_MS: '30000',
+      // The POST as an activity task, the one a stopping worker lets finish (a local POST lasts 3 s at most).
+      POST_LOCALLY: 'false',
       SHUTDOWN_GRACE_MS: '60000',
       WORKER_SHUTDOWN_GRACE_MS: '60000',
       TEMPORAL_RPC_TIMEOUT_MS: '30000',

@@ -4,6 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createPostingActivities } from '../src/activities';
 import type { LocalPostGuard, ProcessingState, Transaction } from '../src/domain/transaction';
+import { CircuitBreaker } from '../src/posting/circuit-breaker';
 import { createPostingClient, type PostingClient } from '../src/posting/posting-client';
 import { processTransaction } from '../src/workflows';
 import { fastPolicy, newTransaction } from './support/harness';
@@ -125,7 +126,7 @@ describe('postTransaction as a local activity: what it refuses to send', functio
     await mock?.stop();
   });
 
-  const local = (capInForce = false) => {
+  const local = (capInForce = false, breaker?: CircuitBreaker) => {
     const activityEnv = new MockActivityEnvironment(
       {
         isLocal: true,
@@ -137,7 +138,7 @@ describe('postTransaction as a local activity: what it refuses to send', functio
       },
       { logger: new DefaultLogger('ERROR') },
     );
-    const { postTransaction } = createPostingActivities(posting, undefined, () => capInForce);
+    const { postTransaction } = createPostingActivities(posting, breaker, () => capInForce);
     return (tx: Transaction, guard?: LocalPostGuard) => activityEnv.run(postTransaction, tx, 0, guard);
   };
   const refusal = async (promise: Promise<unknown>) => {
@@ -149,6 +150,11 @@ describe('postTransaction as a local activity: what it refuses to send', functio
     return err;
   };
   const inTime = (): LocalPostGuard => ({ sendBy: Date.now() + 4_000, replaying: false });
+  const refusedGuards = (): [string, LocalPostGuard | undefined, RegExp][] => [
+    ['replaying', { ...inTime(), replaying: true }, /later try/],
+    ['late', { sendBy: Date.now() - 1, replaying: false }, /past its time/],
+    ['unguarded', undefined, /no guard/],
+  ];
 
   it('sends in time on the first try of its workflow task', async function () {
     const tx = newTransaction();
@@ -156,20 +162,42 @@ describe('postTransaction as a local activity: what it refuses to send', functio
     assert.equal(mock.store.copies(tx.id), 1);
   });
 
-  it('on replay (a second try of its task), late, or unguarded: nothing sent, outcome unknown', async function () {
+  it('on replay (a later try of its task), late, or unguarded: nothing sent, LocalPostNotSent', async function () {
     const before = mock.store.stats().requests.post;
-    const cases: [string, LocalPostGuard | undefined, RegExp][] = [
-      ['replaying', { ...inTime(), replaying: true }, /second try/],
-      ['late', { sendBy: Date.now() - 1, replaying: false }, /past its time/],
-      ['unguarded', undefined, /no guard/],
-    ];
-    for (const [name, guard, why] of cases) {
+    for (const [name, guard, why] of refusedGuards()) {
       const err = await refusal(local()(newTransaction(), guard));
-      assert.equal(err.type, 'PostingOutcomeUnknown', name);
+      assert.equal(err.type, 'LocalPostNotSent', name);
       assert.equal(err.nonRetryable, true, name);
       assert.match(err.message, why, name);
+      assert.deepEqual(err.details, [{ attempt: 0, status: null }], 'no call made');
     }
     assert.equal(mock.store.stats().requests.post, before, 'no POST reached the service');
+  });
+
+  // Review of issue 16: a deferral or a pause means "no call made" and lets the post activity post without a look;
+  // a later try's local POST must say "maybe sent" whatever the cap or the breaker.
+  it('the refusal wins over a rate cap and an open breaker', async function () {
+    const options = {
+      failureRatio: 0.5,
+      windowMs: 60_000,
+      minCalls: 1,
+      probeIntervalMs: 60_000,
+      maxPauseMs: 60_000,
+    };
+    // Opened by a failed POST; its probe (never due in this test) would say the service is still down.
+    const breaker = new CircuitBreaker(options, async () => false);
+    breaker.record(false, { message: 'down', kind: 'unavailable' }, 'post');
+    try {
+      for (const [name, guard] of refusedGuards()) {
+        assert.equal((await refusal(local(true)(newTransaction(), guard))).type, 'LocalPostNotSent', name);
+        const paused = local(false, breaker)(newTransaction(), guard);
+        assert.equal((await refusal(paused)).type, 'LocalPostNotSent', name);
+      }
+      const inTimePaused = local(false, breaker)(newTransaction(), inTime());
+      assert.equal((await refusal(inTimePaused)).type, 'DownstreamUnhealthy', 'the breaker is open');
+    } finally {
+      breaker.close();
+    }
   });
 
   it('under a posting rate cap: deferred, nothing sent', async function () {

@@ -1,11 +1,24 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { postTimeLeft } from './attempt-time';
-import type { AttemptReport, LocalPostGuard, PostingOutcome, Transaction } from '../domain/transaction';
+import type {
+  AttemptReport,
+  LocalCheckEcho,
+  LocalCheckGuard,
+  LocalPostGuard,
+  PostingOutcome,
+  Transaction,
+} from '../domain/transaction';
 import { PostingError } from '../posting/posting-error';
 import { recordPath, type PostingClient } from '../posting/posting-client';
 import { conflictingFields } from '../posting/content';
 import type { CallKind, CircuitBreaker } from '../posting/circuit-breaker';
-import { CHECK_DEFERRED, DOWNSTREAM_UNHEALTHY, PAUSED_REASON, type PauseReport } from '../domain/phase';
+import {
+  CHECK_DEFERRED,
+  DOWNSTREAM_UNHEALTHY,
+  LOCAL_POST_NOT_SENT,
+  PAUSED_REASON,
+  type PauseReport,
+} from '../domain/phase';
 
 /**
  * Failure types the workflow and operators see. The post activity's retry policy retries only what surely wrote
@@ -23,6 +36,8 @@ export const FAILURE_TYPES = {
 
 export interface CheckResult extends AttemptReport {
   found: boolean;
+  /** A local try's guard, echoed (also in its failures' details): recorded in its marker. */
+  echo?: LocalCheckEcho;
 }
 
 export interface PostResult extends AttemptReport {
@@ -47,7 +62,9 @@ type DownstreamOutcome =
   | 'unavailable'
   | 'timeout'
   /** Not a call: the breaker was open. */
-  | 'paused';
+  | 'paused'
+  /** Not a call: a local POST that a later try of its workflow task must not send (decision 0026). */
+  | 'local_post_not_sent';
 
 function count(outcome: DownstreamOutcome): void {
   const ctx = Context.current();
@@ -102,8 +119,13 @@ export function createPostingActivities(
   }
 
   /** The record the service holds, or null; one held with other content is a conflict, never "found". */
-  async function held(id: string, expected: Transaction | undefined, signal: AbortSignal) {
-    const record = await posting.find(id, signal);
+  async function held(
+    id: string,
+    expected: Transaction | undefined,
+    signal: AbortSignal,
+    timeoutMs?: number,
+  ) {
+    const record = await posting.find(id, signal, timeoutMs);
     const differing = record && expected ? conflictingFields(expected, record) : [];
     if (differing.length > 0) {
       throw new PostingError(
@@ -119,13 +141,29 @@ export function createPostingActivities(
      * Asks the posting service whether it already holds the transaction. Given the transaction (runs started
      * before it was passed give only the ID), a record with another amount, currency or accounts is a conflict.
      */
-    async checkExists(id: string, expected?: Transaction): Promise<CheckResult> {
-      const { attempt } = Context.current().info;
-      deferIfCapped(attempt);
-      pauseIfUnhealthy(attempt, 'find');
-      const record = await guarded(attempt, () => held(id, expected, Context.current().cancellationSignal));
-      count(record === null ? 'absent' : 'found');
-      return { found: record !== null, attempt };
+    async checkExists(id: string, expected?: Transaction, local?: LocalCheckGuard): Promise<CheckResult> {
+      const { info } = Context.current();
+      const { attempt } = info;
+      // A local try says whether it was asked for on replay, whatever its outcome (decision 0026), and gives its
+      // GET less than its own time, so that its failure, not Temporal's timeout, is what its marker records.
+      const echo: LocalCheckEcho | undefined =
+        info.isLocal && local
+          ? { replayed: local.replaying, firstTry: local.historyLength === FIRST_TRY_LENGTH }
+          : undefined;
+      const limit =
+        echo && info.startToCloseTimeoutMs > LOCAL_GET_MARGIN_MS
+          ? info.startToCloseTimeoutMs - LOCAL_GET_MARGIN_MS
+          : undefined;
+      try {
+        deferIfCapped(attempt);
+        pauseIfUnhealthy(attempt, 'find');
+        const signal = Context.current().cancellationSignal;
+        const record = await guarded(attempt, () => held(id, expected, signal, limit));
+        count(record === null ? 'absent' : 'found');
+        return { found: record !== null, attempt, ...(echo && { echo }) };
+      } catch (err) {
+        throw echo ? withEcho(err, echo) : err;
+      }
     },
 
     /**
@@ -142,11 +180,14 @@ export function createPostingActivities(
       const startedAt = Date.now();
       const { info } = Context.current();
       const { attempt } = info;
-      if (info.isLocal) deferIfCapped(attempt, 'POST');
+      // Before the cap and the breaker: their answers ("no call made") would let the workflow post blind.
+      if (info.isLocal) {
+        refuseLocalRepeat(local, startedAt);
+        deferIfCapped(attempt, 'POST');
+      }
       pauseIfUnhealthy(attempt, 'post');
       const signal = Context.current().cancellationSignal;
       return guarded(attempt, async () => {
-        if (info.isLocal) refuseLocalRepeat(local, startedAt);
         // A retry, or the first attempt of a later round of retries (`attemptsBefore`, src/workflows/attempt-rounds.ts).
         if (attempt > 1 || attemptsBefore > 0) {
           if ((await held(transaction.id, transaction, signal)) !== null) {
@@ -192,12 +233,36 @@ function refuseLocalRepeat(local: LocalPostGuard | undefined, now: number): void
   const why = !local
     ? 'no guard given'
     : local.replaying
-      ? 'its workflow task is a second try'
-      : `${now - local.sendBy} ms past its time`;
-  throw new PostingError(
-    'unknown',
-    `local POST not sent (${why}): an earlier try may have sent it, so its outcome is unknown`,
-  );
+      ? 'its workflow task is a later try'
+      : `${now - local.sendBy} ms past its time; is this worker's clock ahead of the server's?`;
+  count('local_post_not_sent');
+  Context.current().log.warn('local POST not sent', { why });
+  throw ApplicationFailure.create({
+    type: LOCAL_POST_NOT_SENT,
+    message: `local POST not sent (${why}): an earlier try may have sent it, so its outcome is unknown`,
+    nonRetryable: true,
+    // No call made by this one; the earlier try's, if any, is not known.
+    details: [{ attempt: 0, status: null }],
+  });
+}
+
+/** What a local check's GET leaves of its attempt's time for its failure to be reported. */
+const LOCAL_GET_MARGIN_MS = 300;
+
+/** The history's length in the first try of a run's first workflow task: started, task scheduled, task started. */
+const FIRST_TRY_LENGTH = 3;
+
+/** The failure with `echo` in its details (a local check's guard, recorded in its marker). */
+function withEcho(err: unknown, echo: LocalCheckEcho): unknown {
+  if (!(err instanceof ApplicationFailure)) return err;
+  const details = (err.details?.[0] as object | undefined) ?? {};
+  return ApplicationFailure.create({
+    type: err.type ?? undefined,
+    message: err.message,
+    nonRetryable: err.nonRetryable ?? undefined,
+    details: [{ ...details, echo }],
+    cause: err.cause,
+  });
 }
 
 /** Turns posting errors into Temporal failures that carry the attempt number for the status view. */

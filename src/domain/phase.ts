@@ -22,6 +22,12 @@ export const DOWNSTREAM_UNHEALTHY = 'DownstreamUnhealthy';
  */
 export const CHECK_DEFERRED = 'CheckDeferredToCap';
 
+/**
+ * The failure type of a local POST that sent nothing because an earlier try of its workflow task may have sent it
+ * (decision 0026): the workflow treats it as a POST of unknown outcome.
+ */
+export const LOCAL_POST_NOT_SENT = 'LocalPostNotSent';
+
 /** What shows why a transaction is paused, in run details and GET views. */
 export const PAUSED_REASON = 'downstream unhealthy';
 

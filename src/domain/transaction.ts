@@ -74,6 +74,22 @@ export interface LocalPostGuard {
   replaying: boolean;
 }
 
+/**
+ * What the first check's local try is told, and echoes back in its result or failure (`LocalCheckEcho`, recorded in
+ * its marker, so that the run decides on it the same way on replay): whether the workflow code asked for it on
+ * replay, and the history's length then (3: the first try of the run's first workflow task). Decision 0026.
+ */
+export interface LocalCheckGuard {
+  replaying: boolean;
+  historyLength: number;
+}
+
+/** A local check's echo of its guard: the first POST may be local only when `firstTry && !replayed`. */
+export interface LocalCheckEcho {
+  replayed: boolean;
+  firstTry: boolean;
+}
+
 export interface ProcessTransactionInput {
   transaction: Transaction;
   policy: ProcessingPolicy;

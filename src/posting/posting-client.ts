@@ -33,7 +33,7 @@ export interface PostingClientOptions {
 
 export interface PostingClient {
   /** The stored record, or null when the service does not hold the transaction. */
-  find(id: string, signal?: AbortSignal): Promise<PostingRecord | null>;
+  find(id: string, signal?: AbortSignal, timeoutMs?: number): Promise<PostingRecord | null>;
   /** Posts the transaction; resolves once the service answered 200 or 201. `timeoutMs` may shorten the limit. */
   post(transaction: Transaction, signal?: AbortSignal, timeoutMs?: number): Promise<void>;
   /**
@@ -112,9 +112,9 @@ export function createPostingClient(options: PostingClientOptions): PostingClien
   }
 
   return {
-    async find(id, signal) {
+    async find(id, signal, timeoutMs) {
       const path = recordPath(id);
-      const { status, text } = await call('GET', path, undefined, signal);
+      const { status, text } = await call('GET', path, undefined, signal, timeoutMs);
       if (status === 404) return null;
       if (status !== 200) throw new PostingError('unavailable', `GET ${path}: answered ${status}`, status);
       const record = parseRecord(text);

@@ -1,12 +1,19 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   proxyLocalActivities,
   workflowInfo,
   type ActivityOptions,
   type LocalActivityInterfaceFor,
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
-import type { LocalPostGuard, ProcessingPolicy, Transaction } from '../domain/transaction';
+import type {
+  LocalCheckEcho,
+  LocalCheckGuard,
+  LocalPostGuard,
+  ProcessingPolicy,
+  Transaction,
+} from '../domain/transaction';
 import { isDeferral, type DownstreamCalls } from './downstream-calls';
 import { asActivityFailure } from './local-check';
 import { isPause } from './pauses';
@@ -30,26 +37,30 @@ const MARGIN_MS = 1_000;
  */
 export type FirstPost = 'local' | 'maybe_sent' | 'activity';
 
+/** What a local check's failure echoes of its guard (details[0].echo); undefined: nothing (a timeout). */
+export function echoOf(err: unknown): LocalCheckEcho | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const details = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
+  return (details as { echo?: LocalCheckEcho } | undefined)?.echo;
+}
+
 /** How a local POST ended: the post step's result, or the calls made before the post activity goes on. */
 export type LocalPostEnd = { result: PostResult } | { callsBefore: number };
 
 /** The local POST of the run's first workflow task (policy.postLocally, decision 0026). */
 export class LocalPost {
-  /** What the first POST is; `activity` once it has been decided. */
-  plan: FirstPost;
+  /** What the first POST is; `activity` until the first check's local try decides, and once taken. */
+  private plan: FirstPost = 'activity';
+  private readonly wanted: boolean;
   /** The failure that ended the local POST, if one did (the post step's last failure). */
   failure: ActivityFailure | undefined;
   private readonly sendBy: number;
   private readonly activity: LocalActivityInterfaceFor<PostingActivities>['postTransaction'];
 
-  /** Called in the run's first activation, which alone tells the first try of its task from a later one. */
+  /** Called in the run's first activation: the start of its first workflow task. */
   constructor(policy: ProcessingPolicy, post: ActivityOptions, attemptTimeoutMs: number) {
-    // The first try of the first workflow task sees the run's first three events (started, task scheduled, task
-    // started); a later try also sees the failure or timeout of the one before.
-    const firstTry = workflowInfo().historyLength === 3;
     const sendWithin = workflowInfo().taskTimeoutMs * HANDBACK_SHARE - LOCAL_POST_MS - MARGIN_MS;
-    const wanted = policy.postLocally === true && policy.checkLocally === true && sendWithin > 0;
-    this.plan = wanted ? (firstTry ? 'local' : 'maybe_sent') : 'activity';
+    this.wanted = policy.postLocally === true && policy.checkLocally === true && sendWithin > 0;
     // The workflow's clock: this task's start, by the server. 4 s later with the default 10 s task timeout.
     this.sendBy = Date.now() + sendWithin;
     this.activity = proxyLocalActivities<PostingActivities>({
@@ -59,9 +70,28 @@ export class LocalPost {
     }).postTransaction;
   }
 
+  /** The check's local try, as it tells the local activity (see LocalCheckGuard). */
+  static checkGuard(): LocalCheckGuard {
+    const { historyLength, unsafe } = workflowInfo();
+    return { replaying: unsafe.isReplaying, historyLength };
+  }
+
   /** The first check did not answer in the first workflow task: the first POST is no longer local. */
   checkedRemotely(): void {
     if (this.plan === 'local') this.plan = 'activity';
+  }
+
+  /**
+   * The first check's local try has ended, with its echo of the guard (from its marker on replay: deterministic).
+   * The first POST may be local only if that try ran in the first try of the run's first workflow task, and not on
+   * replay. Otherwise, or if it cannot say (a timeout), an earlier try may have gone as far and sent a local POST
+   * that left no record: that POST's outcome is unknown. This covers a first task that failed or timed out, and one
+   * completed early without the check's marker (a query answered meanwhile) whose next task's worker died while
+   * posting: the worker replaying it runs the check again.
+   */
+  afterLocalCheck(echo: LocalCheckEcho | undefined): void {
+    if (!this.wanted) return;
+    this.plan = echo?.firstTry === true && !echo.replayed ? 'local' : 'maybe_sent';
   }
 
   /** Takes the plan for the first POST; later POSTs are the post activity's. */

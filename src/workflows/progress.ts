@@ -8,8 +8,8 @@ import type { ProcessingState } from '../domain/transaction';
  * Keeps what an operator filters on current: TxPhase and TxAttempts (search attributes) and the memo's
  * lastError/lastErrorKind. One upsert per phase change, carrying the attempts and joined by any other change of
  * the same step (TxStatus at the end); the memo is upserted in the same workflow task when lastError changed.
- * The start sets `checking` and 0 (the API's start options), so a plain transaction spends one upsert here
- * (`posting`) and shares the final one with TxStatus. Why not more often: docs/decisions/0007.
+ * The start sets `checking` and 0 (the API's start options); a transaction whose check and POST run in its first
+ * workflow task (decision 0026) upserts once, at its end. Why not more often: docs/decisions/0007.
  */
 export class Progress {
   private shownAttempts = 0;

@@ -10,10 +10,10 @@ import {
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { TxPhase } from '../domain/phase';
-import type { ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
+import type { LocalCheckGuard, ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
 import { asActivityFailure, isUnanswered, localTryOptions } from './local-check';
 import { DownstreamCalls } from './downstream-calls';
-import { LocalPost } from './local-post';
+import { LocalPost, echoOf } from './local-post';
 import { Pauses, callsBeforePause, isPause } from './pauses';
 import type { Progress } from './progress';
 import {
@@ -89,23 +89,30 @@ export class TransactionSteps implements PostingSteps {
    */
   async check(): Promise<boolean> {
     const args: [string, Transaction] = [this.transaction.id, this.transaction];
+    // Not deterministic, and need not be: a local activity's input is not recorded; its echo in the result is.
+    const localArgs = (): [string, Transaction, LocalCheckGuard] => [...args, LocalPost.checkGuard()];
     let local = this.policy.checkLocally === true;
     const rounds = this.retries.rounds(this.checkRetry);
     for (;;) {
       const attempts = this.state.attempts;
       try {
-        const { found } = await this.calls.call('check', (activityId) =>
+        const { found, echo } = await this.calls.call('check', (activityId) =>
           local
-            ? asActivityFailure(this.localCheck.executeWithOptions(this.untilDeadline(), args), 'checkExists')
+            ? asActivityFailure(
+                this.localCheck.executeWithOptions(this.untilDeadline(), localArgs()),
+                'checkExists',
+              )
             : this.checkActivity.executeWithOptions(
                 { activityId, ...this.untilDeadline(), retry: rounds.next() },
                 args,
               ),
         );
         this.pauses.resumed();
-        if (!local) this.firstPost.checkedRemotely();
+        if (local) this.firstPost.afterLocalCheck(echo);
+        else this.firstPost.checkedRemotely();
         return found;
       } catch (thrown) {
+        if (local) this.firstPost.afterLocalCheck(echoOf(thrown));
         // The local try got no answer: the activity task takes over at once (its own retries back off), and the
         // run shows `processing` meanwhile.
         if (local && isUnanswered(thrown, FINAL_ERROR_TYPES)) {
@@ -247,7 +254,7 @@ export class TransactionSteps implements PostingSteps {
    * unknown outcome, as after any POST whose answer was lost. Nothing is sent now.
    */
   private maybeSentBefore(): PostResult {
-    this.state.lastError = 'the first workflow task was tried again: its local POST may have been sent';
+    this.state.lastError = 'an earlier try of the first workflow task may have sent a local POST';
     this.state.lastErrorKind = 'unknown';
     return this.posted({ kind: 'unknown' });
   }

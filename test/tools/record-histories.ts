@@ -68,6 +68,15 @@ const SCENARIOS: Scenario[] = [
     transaction: {},
     policy: { checkLocally: true },
   },
+  // The check and the first POST as local activities in the first workflow task (decision 0026), fault-free, and
+  // when that POST is answered 503 (nothing written): the post activity looks first, then posts.
+  { name: 'local-post', faults: {}, transaction: {}, policy: { checkLocally: true, postLocally: true } },
+  {
+    name: 'local-post-fallback',
+    faults: { preWriteFailureRate: 0.5, seed: 1 },
+    transaction: {},
+    policy: { checkLocally: true, postLocally: true },
+  },
   // Written, then answered 500: the early look 1 s into a 5 s window finds it and ends the wait.
   {
     name: 'early-look',
