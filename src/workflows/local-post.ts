@@ -51,7 +51,8 @@ export type LocalPostEnd = { result: PostResult } | { callsBefore: number };
 export class LocalPost {
   /** What the first POST is; `activity` until the first check's local try decides, and once taken. */
   private plan: FirstPost = 'activity';
-  private readonly wanted: boolean;
+  /** Whether this run posts locally when it can (policy and task timeout): deterministic. */
+  readonly wanted: boolean;
   /** The failure that ended the local POST, if one did (the post step's last failure). */
   failure: ActivityFailure | undefined;
   private readonly sendBy: number;
@@ -92,6 +93,11 @@ export class LocalPost {
   afterLocalCheck(echo: LocalCheckEcho | undefined): void {
     if (!this.wanted) return;
     this.plan = echo?.firstTry === true && !echo.replayed ? 'local' : 'maybe_sent';
+  }
+
+  /** Whether an earlier try of the first workflow task may have sent a local POST. */
+  get maybeSent(): boolean {
+    return this.plan === 'maybe_sent';
   }
 
   /** Takes the plan for the first POST; later POSTs are the post activity's. */

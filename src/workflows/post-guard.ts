@@ -63,6 +63,11 @@ export class PostGuard {
     return CancellationScope.nonCancellable(fn);
   }
 
+  /** From now on cancellation is ignored: a POST may have been sent (an earlier try's local POST, decision 0026). */
+  markPosting(): void {
+    this.posting = true;
+  }
+
   /** Lets an accepted cancel update send its answer before the workflow closes. */
   async settled(): Promise<void> {
     if (this.updateAccepted) await CancellationScope.nonCancellable(() => condition(allHandlersFinished));

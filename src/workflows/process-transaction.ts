@@ -65,6 +65,7 @@ export async function processTransaction({
     state,
     progress,
     workflowInfo().runStartTime.getTime(),
+    () => guard.markPosting(),
   );
   // With a local check the first workflow task lasts until the check has answered: `processing` joins that
   // task's one upsert (the phase it moves to), rather than an upsert of its own.

@@ -1,16 +1,21 @@
 import {
   ActivityFailure,
-  patched,
+  CancellationScope,
   proxyActivities,
   proxyLocalActivities,
-  sleep,
   type ActivityInterfaceFor,
   type LocalActivityInterfaceFor,
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { TxPhase } from '../domain/phase';
-import type { LocalCheckGuard, ProcessingPolicy, ProcessingState, Transaction } from '../domain/transaction';
+import type {
+  LocalCheckEcho,
+  LocalCheckGuard,
+  ProcessingPolicy,
+  ProcessingState,
+  Transaction,
+} from '../domain/transaction';
 import { asActivityFailure, isUnanswered, localTryOptions } from './local-check';
 import { DownstreamCalls } from './downstream-calls';
 import { LocalPost, echoOf } from './local-post';
@@ -19,19 +24,15 @@ import type { Progress } from './progress';
 import {
   POST_NON_RETRYABLE_TYPES,
   classifyPostFailure,
-  earlyLooksMs,
-  settleDelayMs,
   type PostResult,
   type PostingSteps,
 } from './posting-protocol';
-import { showDetails } from './run-details';
 import { FINAL_ERROR_TYPES, LOOK, options } from './step-options';
 import { NEXT_ROUND, StepRetries } from './step-retries';
+import { WriteSettle } from './write-settle';
 
 type Activities = ActivityInterfaceFor<PostingActivities>;
 type LocalActivities = LocalActivityInterfaceFor<PostingActivities>;
-
-const EARLY_LOOKS_PATCH = 'early-looks';
 
 /**
  * The transaction's steps: the first check, then the posting protocol's steps (posting-protocol.ts). Each step
@@ -46,6 +47,7 @@ export class TransactionSteps implements PostingSteps {
   private readonly deadline: number;
   private lastPost: PostResult['kind'] | undefined;
   private readonly firstPost: LocalPost;
+  private readonly writeSettle: WriteSettle;
 
   // One proxy per retry policy. The check's and the post's come from the transaction's policy, in the workflow
   // input: visible in the Web UI and replayed exactly.
@@ -63,6 +65,8 @@ export class TransactionSteps implements PostingSteps {
     private readonly state: ProcessingState,
     private readonly progress: Progress,
     runStart: number,
+    /** Called once nothing may cancel the transaction any more (post-guard.ts). */
+    private readonly onPastPost: () => void = () => undefined,
   ) {
     this.calls = new DownstreamCalls(state);
     this.pauses = new Pauses(state, progress);
@@ -79,6 +83,7 @@ export class TransactionSteps implements PostingSteps {
     // Retries only answers that wrote nothing: an unknown outcome, or an attempt that timed out with its POST
     // possibly sent, goes back to the workflow, which waits the write-settle window on a timer.
     this.postActivity = proxyActivities<PostingActivities>(postOptions).postTransaction;
+    this.writeSettle = new WriteSettle(transaction, state, progress, this.calls);
     this.firstPost = new LocalPost(policy, postOptions, policy.post.startToCloseTimeout);
   }
 
@@ -88,42 +93,73 @@ export class TransactionSteps implements PostingSteps {
    * answer, the check goes on as an activity task under the check's retry policy (and the rate cap).
    */
   async check(): Promise<boolean> {
-    const args: [string, Transaction] = [this.transaction.id, this.transaction];
+    let pause: ActivityFailure | undefined;
+    if (this.policy.checkLocally === true) {
+      const tried = await this.checkLocallyOnce();
+      if (typeof tried === 'boolean') return tried;
+      pause = tried.pause;
+    }
+    this.firstPost.checkedRemotely();
+    const remote = () => this.checkRemotely(pause);
+    return this.firstPost.maybeSent ? CancellationScope.nonCancellable(remote) : remote();
+  }
+
+  /** The first check's local try: found or not, or the check goes on as an activity task (after a pause). */
+  private async checkLocallyOnce(): Promise<boolean | { pause?: ActivityFailure }> {
     // Not deterministic, and need not be: a local activity's input is not recorded; its echo in the result is.
-    const localArgs = (): [string, Transaction, LocalCheckGuard] => [...args, LocalPost.checkGuard()];
-    let local = this.policy.checkLocally === true;
+    const args: [string, Transaction, LocalCheckGuard] = [
+      this.transaction.id,
+      this.transaction,
+      LocalPost.checkGuard(),
+    ];
+    const run = () =>
+      this.calls.call('check', () =>
+        asActivityFailure(this.localCheck.executeWithOptions(this.untilDeadline(), args), 'checkExists'),
+      );
+    try {
+      // With a local POST to follow, not cancellable: its echo tells whether a cancel may still be honoured.
+      const { found, echo } = await (this.firstPost.wanted ? CancellationScope.nonCancellable(run) : run());
+      this.afterLocalCheck(echo);
+      this.pauses.resumed();
+      return found;
+    } catch (thrown) {
+      this.afterLocalCheck(echoOf(thrown));
+      // No answer: the activity task takes over at once (its own retries back off), showing `processing` meanwhile.
+      if (isUnanswered(thrown, FINAL_ERROR_TYPES)) {
+        this.progress.flush();
+        return {};
+      }
+      // Nothing was posted yet: a pause past the deadline fails the transaction like any check failure.
+      if (!isPause(thrown) || this.pastDeadline()) throw thrown;
+      return { pause: thrown };
+    }
+  }
+
+  private afterLocalCheck(echo: LocalCheckEcho | undefined): void {
+    this.firstPost.afterLocalCheck(echo);
+    // An earlier try of the first workflow task may have posted: nothing cancels the transaction from here on.
+    if (this.firstPost.maybeSent) this.onPastPost();
+  }
+
+  /** The check as an activity task, in rounds of retries until the deadline, pausing while the breaker is open. */
+  private async checkRemotely(pause: ActivityFailure | undefined): Promise<boolean> {
+    if (pause) await this.pauses.wait(pause);
+    const args: [string, Transaction] = [this.transaction.id, this.transaction];
     const rounds = this.retries.rounds(this.checkRetry);
     for (;;) {
       const attempts = this.state.attempts;
       try {
-        const { found, echo } = await this.calls.call('check', (activityId) =>
-          local
-            ? asActivityFailure(
-                this.localCheck.executeWithOptions(this.untilDeadline(), localArgs()),
-                'checkExists',
-              )
-            : this.checkActivity.executeWithOptions(
-                { activityId, ...this.untilDeadline(), retry: rounds.next() },
-                args,
-              ),
+        const { found } = await this.calls.call('check', (activityId) =>
+          this.checkActivity.executeWithOptions(
+            { activityId, ...this.untilDeadline(), retry: rounds.next() },
+            args,
+          ),
         );
         this.pauses.resumed();
-        if (local) this.firstPost.afterLocalCheck(echo);
-        else this.firstPost.checkedRemotely();
         return found;
       } catch (thrown) {
-        if (local) this.firstPost.afterLocalCheck(echoOf(thrown));
-        // The local try got no answer: the activity task takes over at once (its own retries back off), and the
-        // run shows `processing` meanwhile.
-        if (local && isUnanswered(thrown, FINAL_ERROR_TYPES)) {
-          local = false;
-          this.progress.flush();
-          continue;
-        }
-        const err = local ? thrown : await this.retries.afterRound(rounds, thrown, attempts, 'checking');
+        const err = await this.retries.afterRound(rounds, thrown, attempts, 'checking');
         if (err === NEXT_ROUND) continue;
-        local = false;
-        // Nothing was posted yet: a pause past the deadline fails the transaction like any check failure.
         if (!isPause(err) || this.pastDeadline()) throw err;
         await this.pauses.wait(err);
       }
@@ -179,40 +215,8 @@ export class TransactionSteps implements PostingSteps {
     }
   }
 
-  async settle(round: number): Promise<boolean> {
-    const delay = settleDelayMs(this.policy.writeSettleMs, round);
-    this.progress.enter('waiting_to_retry');
-    showDetails(this.state, `waiting ${delay / 1000} s for a POST of unknown outcome to settle`);
-    const start = Date.now();
-    // Runs that waited out a window before early looks existed replay without them (decision 0024).
-    const looks = patched(EARLY_LOOKS_PATCH) ? earlyLooksMs(delay) : [];
-    for (const at of looks) {
-      await sleep(Math.max(start + at - Date.now(), 1), { summary: 'write settle: look early' });
-      if (await this.earlyLook(start + delay)) return true;
-    }
-    const left = start + delay - Date.now();
-    if (left > 0) await sleep(left, { summary: 'write settle: the last POST may still land' });
-    return false;
-  }
-
-  /**
-   * One look within the window, bounded by its end. Only "found" decides anything: a look that got no answer,
-   * or an answer that would fail the transaction (a conflict), is left to the look after the window, and leaves
-   * no error behind (the run's last error stays the POST's).
-   */
-  private async earlyLook(windowEnd: number): Promise<boolean> {
-    try {
-      const { found } = await this.calls.quietly('look', (activityId) =>
-        this.lookActivity.executeWithOptions(
-          { activityId, scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) },
-          [this.transaction.id, this.transaction],
-        ),
-      );
-      return found;
-    } catch (err) {
-      if (err instanceof ActivityFailure) return false;
-      throw err;
-    }
+  settle(round: number): Promise<boolean> {
+    return this.writeSettle.wait(this.policy.writeSettleMs, round);
   }
 
   /**

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { FAILURE_TYPES, type CheckResult, type PostResult } from '../../src/activities';
 import { DOWNSTREAM_UNHEALTHY, type PauseReport } from '../../src/domain/phase';
+import type { LocalCheckEcho, LocalCheckGuard } from '../../src/domain/transaction';
 
 /** One answer of the downstream to one activity attempt; `...*` repeats for ever. */
 export type Answer =
@@ -46,9 +47,10 @@ export function stubActivities(script: Script, calls: Calls) {
     if (!next.endsWith('*')) queues[step].shift();
     return next;
   };
-  const fail = (kind: Answer, attempt: number): never => {
+  const fail = (kind: Answer, attempt: number, echo?: LocalCheckEcho): never => {
     if (kind === 'paused') {
-      const report: PauseReport = {
+      const report: PauseReport & { echo?: LocalCheckEcho } = {
+        ...(echo && { echo }),
         attempt: attempt - 1,
         status: null,
         retryAfterMs: 10,
@@ -69,15 +71,18 @@ export function stubActivities(script: Script, calls: Calls) {
       type,
       message: `stub: ${kind}`,
       nonRetryable: FINAL.includes(kind),
-      details: [{ attempt, status: null }],
+      details: [{ attempt, status: null, ...(echo && { echo }) }],
     });
   };
   return {
-    async checkExists(): Promise<CheckResult> {
-      const { activityId, attempt } = Context.current().info;
+    async checkExists(_id: string, _tx?: unknown, local?: LocalCheckGuard): Promise<CheckResult> {
+      const { activityId, attempt, isLocal } = Context.current().info;
+      // A local try echoes its guard, as the real activity does (decision 0026).
+      const echo =
+        isLocal && local ? { replayed: local.replaying, firstTry: local.historyLength === 3 } : undefined;
       const found = answer(activityId.startsWith('look') ? 'look' : 'check');
-      if (found !== 'absent' && found !== 'found') return fail(found, attempt);
-      return { found: found === 'found', attempt };
+      if (found !== 'absent' && found !== 'found') return fail(found, attempt, echo);
+      return { found: found === 'found', attempt, ...(echo && { echo }) };
     },
     async postTransaction(): Promise<PostResult> {
       const { attempt } = Context.current().info;

@@ -1,0 +1,59 @@
+import { ActivityFailure, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import type { PostingActivities } from '../activities';
+import type { ProcessingState, Transaction } from '../domain/transaction';
+import type { DownstreamCalls } from './downstream-calls';
+import { earlyLooksMs, settleDelayMs } from './posting-protocol';
+import type { Progress } from './progress';
+import { showDetails } from './run-details';
+import { LOOK } from './step-options';
+
+const EARLY_LOOKS_PATCH = 'early-looks';
+
+/** The wait after a POST of unknown outcome: the write-settle window on durable timers, with early looks. */
+export class WriteSettle {
+  private readonly lookActivity = proxyActivities<PostingActivities>(LOOK).checkExists;
+
+  constructor(
+    private readonly transaction: Transaction,
+    private readonly state: ProcessingState,
+    private readonly progress: Progress,
+    private readonly calls: DownstreamCalls,
+  ) {}
+
+  /** Waits `windowMs` (as the `round`-th unknown outcome); true as soon as an early look finds the transaction. */
+  async wait(windowMs: number, round: number): Promise<boolean> {
+    const delay = settleDelayMs(windowMs, round);
+    this.progress.enter('waiting_to_retry');
+    showDetails(this.state, `waiting ${delay / 1000} s for a POST of unknown outcome to settle`);
+    const start = Date.now();
+    // Runs that waited out a window before early looks existed replay without them (decision 0024).
+    const looks = patched(EARLY_LOOKS_PATCH) ? earlyLooksMs(delay) : [];
+    for (const at of looks) {
+      await sleep(Math.max(start + at - Date.now(), 1), { summary: 'write settle: look early' });
+      if (await this.earlyLook(start + delay)) return true;
+    }
+    const left = start + delay - Date.now();
+    if (left > 0) await sleep(left, { summary: 'write settle: the last POST may still land' });
+    return false;
+  }
+
+  /**
+   * One look within the window, bounded by its end. Only "found" decides anything: a look that got no answer,
+   * or an answer that would fail the transaction (a conflict), is left to the look after the window, and leaves
+   * no error behind (the run's last error stays the POST's).
+   */
+  private async earlyLook(windowEnd: number): Promise<boolean> {
+    try {
+      const { found } = await this.calls.quietly('look', (activityId) =>
+        this.lookActivity.executeWithOptions(
+          { activityId, scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) },
+          [this.transaction.id, this.transaction],
+        ),
+      );
+      return found;
+    } catch (err) {
+      if (err instanceof ActivityFailure) return false;
+      throw err;
+    }
+  }
+}
