@@ -318,12 +318,15 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
 
   it('while an activity retries, the status query names it as the pending activity describe() shows, uncounted', async function () {
     let made: Calls | undefined;
+    // A second apart: the query comes between the first round's 2nd and 3rd attempts, before the round ends and
+    // its next activity (check-2) is scheduled (attempt-rounds.ts).
+    const slow = { startToCloseTimeout: 2_000, retry: { initialInterval: 1_000, backoffCoefficient: 1 } };
     await run(
       { check: ['unavailable*'] },
-      policy(),
+      policy({ check: slow }),
       async (id) => {
         const handle = client.workflow.getHandle(id);
-        await eventually(() => assert.ok((made?.check ?? 0) >= 2));
+        await eventually(() => assert.ok((made?.check ?? 0) >= 2), 20_000, 20);
         const [state, description] = [await handle.query(statusQuery), await handle.describe()];
         assert.equal(state.pendingActivityId, 'check-1');
         assert.equal(description.raw.pendingActivities?.[0]?.activityId, 'check-1');

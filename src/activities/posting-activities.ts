@@ -148,7 +148,11 @@ export function createPostingActivities(
       // GET less than its own time, so that its failure, not Temporal's timeout, is what its marker records.
       const echo: LocalCheckEcho | undefined =
         info.isLocal && local
-          ? { replayed: local.replaying, firstTry: local.historyLength === FIRST_TRY_LENGTH }
+          ? {
+              replayed: local.replaying,
+              firstTry: local.historyLength === FIRST_TRY_LENGTH,
+              scheduledAt: info.scheduledTimestampMs > 0 ? info.scheduledTimestampMs : Date.now(),
+            }
           : undefined;
       const limit =
         echo && info.startToCloseTimeoutMs > LOCAL_GET_MARGIN_MS
@@ -226,7 +230,7 @@ export type PostingActivities = ReturnType<typeof createPostingActivities>;
  * Temporal could give the task to another worker (at 80% of the task's timeout, or when the worker dies). A
  * second try finds no record of the first one's local POST, so it must not send one blind: it reports the outcome
  * unknown, having sent nothing, and the workflow waits the write-settle window and looks first (decision 0026).
- * `sendBy` is by the server's clock (the workflow task's start), compared with this worker's.
+ * `sendBy` is by this worker's clock (from the check's scheduled time, which the check echoed).
  */
 function refuseLocalRepeat(local: LocalPostGuard | undefined, now: number): void {
   if (local && !local.replaying && now <= local.sendBy) return;
@@ -234,7 +238,7 @@ function refuseLocalRepeat(local: LocalPostGuard | undefined, now: number): void
     ? 'no guard given'
     : local.replaying
       ? 'its workflow task is a later try'
-      : `${now - local.sendBy} ms past its time; is this worker's clock ahead of the server's?`;
+      : `${now - local.sendBy} ms past its time`;
   count('local_post_not_sent');
   Context.current().log.warn('local POST not sent', { why });
   throw ApplicationFailure.create({

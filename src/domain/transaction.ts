@@ -68,7 +68,7 @@ export interface ProcessingPolicy {
  * not end before Temporal could hand the run to another worker.
  */
 export interface LocalPostGuard {
-  /** The latest time to send (the workflow task's start by the server's clock, plus a margin), ms since the epoch. */
+  /** The latest time to send, by the worker's clock (the check's scheduled time plus a margin), ms since the epoch. */
   sendBy: number;
   /** The workflow code made this request on replay: an earlier try of this task may have sent the POST. */
   replaying: boolean;
@@ -88,6 +88,11 @@ export interface LocalCheckGuard {
 export interface LocalCheckEcho {
   replayed: boolean;
   firstTry: boolean;
+  /**
+   * When the check was scheduled, by its worker's clock (ms since the epoch): just after its workflow task
+   * started there, the start of the time the local POST must end within.
+   */
+  scheduledAt: number;
 }
 
 export interface ProcessTransactionInput {

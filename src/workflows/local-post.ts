@@ -23,10 +23,10 @@ import { classifyPostFailure, type PostResult } from './posting-protocol';
 const LOCAL_POST_MS = 3_000;
 /**
  * Core hands a workflow task that local activities keep busy back to the server at 80% of its timeout, and the
- * server gives it to any worker once it times out: a local POST leaves early enough to end a second before that.
+ * server gives it to any worker once it times out: a local POST leaves early enough to end 2 s before that.
  */
 const HANDBACK_SHARE = 0.8;
-const MARGIN_MS = 1_000;
+const MARGIN_MS = 2_000;
 
 /**
  * What the run's first POST is (decision 0026):
@@ -55,15 +55,14 @@ export class LocalPost {
   readonly wanted: boolean;
   /** The failure that ended the local POST, if one did (the post step's last failure). */
   failure: ActivityFailure | undefined;
-  private readonly sendBy: number;
+  private readonly sendWithin: number;
+  private sendBy = 0;
   private readonly activity: LocalActivityInterfaceFor<PostingActivities>['postTransaction'];
 
-  /** Called in the run's first activation: the start of its first workflow task. */
+  /** Called in the run's first activation. */
   constructor(policy: ProcessingPolicy, post: ActivityOptions, attemptTimeoutMs: number) {
-    const sendWithin = workflowInfo().taskTimeoutMs * HANDBACK_SHARE - LOCAL_POST_MS - MARGIN_MS;
-    this.wanted = policy.postLocally === true && policy.checkLocally === true && sendWithin > 0;
-    // The workflow's clock: this task's start, by the server. 4 s later with the default 10 s task timeout.
-    this.sendBy = Date.now() + sendWithin;
+    this.sendWithin = workflowInfo().taskTimeoutMs * HANDBACK_SHARE - LOCAL_POST_MS - MARGIN_MS;
+    this.wanted = policy.postLocally === true && policy.checkLocally === true && this.sendWithin > 0;
     this.activity = proxyLocalActivities<PostingActivities>({
       ...post,
       startToCloseTimeout: Math.min(attemptTimeoutMs, LOCAL_POST_MS),
@@ -93,6 +92,8 @@ export class LocalPost {
   afterLocalCheck(echo: LocalCheckEcho | undefined): void {
     if (!this.wanted) return;
     this.plan = echo?.firstTry === true && !echo.replayed ? 'local' : 'maybe_sent';
+    // The worker's clock, from when its workflow task began: core hands the task back at 80% of its timeout.
+    this.sendBy = (echo?.scheduledAt ?? 0) + this.sendWithin;
   }
 
   /** Whether an earlier try of the first workflow task may have sent a local POST. */

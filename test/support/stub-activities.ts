@@ -79,7 +79,9 @@ export function stubActivities(script: Script, calls: Calls) {
       const { activityId, attempt, isLocal } = Context.current().info;
       // A local try echoes its guard, as the real activity does (decision 0026).
       const echo =
-        isLocal && local ? { replayed: local.replaying, firstTry: local.historyLength === 3 } : undefined;
+        isLocal && local
+          ? { replayed: local.replaying, firstTry: local.historyLength === 3, scheduledAt: Date.now() }
+          : undefined;
       const found = answer(activityId.startsWith('look') ? 'look' : 'check');
       if (found !== 'absent' && found !== 'found') return fail(found, attempt, echo);
       return { found: found === 'found', attempt, ...(echo && { echo }) };
