@@ -54,9 +54,8 @@ export const policySchema = {
   PROCESSING_DEADLINE_MS: integer(24 * 60 * MINUTE, 1_000, 30 * 24 * 60 * MINUTE),
   // The first check as a local activity while no posting rate cap is in force (docs/decisions/0023).
   CHECK_LOCALLY: bool(true),
-  // The first POST as a local activity in the same workflow task, after a local check: off until its rate under
-  // load is understood (docs/decisions/0026).
-  POST_LOCALLY: bool(false),
+  // The first POST as a local activity in the same workflow task, after a local check (docs/decisions/0026).
+  POST_LOCALLY: bool(true),
 };
 
 /** The retry policies and total deadline given to each new transaction's workflow. */

@@ -57,7 +57,7 @@ export interface ProcessingPolicy {
    * After a first check answered locally, send the first POST from the same workflow task as a local activity:
    * a fault-free transaction then takes one workflow task and no activity task. Only in a run's first workflow
    * task on its first try; whatever does not end it goes on as the post activity (docs/decisions/0026).
-   * POST_LOCALLY, default false (decision 0026).
+   * POST_LOCALLY, default true (decision 0026).
    */
   postLocally?: boolean;
 }

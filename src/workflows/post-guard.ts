@@ -27,7 +27,11 @@ export class PostGuard {
       async () => {
         this.updateAccepted = true;
         this.scope.cancel();
-        await CancellationScope.nonCancellable(() => condition(() => state.status !== 'processing'));
+        // Answers with the outcome, or as soon as the run is past its point of no return (an earlier try of its
+        // first workflow task may have posted, decision 0026): `processing`, which the API calls too late.
+        await CancellationScope.nonCancellable(() =>
+          condition(() => state.status !== 'processing' || this.posting),
+        );
         return state;
       },
       {

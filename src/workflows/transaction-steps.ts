@@ -28,6 +28,7 @@ import {
   type PostingSteps,
 } from './posting-protocol';
 import { FINAL_ERROR_TYPES, LOOK, options } from './step-options';
+import type { AttemptRounds } from './attempt-rounds';
 import { NEXT_ROUND, StepRetries } from './step-retries';
 import { WriteSettle } from './write-settle';
 
@@ -93,6 +94,8 @@ export class TransactionSteps implements PostingSteps {
    * answer, the check goes on as an activity task under the check's retry policy (and the rate cap).
    */
   async check(): Promise<boolean> {
+    // Before the local try, as always: a configured maximum above 3 records its patch marker here (step-retries.ts).
+    const rounds = this.retries.rounds(this.checkRetry);
     let pause: ActivityFailure | undefined;
     if (this.policy.checkLocally === true) {
       const tried = await this.checkLocallyOnce();
@@ -100,7 +103,7 @@ export class TransactionSteps implements PostingSteps {
       pause = tried.pause;
     }
     this.firstPost.checkedRemotely();
-    const remote = () => this.checkRemotely(pause);
+    const remote = () => this.checkRemotely(rounds, pause);
     return this.firstPost.maybeSent ? CancellationScope.nonCancellable(remote) : remote();
   }
 
@@ -142,10 +145,9 @@ export class TransactionSteps implements PostingSteps {
   }
 
   /** The check as an activity task, in rounds of retries until the deadline, pausing while the breaker is open. */
-  private async checkRemotely(pause: ActivityFailure | undefined): Promise<boolean> {
+  private async checkRemotely(rounds: AttemptRounds, pause: ActivityFailure | undefined): Promise<boolean> {
     if (pause) await this.pauses.wait(pause);
     const args: [string, Transaction] = [this.transaction.id, this.transaction];
-    const rounds = this.retries.rounds(this.checkRetry);
     for (;;) {
       const attempts = this.state.attempts;
       try {

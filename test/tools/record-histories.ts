@@ -77,6 +77,17 @@ const SCENARIOS: Scenario[] = [
     transaction: {},
     policy: { checkLocally: true, postLocally: true },
   },
+  // A check limited to 5 attempts records the attempt-rounds patch marker before its local try (review of 0026).
+  {
+    name: 'local-post-check-max-attempts',
+    faults: {},
+    transaction: {},
+    policy: {
+      checkLocally: true,
+      postLocally: true,
+      check: { startToCloseTimeout: 3_000, retry: { initialInterval: 50, maximumAttempts: 5 } },
+    },
+  },
   // Written, then answered 500: the early look 1 s into a 5 s window finds it and ends the wait.
   {
     name: 'early-look',
