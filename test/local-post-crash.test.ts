@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { Worker } from '@temporalio/worker';
 import type { ProcessingState } from '../src/domain/transaction';
-import { processTransaction, statusQuery } from '../src/workflows';
+import { statusQuery } from '../src/workflows';
 import { eventually } from './support/eventually';
-import { fastPolicy, newTransaction, testClient, workflowBundle } from './support/harness';
+import { workflowBundle } from './support/harness';
+import { useLocalPostRuns, type LocalPostRun } from './support/local-post-runs';
 import { startMock, type RunningMock } from './support/mock-server';
-import { uniqueTaskQueue } from './support/temporal';
-import { startWorkerProcess, type RunningWorkerProcess } from './support/worker-process';
 
 /**
  * A local POST leaves no record until its workflow task completes (decision 0026). Here its worker is killed
@@ -17,37 +16,17 @@ import { startWorkerProcess, type RunningWorkerProcess } from './support/worker-
 describe('a worker killed during its local POST (real worker processes, late write)', function () {
   this.timeout(120_000);
   let mock: RunningMock;
-  const workers: RunningWorkerProcess[] = [];
-  afterEach(async function () {
-    for (const w of workers.splice(0)) await w.process.stop(2_000).catch(() => undefined);
-    await mock?.stop();
-  });
+  const runs = useLocalPostRuns('local-post-crash');
 
   it('the next worker sends nothing blind: it waits, finds the late write, posted once', async function () {
     // Every POST's row lands 12 s after it arrived, whether or not its caller is still there.
     mock = await startMock({ lateWriteRate: 1, lateWriteMs: 12_000 });
-    const client = await testClient();
-    const taskQueue = uniqueTaskQueue('local-post-crash');
-    const first = await startWorkerProcess(taskQueue, mock.url, 60_000);
-    workers.push(first);
-    const tx = newTransaction();
-    const handle = await client.workflow.start(processTransaction, {
-      taskQueue,
-      workflowId: tx.id,
-      args: [
-        {
-          transaction: tx,
-          // The window covers the late write, as the write-settle rule requires of a deployment.
-          policy: fastPolicy({ checkLocally: true, postLocally: true, writeSettleMs: 20_000 }),
-        },
-      ],
-    });
-    await eventually(() => assert.equal(mock.store.stats().requests.post, 1), 20_000, 10);
-    first.process.kill('SIGKILL');
+    const { tx, handle, worker, killDuringPost } = await runs.start(mock);
+    await killDuringPost(await worker());
     assert.equal(mock.store.copies(tx.id), 0, 'not written yet');
 
     // The first workflow task times out (10 s) and its second try goes to this worker.
-    workers.push(await startWorkerProcess(taskQueue, mock.url, 60_000));
+    await worker();
     const state: ProcessingState = await handle.result();
     assert.equal(state.status, 'completed');
     assert.equal(state.outcome, 'already_present', 'found by a look, not posted again');
@@ -79,30 +58,18 @@ describe('a worker killed during its local POST (real worker processes, late wri
       res.status(503).end();
       return true;
     });
-    const client = await testClient();
-    const taskQueue = uniqueTaskQueue('local-post-query');
-    const tx = newTransaction();
-    const handle = await client.workflow.start(processTransaction, {
-      taskQueue,
-      workflowId: tx.id,
-      args: [
-        {
-          transaction: tx,
-          policy: fastPolicy({ checkLocally: true, postLocally: true, writeSettleMs: 20_000 }),
-        },
-      ],
-    });
+    const run = await runs.start(mock);
     // Sent before any worker polls: the server hands it out with the first workflow task.
-    const query = handle.query(statusQuery).catch(() => undefined);
+    const query = run.handle.query(statusQuery).catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    workers.push(await startWorkerProcess(taskQueue, mock.url, 60_000));
+    const first = await run.worker();
     await eventually(() => assert.equal(mock.store.stats().requests.post, 1), 20_000, 10);
     await query;
-    return { tx, handle, taskQueue, gets, first: workers[0] as RunningWorkerProcess };
+    return { ...run, gets, first };
   }
 
   /** The run's events, one line each (type, and a workflow task's failure), for assertion messages. */
-  async function eventLines(handle: Awaited<ReturnType<typeof queryOnFirstTask>>['handle']) {
+  async function eventLines(handle: LocalPostRun['handle']) {
     const events = (await handle.fetchHistory()).events ?? [];
     const lines = events.map((e) => {
       const failure = e.workflowTaskFailedEventAttributes?.failure?.message;
@@ -129,10 +96,10 @@ describe('a worker killed during its local POST (real worker processes, late wri
   // its GET fails and the check goes on as an activity. Had it then posted as a first POST, blind, the killed
   // worker's late write would have made two rows. The check's echo says it ran on replay: the POST is "maybe sent".
   it('a query on the first task, then the worker killed during the POST: the next worker sends nothing blind', async function () {
-    const { handle, tx, taskQueue, gets, first } = await queryOnFirstTask();
+    const { handle, tx, gets, first, worker } = await queryOnFirstTask();
     first.process.kill('SIGKILL');
     gets.fail = 1;
-    workers.push(await startWorkerProcess(taskQueue, mock.url, 60_000));
+    await worker();
     const state: ProcessingState | undefined = await Promise.race([
       handle.result(),
       new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 60_000)),

@@ -251,11 +251,21 @@ export class Cluster {
       ...FAST_API_ENV,
       ...this.config.apiEnv,
     };
-    const proc = this.spawnNode('api', 'api', env);
-    this.track('api', proc, Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000);
-    await waitForHttpOk(`${this.apiUrl}/api/health`, { timeoutMs: 90_000, process: proc });
-    this.log(`api ready on ${this.apiUrl} (pid ${proc.pid}, ${ms(Date.now() - t0)})`);
-    return proc;
+    for (let attempt = 1; ; attempt++) {
+      const proc = this.spawnNode('api', 'api', env);
+      this.track('api', proc, Number(env.SHUTDOWN_GRACE_MS ?? 10_000) + 5_000);
+      try {
+        await waitForHttpOk(`${this.apiUrl}/api/health`, { timeoutMs: 90_000, process: proc });
+      } catch (err) {
+        // The port was free when checked, then a connection's local end took it (it is in the ephemeral range).
+        if (attempt >= 5 || !proc.tail().includes('EADDRINUSE')) throw err;
+        this.log(`api port ${this.apiPort} taken by another socket: starting the api again (${attempt})`);
+        await sleep(500);
+        continue;
+      }
+      this.log(`api ready on ${this.apiUrl} (pid ${proc.pid}, ${ms(Date.now() - t0)})`);
+      return proc;
+    }
   }
 
   /**
