@@ -30,9 +30,10 @@ const MARGIN_MS = 2_000;
 
 /**
  * What the run's first POST is (decision 0026):
- * - `local`: a local activity in the run's first workflow task, if the first check answered there too;
- * - `maybe_sent`: this is not the first try of that task, and a try before may have sent a local POST that left no
- *   record: its outcome is unknown, so the run waits the write-settle window and looks before it posts;
+ * - `local`: a local activity, after the first check's local try answered on the first try of the first workflow
+ *   task, not on replay;
+ * - `maybe_sent`: the check's local try says otherwise (or nothing): an earlier try may have sent a local POST that
+ *   left no record, so its outcome is unknown: the run waits the write-settle window and looks before it posts;
  * - `activity`: the post activity, as without postLocally.
  */
 export type FirstPost = 'local' | 'maybe_sent' | 'activity';
