@@ -45,8 +45,11 @@ export function echoOf(err: unknown): LocalCheckEcho | undefined {
   return (details as { echo?: LocalCheckEcho } | undefined)?.echo;
 }
 
-/** How a local POST ended: the post step's result, or the calls made before the post activity goes on. */
-export type LocalPostEnd = { result: PostResult } | { callsBefore: number };
+/**
+ * How a local POST ended: the post step's result (with the failure that decided it, if one did), or the calls made
+ * before the post activity goes on.
+ */
+export type LocalPostEnd = { result: PostResult; failure?: ActivityFailure } | { callsBefore: number };
 
 /** The local POST of the run's first workflow task (policy.postLocally, decision 0026). */
 export class LocalPost {
@@ -54,8 +57,6 @@ export class LocalPost {
   private plan: FirstPost = 'activity';
   /** Whether this run posts locally when it can (policy and task timeout): deterministic. */
   readonly wanted: boolean;
-  /** The failure that ended the local POST, if one did (the post step's last failure). */
-  failure: ActivityFailure | undefined;
   private readonly sendWithin: number;
   private sendBy = 0;
   private readonly activity: LocalActivityInterfaceFor<PostingActivities>['postTransaction'];
@@ -134,8 +135,7 @@ export class LocalPost {
       if (isDeferral(err) || isPause(err)) return { callsBefore: 0 };
       const kind = classifyPostFailure(err);
       if (kind === 'not_written') return { callsBefore: 1 };
-      this.failure = err;
-      return { result: { kind } };
+      return { result: { kind }, failure: err };
     }
   }
 }

@@ -84,7 +84,7 @@ export class TransactionSteps implements PostingSteps {
     // Retries only answers that wrote nothing: an unknown outcome, or an attempt that timed out with its POST
     // possibly sent, goes back to the workflow, which waits the write-settle window on a timer.
     this.postActivity = proxyActivities<PostingActivities>(postOptions).postTransaction;
-    this.writeSettle = new WriteSettle(transaction, state, progress, this.calls);
+    this.writeSettle = new WriteSettle(transaction, state, progress, this.calls, this.lookActivity);
     this.firstPost = new LocalPost(policy, postOptions, policy.post.startToCloseTimeout);
   }
 
@@ -176,8 +176,10 @@ export class TransactionSteps implements PostingSteps {
       // The first POST from the first workflow task (decision 0026), which upserts once, at its end.
       this.progress.enterLater('posting');
       const end = await this.firstPost.send(this.calls, this.transaction, this.untilDeadline());
-      this.lastFailure = this.firstPost.failure;
-      if ('result' in end) return this.posted(end.result);
+      if ('result' in end) {
+        this.lastFailure = end.failure;
+        return this.posted(end.result);
+      }
       callsBefore = end.callsBefore;
     }
     // The step before (a check, a look, the local POST) has ended, paused or not: this is posting.

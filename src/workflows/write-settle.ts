@@ -1,23 +1,22 @@
-import { ActivityFailure, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, patched, sleep, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { ProcessingState, Transaction } from '../domain/transaction';
 import type { DownstreamCalls } from './downstream-calls';
 import { earlyLooksMs, settleDelayMs } from './posting-protocol';
 import type { Progress } from './progress';
 import { showDetails } from './run-details';
-import { LOOK } from './step-options';
 
 const EARLY_LOOKS_PATCH = 'early-looks';
 
 /** The wait after a POST of unknown outcome: the write-settle window on durable timers, with early looks. */
 export class WriteSettle {
-  private readonly lookActivity = proxyActivities<PostingActivities>(LOOK).checkExists;
-
   constructor(
     private readonly transaction: Transaction,
     private readonly state: ProcessingState,
     private readonly progress: Progress,
     private readonly calls: DownstreamCalls,
+    /** The steps' look (step-options.ts LOOK), given a deadline of the window's end here. */
+    private readonly lookActivity: ActivityInterfaceFor<PostingActivities>['checkExists'],
   ) {}
 
   /** Waits `windowMs` (as the `round`-th unknown outcome); true as soon as an early look finds the transaction. */
