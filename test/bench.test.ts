@@ -196,6 +196,10 @@ describe('bench building blocks', function () {
       [true, true, true, false],
     );
     assert.equal(peerVerdicts({ ...txflow, lost: 1 }, peer)[0]?.met, false);
+    // The bare-start probe is reported where it ran, and only there.
+    assert.equal(peer.probe, undefined);
+    const probed = peerSideResult({ ...run, side: 'txflow', probe: { ...run.openLoop, rate: 5 } }, new Set(), mock);
+    assert.deepEqual(probed.probe, { rate: 5, p50: 5, p99: 9, max: 12, errors: 1 });
   });
 
   it('--peer flags: defaults 25/s and 16 clients; a bad number names its flag', function () {

@@ -9,6 +9,8 @@ export interface SideRun {
   /** IDs the side acknowledged (202). */
   acknowledged: string[];
   openLoop: FixedRateResult;
+  /** The bare Temporal starts sent beside the open loop (txflow's side only). */
+  probe?: FixedRateResult;
   closed: LoopResult;
   ended: { completed: number; failed: number };
   /** From the first submission until every acknowledged transaction had ended (or the drain gave up). */
@@ -28,6 +30,8 @@ export interface PeerSideResult {
   postedTwice: number;
   /** Submit latency from each request's planned send time, ms; refused or failed submissions. */
   openLoop: { p50: number; p99: number; max: number; errors: number };
+  /** A bare Temporal client's start latency beside the open loop, on the same server at the same time. */
+  probe?: { rate: number; p50: number; p99: number; max: number; errors: number };
   closedLoopPerSecond: number;
   closedLoopP99: number;
   secondsToLastEnd: number;
@@ -51,6 +55,15 @@ export function peerSideResult(run: SideRun, posted: Set<string>, mock: MockStat
       max: run.openLoop.fresh.max,
       errors: run.openLoop.errors,
     },
+    ...(run.probe && {
+      probe: {
+        rate: run.probe.rate,
+        p50: run.probe.fresh.p50,
+        p99: run.probe.fresh.p99,
+        max: run.probe.fresh.max,
+        errors: run.probe.errors,
+      },
+    }),
     closedLoopPerSecond: run.closed.perSecond,
     closedLoopP99: run.closed.latencyMs.p99,
     secondsToLastEnd: Math.round(run.secondsToLastEnd * 10) / 10,

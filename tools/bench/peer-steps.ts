@@ -24,12 +24,16 @@ interface Side {
   name: 'txflow' | 'peer';
   mockUrl: string;
   submit(id: string): Promise<void>;
+  /** A bare Temporal client's start, sent beside the open loop: the server's own start latency at that moment. */
+  probe?: (id: string) => Promise<void>;
   /** Of `ids`, those that ended, by final status. */
   ended(ids: string[]): Promise<{ completed: number; failed: number }>;
   stop(): Promise<void>;
 }
 
 const DRAIN_LIMIT_MS = 600_000;
+/** The probe sends one start for every this many submissions of the open loop. */
+const PROBE_SHARE = 5;
 
 export async function comparePeer(
   rig: BenchRig,
@@ -72,7 +76,15 @@ async function runSide(
     acknowledged.push(id);
   };
   const t0 = Date.now();
-  const openLoop = await fixedRate(load.rate, size.peerSeconds, 0, (i) => submit(`${prefix}-o${i}`));
+  const probing = side.probe;
+  const [openLoop, probe] = await Promise.all([
+    fixedRate(load.rate, size.peerSeconds, 0, (i) => submit(`${prefix}-o${i}`)),
+    // Half a gap after the open loop's sends, not at the same instants.
+    probing &&
+      sleep(500 / load.rate).then(() =>
+        fixedRate(load.rate / PROBE_SHARE, size.peerSeconds, 0, (i) => probing(`${prefix}-p${i}`)),
+      ),
+  ]);
   const closed = await closedLoop(load.clients, size.peerClosedLoop, (i) => submit(`${prefix}-c${i}`));
   const submittedAt = Date.now();
   let ended = { completed: 0, failed: 0 };
@@ -85,12 +97,19 @@ async function runSide(
     side: side.name,
     acknowledged,
     openLoop,
+    probe,
     closed,
     ended,
     secondsToLastEnd: (Date.now() - t0) / 1000,
     drainSeconds: (Date.now() - submittedAt) / 1000,
   };
   const result = peerSideResult(run, await posted(side.mockUrl), await rig.mockStats(side.mockUrl));
+  if (result.probe) {
+    line(
+      `  ${''.padEnd(6)} beside it, a bare Temporal client's start (${result.probe.rate}/s, no worker): ` +
+        `p50 ${result.probe.p50} ms p99 ${result.probe.p99} ms`,
+    );
+  }
   line(
     `  ${side.name.padEnd(6)} submit p50 ${result.openLoop.p50} ms p99 ${result.openLoop.p99} ms at ${load.rate}/s; ` +
       `${result.closedLoopPerSecond.toFixed(1)}/s by ${load.clients}; ${result.acknowledged} acknowledged, ` +
@@ -128,6 +147,14 @@ async function txflowSide(rig: BenchRig, settleMs?: number): Promise<Side> {
     name: 'txflow',
     mockUrl: mock.url,
     submit: (id) => rig.submit(api.url, id, 202),
+    // No worker polls this queue; the server times the workflows out after a minute.
+    probe: async (id) => {
+      await rig.client.workflow.start('noop', {
+        taskQueue: `vs-peer-probe-${rig.run}`,
+        workflowId: id,
+        workflowExecutionTimeout: '1 minute',
+      });
+    },
     // Visibility counts, not a status read per ID: polling thousands of reads would load the dev server.
     ended: async () => {
       const { count: all } = await rig.client.workflow.count(closed);

@@ -90,5 +90,13 @@ export function printPeer(c: PeerComparison) {
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) line(`  ${r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}`);
+  for (const s of c.sides) {
+    if (s.probe) {
+      line(
+        `  beside ${s.side}'s open loop, a bare Temporal client's start (${s.probe.rate}/s, no worker): ` +
+          `p50 ${s.probe.p50} ms, p99 ${s.probe.p99} ms`,
+      );
+    }
+  }
   for (const v of c.verdicts) line(`  ${v.met ? ' met ' : ' MISS'} ${v.target}`);
 }
