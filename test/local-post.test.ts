@@ -45,7 +45,10 @@ describe('the first POST as a local activity (real dev server, real worker, mock
       taskQueue: env.taskQueue,
       workflowId: tx.id,
       args: [
-        { transaction: tx, policy: fastPolicy({ checkLocally: true, postLocally: true, ...overrides }) },
+        {
+          transaction: tx,
+          policy: fastPolicy({ checkLocally: true, postLocally: true, looksLocally: true, ...overrides }),
+        },
       ],
     });
 
@@ -110,7 +113,25 @@ describe('the first POST as a local activity (real dev server, real worker, mock
     assert.equal(state.outcome, 'already_present');
     assert.equal(env.mock.store.copies(tx.id), 1);
     assert.equal(env.mock.store.stats().requests.post, 1, 'posted once');
-    assert.deepEqual((await serverWork(handle)).activities, ['checkExists'], 'the early look in the window');
+    assert.equal(env.mock.store.stats().requests.get, 2, 'the check and the early look');
+    const work = await serverWork(handle);
+    // The early look runs locally in the task its timer woke (decision 0027): no activity task at all.
+    assert.deepEqual(work.activities, [], 'the check, the POST and the early look: all local');
+    assert.equal(work.timers, 1, 'only the timer to the early look, which found it');
+  });
+
+  it('an early look with a rate cap in force goes through the task queue, and still ends the window', async function () {
+    capped = true;
+    env.mock.faults.update({ postWriteFailureRate: 1 });
+    const tx = newTransaction();
+    const handle = await start(tx, { writeSettleMs: 20_000 });
+    const state: ProcessingState = await handle.result();
+    assert.equal(state.outcome, 'already_present');
+    assert.equal(env.mock.store.copies(tx.id), 1);
+    const work = await serverWork(handle);
+    // The cap limits activity tasks only: every call goes through them, the early look too.
+    assert.deepEqual(work.activities, ['checkExists', 'postTransaction', 'checkExists']);
+    assert.equal(work.timers, 1, 'no timer to the end of the 20 s window: the early look found the write');
   });
 });
 

@@ -202,11 +202,14 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
   }
 
   // Every row three ways, with the same calls: the first check as an activity task, as a local activity
-  // (policy.checkLocally), and with the first POST local too (policy.postLocally).
+  // with the early looks (policy.checkLocally, looksLocally), and with the first POST local too (policy.postLocally).
   const WAYS = [
     { name: '', local: { checkLocally: false } },
-    { name: ' [check as a local activity]', local: { checkLocally: true } },
-    { name: ' [check and POST as local activities]', local: { checkLocally: true, postLocally: true } },
+    { name: ' [check as a local activity]', local: { checkLocally: true, looksLocally: true } },
+    {
+      name: ' [check and POST as local activities]',
+      local: { checkLocally: true, postLocally: true, looksLocally: true },
+    },
   ];
   for (const [row, way] of ROWS.flatMap((r) => WAYS.map((w) => [r, w] as const))) {
     it(`${row.name}${way.name}`, async function () {
@@ -346,7 +349,11 @@ describe('processTransaction decisions (stubbed activities, a task queue per row
         calls: seen,
       } = await run(
         { check: ['unavailable*'] },
-        policy(),
+        // Half a second between attempts: the cancel lands within the first round of three, before a round's
+        // end shows the check's failure as the run's last error (which a later cancel would rightly keep).
+        policy({
+          check: { startToCloseTimeout: 2_000, retry: { initialInterval: 500, backoffCoefficient: 1 } },
+        }),
         async (id) => {
           await eventually(() => assert.ok((made?.check ?? 0) >= 2));
           await client.workflow.getHandle(id).cancel();

@@ -80,5 +80,6 @@ export function processingPolicy(env = process.env): ProcessingPolicy {
     writeSettleMs: writeSettleMs(env),
     checkLocally,
     postLocally: checkLocally && postLocally,
+    looksLocally: checkLocally,
   };
 }

@@ -60,6 +60,12 @@ export interface ProcessingPolicy {
    * POST_LOCALLY, default true (decision 0026).
    */
   postLocally?: boolean;
+  /**
+   * The early looks in the write-settle window as local activities, in the workflow task their timer wakes
+   * (docs/decisions/0027); with a posting rate cap in force a look goes through the task queue. Set with
+   * checkLocally; runs started before this field existed look through the task queue, and replay so.
+   */
+  looksLocally?: boolean;
 }
 
 /**

@@ -27,7 +27,7 @@ import {
   type PostResult,
   type PostingSteps,
 } from './posting-protocol';
-import { FINAL_ERROR_TYPES, LOOK, options } from './step-options';
+import { FINAL_ERROR_TYPES, LOCAL_LOOK, LOOK, options } from './step-options';
 import type { AttemptRounds } from './attempt-rounds';
 import { NEXT_ROUND, StepRetries } from './step-retries';
 import { WriteSettle } from './write-settle';
@@ -84,7 +84,17 @@ export class TransactionSteps implements PostingSteps {
     // Retries only answers that wrote nothing: an unknown outcome, or an attempt that timed out with its POST
     // possibly sent, goes back to the workflow, which waits the write-settle window on a timer.
     this.postActivity = proxyActivities<PostingActivities>(postOptions).postTransaction;
-    this.writeSettle = new WriteSettle(transaction, state, progress, this.calls, this.lookActivity);
+    const localLook = policy.looksLocally
+      ? proxyLocalActivities<PostingActivities>(LOCAL_LOOK).checkExists
+      : undefined;
+    this.writeSettle = new WriteSettle(
+      transaction,
+      state,
+      progress,
+      this.calls,
+      this.lookActivity,
+      localLook,
+    );
     this.firstPost = new LocalPost(policy, postOptions, policy.post.startToCloseTimeout);
   }
 

@@ -1,7 +1,16 @@
-import { ActivityFailure, patched, sleep, type ActivityInterfaceFor } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  TemporalFailure,
+  isCancellation,
+  patched,
+  sleep,
+  type ActivityInterfaceFor,
+  type LocalActivityInterfaceFor,
+} from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { ProcessingState, Transaction } from '../domain/transaction';
-import type { DownstreamCalls } from './downstream-calls';
+import { isDeferral, type DownstreamCalls } from './downstream-calls';
+import { asActivityFailure } from './local-check';
 import { earlyLooksMs, settleDelayMs } from './posting-protocol';
 import type { Progress } from './progress';
 import { showDetails } from './run-details';
@@ -17,6 +26,8 @@ export class WriteSettle {
     private readonly calls: DownstreamCalls,
     /** The steps' look (step-options.ts LOOK), given a deadline of the window's end here. */
     private readonly lookActivity: ActivityInterfaceFor<PostingActivities>['checkExists'],
+    /** With policy.looksLocally: early looks run as local activities, in the task the timer wakes (decision 0027). */
+    private readonly localLook?: LocalActivityInterfaceFor<PostingActivities>['checkExists'],
   ) {}
 
   /** Waits `windowMs` (as the `round`-th unknown outcome); true as soon as an early look finds the transaction. */
@@ -42,6 +53,12 @@ export class WriteSettle {
    * no error behind (the run's last error stays the POST's).
    */
   private async earlyLook(windowEnd: number): Promise<boolean> {
+    // A GET may run again when its task is retried: harmless, unlike a POST.
+    if (this.localLook) {
+      const found = await this.lookLocally(this.localLook, windowEnd);
+      // A rate cap in force limits activity tasks only: the look goes through the task queue, as the check does.
+      if (found !== 'deferred') return found;
+    }
     try {
       const { found } = await this.calls.quietly('look', (activityId) =>
         this.lookActivity.executeWithOptions(
@@ -53,6 +70,27 @@ export class WriteSettle {
     } catch (err) {
       if (err instanceof ActivityFailure) return false;
       throw err;
+    }
+  }
+
+  private async lookLocally(
+    localLook: LocalActivityInterfaceFor<PostingActivities>['checkExists'],
+    windowEnd: number,
+  ): Promise<boolean | 'deferred'> {
+    try {
+      const { found } = await this.calls.quietly('look', () =>
+        asActivityFailure(
+          localLook.executeWithOptions({ scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) }, [
+            this.transaction.id,
+            this.transaction,
+          ]),
+          'checkExists',
+        ),
+      );
+      return found;
+    } catch (err) {
+      if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
+      return err instanceof ActivityFailure && isDeferral(err) ? 'deferred' : false;
     }
   }
 }

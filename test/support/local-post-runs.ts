@@ -37,7 +37,12 @@ export function useLocalPostRuns(prefix: string): { start(mock: RunningMock): Pr
       const client = await testClient();
       const taskQueue = uniqueTaskQueue(prefix);
       const tx = newTransaction();
-      const policy = fastPolicy({ checkLocally: true, postLocally: true, writeSettleMs: 20_000 });
+      const policy = fastPolicy({
+        checkLocally: true,
+        postLocally: true,
+        looksLocally: true,
+        writeSettleMs: 20_000,
+      });
       const handle = await client.workflow.start(processTransaction, {
         taskQueue,
         workflowId: tx.id,

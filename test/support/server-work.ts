@@ -15,5 +15,6 @@ export async function serverWork(handle: WorkflowHandle) {
     markers: events.filter((e) => e.markerRecordedEventAttributes).length,
     upserts: events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length,
     workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+    timers: events.filter((e) => e.timerStartedEventAttributes).length,
   };
 }

@@ -36,7 +36,7 @@ const FINAL: readonly string[] = ['rejected', 'conflict', 'unknown'];
 
 /**
  * The posting activities as a script: each attempt takes the next answer for its step (the look is told from
- * the check by its activity ID) and reports its attempt number as the real activities do.
+ * the check by its activity ID, or locally by having no guard) and reports its attempt number as the real activities do.
  */
 export function stubActivities(script: Script, calls: Calls) {
   const queues = { check: [...script.check], post: [...(script.post ?? [])], look: [...(script.look ?? [])] };
@@ -82,7 +82,8 @@ export function stubActivities(script: Script, calls: Calls) {
         isLocal && local
           ? { replayed: local.replaying, firstTry: local.historyLength === 3, scheduledAt: Date.now() }
           : undefined;
-      const found = answer(activityId.startsWith('look') ? 'look' : 'check');
+      // A local look (decision 0027) has no ID of ours and, unlike the local check, no guard.
+      const found = answer(activityId.startsWith('look') || (isLocal && !local) ? 'look' : 'check');
       if (found !== 'absent' && found !== 'found') return fail(found, attempt, echo);
       return { found: found === 'found', attempt, ...(echo && { echo }) };
     },

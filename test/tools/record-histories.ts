@@ -95,6 +95,13 @@ const SCENARIOS: Scenario[] = [
     transaction: {},
     policy: { writeSettleMs: 5_000 },
   },
+  // The same with the check and the first POST local: the early look runs locally too (decision 0027).
+  {
+    name: 'local-early-look',
+    faults: { postWriteFailureRate: 1, postWriteMode: 'error' },
+    transaction: {},
+    policy: { checkLocally: true, postLocally: true, looksLocally: true, writeSettleMs: 5_000 },
+  },
 ];
 
 async function save(name: string, handle: WorkflowHandle) {
