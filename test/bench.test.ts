@@ -198,7 +198,11 @@ describe('bench building blocks', function () {
     assert.equal(peerVerdicts({ ...txflow, lost: 1 }, peer)[0]?.met, false);
     // The bare-start probe is reported where it ran, and only there.
     assert.equal(peer.probe, undefined);
-    const probed = peerSideResult({ ...run, side: 'txflow', probe: { ...run.openLoop, rate: 5 } }, new Set(), mock);
+    const probed = peerSideResult(
+      { ...run, side: 'txflow', probe: { ...run.openLoop, rate: 5 } },
+      new Set(),
+      mock,
+    );
     assert.deepEqual(probed.probe, { rate: 5, p50: 5, p99: 9, max: 12, errors: 1 });
   });
 
