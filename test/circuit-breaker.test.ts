@@ -152,6 +152,23 @@ describe('circuit breaker', function () {
         await posting.close();
       }
     });
+
+    it("passes a GET's own time limit on to the client (a local call's, decision 0027)", async function () {
+      // Slower than the limit, faster than the client's own timeout: only the limit can fail it.
+      mock.faults.update({ getLatencyMs: { min: 600, max: 600 } });
+      const client = createPostingClient({ baseUrl: mock.url, timeoutMs: 2_000, amountFormat: 'string' });
+      const { posting } = withBreaker(client, OPTIONS);
+      try {
+        const err = await posting.find('tx-slow', undefined, 200).then(
+          () => assert.fail('the GET outlived its limit'),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof PostingError && err.kind === 'timeout', String(err));
+      } finally {
+        mock.faults.update({ getLatencyMs: { min: 0, max: 0 } });
+        await posting.close();
+      }
+    });
   });
 
   it('settings: defaults, off, and a bad value named', function () {

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { PostingRateService } from '../src/api/admin/posting-rate';
 import { createLogger } from '../src/config/logger';
 import type { ProcessingState, Transaction } from '../src/domain/transaction';
-import { processTransaction } from '../src/workflows';
 import { RateCapWatch } from '../src/worker/rate-cap-watch';
 import { NativeConnection } from '@temporalio/worker';
 import { eventually } from './support/eventually';
@@ -26,12 +25,7 @@ describe('the check as a local activity (real dev server, real worker, mock over
     env.mock.faults.update({ getFailureRate: 0, getLatencyMs: { min: 0, max: 0 } });
   });
 
-  const start = (tx: Transaction) =>
-    env.client.workflow.start(processTransaction, {
-      taskQueue: env.taskQueue,
-      workflowId: tx.id,
-      args: [{ transaction: tx, policy: fastPolicy({ checkLocally: true }) }],
-    });
+  const start = (tx: Transaction) => env.start(tx, fastPolicy({ checkLocally: true }));
 
   it('fault-free: one activity task (the POST), two workflow tasks, two upserts; posted once', async function () {
     const tx = newTransaction();

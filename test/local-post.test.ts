@@ -6,7 +6,6 @@ import { createPostingActivities } from '../src/activities';
 import type { LocalPostGuard, ProcessingState, Transaction } from '../src/domain/transaction';
 import { CircuitBreaker } from '../src/posting/circuit-breaker';
 import { createPostingClient, type PostingClient } from '../src/posting/posting-client';
-import { processTransaction } from '../src/workflows';
 import { fastPolicy, newTransaction } from './support/harness';
 import { startMock, type RunningMock } from './support/mock-server';
 import { serverWork } from './support/server-work';
@@ -23,12 +22,21 @@ describe('the first POST as a local activity (real dev server, real worker, mock
   let capped = false;
   /** POSTs to answer 503 (which the worker's client knows wrote nothing) before the mock sees them. */
   let refusePosts = 0;
+  /** GETs to let through, then GETs to answer 503. */
+  let passGets = 0;
+  let refuseGets = 0;
   const env = useWorkflowEnv({
     queuePrefix: 'local-post',
     worker: { capInForce: () => capped },
     onRequest: (req, res) => {
-      if (req.method !== 'POST' || refusePosts === 0) return false;
-      refusePosts -= 1;
+      if (req.method === 'GET' && passGets > 0) {
+        passGets -= 1;
+        return false;
+      }
+      const refuse = req.method === 'POST' ? refusePosts > 0 : refuseGets > 0;
+      if (!refuse) return false;
+      if (req.method === 'POST') refusePosts -= 1;
+      else refuseGets -= 1;
       res.status(503).json({ error: 'not processed' });
       return true;
     },
@@ -36,21 +44,14 @@ describe('the first POST as a local activity (real dev server, real worker, mock
   beforeEach(function () {
     capped = false;
     refusePosts = 0;
+    passGets = 0;
+    refuseGets = 0;
     env.mock.store.clear();
     env.mock.faults.update({ preWriteFailureRate: 0, postWriteFailureRate: 0, getFailureRate: 0 });
   });
 
   const start = (tx: Transaction, overrides = {}) =>
-    env.client.workflow.start(processTransaction, {
-      taskQueue: env.taskQueue,
-      workflowId: tx.id,
-      args: [
-        {
-          transaction: tx,
-          policy: fastPolicy({ checkLocally: true, postLocally: true, looksLocally: true, ...overrides }),
-        },
-      ],
-    });
+    env.start(tx, fastPolicy({ checkLocally: true, postLocally: true, looksLocally: true, ...overrides }));
 
   it('fault-free: one workflow task, no activity task, one upsert; posted once', async function () {
     const tx = newTransaction();
@@ -120,6 +121,26 @@ describe('the first POST as a local activity (real dev server, real worker, mock
     assert.equal(work.timers, 1, 'only the timer to the early look, which found it');
   });
 
+  it('an early look that gets no answer locally goes on through the task queue, whose retry finds the write', async function () {
+    env.mock.faults.update({ postWriteFailureRate: 1 });
+    passGets = 1; // the check
+    refuseGets = 1; // the local early look
+    const tx = newTransaction();
+    const handle = await start(tx, { writeSettleMs: 20_000 });
+    const state: ProcessingState = await handle.result();
+    assert.equal(state.outcome, 'already_present');
+    assert.equal(env.mock.store.stats().requests.post, 1, 'posted once');
+    const work = await serverWork(handle);
+    // Not the next early look 5 s into the window: the look activity, retried, found it first.
+    assert.deepEqual(work.activities, ['checkExists'], 'the early look, on through the task queue');
+    assert.equal(work.timers, 1, 'only the timer to the first early look');
+    assert.equal(
+      state.lastError?.includes('503'),
+      false,
+      `an early look leaves no error: ${state.lastError}`,
+    );
+  });
+
   it('an early look with a rate cap in force goes through the task queue, and still ends the window', async function () {
     capped = true;
     env.mock.faults.update({ postWriteFailureRate: 1 });
@@ -176,6 +197,22 @@ describe('postTransaction as a local activity: what it refuses to send', functio
     ['late', { sendBy: Date.now() - 1, replaying: false }, /past its time/],
     ['unguarded', undefined, /no guard/],
   ];
+
+  it("a local early look's GET ends within the local activity's time, as its failure", async function () {
+    // Slower than the look's limit (its time less a margin), faster than the client's own timeout.
+    mock.faults.update({ getLatencyMs: { min: 700, max: 700 } });
+    try {
+      const activityEnv = new MockActivityEnvironment(
+        { isLocal: true, attempt: 1, startToCloseTimeoutMs: 800 },
+        { logger: new DefaultLogger('ERROR') },
+      );
+      const { checkExists } = createPostingActivities(posting, undefined, () => false);
+      const err = await refusal(activityEnv.run(checkExists, 'tx-slow', undefined));
+      assert.match(err.message, /no answer within 500 ms/);
+    } finally {
+      mock.faults.update({ getLatencyMs: { min: 0, max: 0 } });
+    }
+  });
 
   it('sends in time on the first try of its workflow task', async function () {
     const tx = newTransaction();

@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 
 import path from 'node:path';
-import { processTransaction } from '../src/workflows';
 import { eventually } from './support/eventually';
 import { runProcess, type RunResult } from './support/run-process';
-import { fastPolicy, newTransaction } from './support/harness';
+import { newTransaction } from './support/harness';
 import { testTemporalAddress } from './support/temporal';
 import { useWorkflowEnv } from './support/workflow-env';
 
@@ -38,11 +37,7 @@ describe('npm run replay (a real process against the test server)', function () 
       timestamp: held.timestamp,
     });
     for (const tx of txs) {
-      const handle = await env.client.workflow.start(processTransaction, {
-        taskQueue: env.taskQueue,
-        workflowId: tx.id,
-        args: [{ transaction: tx, policy: fastPolicy() }],
-      });
+      const handle = await env.start(tx);
       await handle.result().catch(() => undefined);
       ids.push(tx.id);
     }

@@ -48,13 +48,7 @@ describe('processTransaction workflow (real dev server, real worker, mock over H
     ).length;
   }
 
-  function run(transaction: Transaction, policy: ProcessingPolicy = fastPolicy()) {
-    return env.client.workflow.start(processTransaction, {
-      taskQueue: env.taskQueue,
-      workflowId: transaction.id,
-      args: [{ transaction, policy }],
-    });
-  }
+  const run = (transaction: Transaction, policy?: ProcessingPolicy) => env.start(transaction, policy);
 
   it('posts a new transaction once and reports it completed', async function () {
     const tx = newTransaction();
@@ -452,11 +446,7 @@ describe('a POST never outlives its attempt (real dev server, real worker, slow 
       post: { ...fastPolicy().post, startToCloseTimeout: 1_000 },
       writeSettleMs: 2_000,
     });
-    const handle = await env.client.workflow.start(processTransaction, {
-      taskQueue: env.taskQueue,
-      workflowId: tx.id,
-      args: [{ transaction: tx, policy }],
-    });
+    const handle = await env.start(tx, policy);
     const state = await handle.result();
     assert.equal(state.status, 'completed');
     assert.equal(state.outcome, 'already_present', 'found by the look after the window, not posted again');

@@ -144,8 +144,7 @@ export function createPostingActivities(
     async checkExists(id: string, expected?: Transaction, local?: LocalCheckGuard): Promise<CheckResult> {
       const { info } = Context.current();
       const { attempt } = info;
-      // A local try says whether it was asked for on replay, whatever its outcome (decision 0026), and gives its
-      // GET less than its own time, so that its failure, not Temporal's timeout, is what its marker records.
+      // A local try of the check says whether it was asked for on replay, whatever its outcome (decision 0026).
       const echo: LocalCheckEcho | undefined =
         info.isLocal && local
           ? {
@@ -154,8 +153,10 @@ export function createPostingActivities(
               scheduledAt: info.scheduledTimestampMs > 0 ? info.scheduledTimestampMs : Date.now(),
             }
           : undefined;
+      // A local call (the check's try, an early look) gives its GET less than its own time, so that its failure,
+      // not Temporal's timeout (which would also cut the call), is what its marker records.
       const limit =
-        echo && info.startToCloseTimeoutMs > LOCAL_GET_MARGIN_MS
+        info.isLocal && info.startToCloseTimeoutMs > LOCAL_GET_MARGIN_MS
           ? info.startToCloseTimeoutMs - LOCAL_GET_MARGIN_MS
           : undefined;
       try {

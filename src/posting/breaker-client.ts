@@ -44,7 +44,7 @@ export function withBreaker(
   return {
     breaker,
     posting: {
-      find: (id, signal) => counted('find', () => posting.find(id, signal)),
+      find: (id, signal, timeoutMs) => counted('find', () => posting.find(id, signal, timeoutMs)),
       post: (transaction, signal, timeoutMs) =>
         counted('post', () => posting.post(transaction, signal, timeoutMs)),
       list: (signal) => posting.list(signal),

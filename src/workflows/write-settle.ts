@@ -1,7 +1,5 @@
 import {
   ActivityFailure,
-  TemporalFailure,
-  isCancellation,
   patched,
   sleep,
   type ActivityInterfaceFor,
@@ -9,8 +7,9 @@ import {
 } from '@temporalio/workflow';
 import type { PostingActivities } from '../activities';
 import type { ProcessingState, Transaction } from '../domain/transaction';
-import { isDeferral, type DownstreamCalls } from './downstream-calls';
-import { asActivityFailure } from './local-check';
+import type { DownstreamCalls } from './downstream-calls';
+import { asActivityFailure, isUnanswered } from './local-check';
+import { FINAL_ERROR_TYPES } from './step-options';
 import { earlyLooksMs, settleDelayMs } from './posting-protocol';
 import type { Progress } from './progress';
 import { showDetails } from './run-details';
@@ -53,11 +52,11 @@ export class WriteSettle {
    * no error behind (the run's last error stays the POST's).
    */
   private async earlyLook(windowEnd: number): Promise<boolean> {
-    // A GET may run again when its task is retried: harmless, unlike a POST.
+    // A GET may run again when its task is retried: harmless, unlike a POST. Only a local look that got no
+    // answer, or made no call under a rate cap, goes on through the task queue, with the look's retries.
     if (this.localLook) {
       const found = await this.lookLocally(this.localLook, windowEnd);
-      // A rate cap in force limits activity tasks only: the look goes through the task queue, as the check does.
-      if (found !== 'deferred') return found;
+      if (found !== 'unanswered') return found;
     }
     try {
       const { found } = await this.calls.quietly('look', (activityId) =>
@@ -73,10 +72,11 @@ export class WriteSettle {
     }
   }
 
+  /** An early look as a local activity (decision 0027): found, not found, or no answer. */
   private async lookLocally(
     localLook: LocalActivityInterfaceFor<PostingActivities>['checkExists'],
     windowEnd: number,
-  ): Promise<boolean | 'deferred'> {
+  ): Promise<boolean | 'unanswered'> {
     try {
       const { found } = await this.calls.quietly('look', () =>
         asActivityFailure(
@@ -89,8 +89,10 @@ export class WriteSettle {
       );
       return found;
     } catch (err) {
-      if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
-      return err instanceof ActivityFailure && isDeferral(err) ? 'deferred' : false;
+      if (!(err instanceof ActivityFailure)) throw err;
+      // No answer includes a call deferred to a rate cap. A pause (the breaker is open), a conflict or a
+      // cancellation decides nothing, as with any failed early look.
+      return isUnanswered(err, FINAL_ERROR_TYPES) ? 'unanswered' : false;
     }
   }
 }

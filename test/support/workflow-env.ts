@@ -1,5 +1,7 @@
-import type { Client } from '@temporalio/client';
-import { startWorker, testClient, type RunningWorker } from './harness';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { ProcessingPolicy, Transaction } from '../../src/domain/transaction';
+import { processTransaction } from '../../src/workflows';
+import { fastPolicy, startWorker, testClient, type RunningWorker } from './harness';
 import { startMock, type RunningMock } from './mock-server';
 import { uniqueTaskQueue } from './temporal';
 
@@ -8,6 +10,11 @@ export interface WorkflowEnv {
   mock: RunningMock;
   worker: RunningWorker;
   taskQueue: string;
+  /** Starts the transaction's workflow on this queue, its ID the workflow ID, under `policy` (default fastPolicy()). */
+  start(
+    transaction: Transaction,
+    policy?: ProcessingPolicy,
+  ): Promise<WorkflowHandle<typeof processTransaction>>;
 }
 
 type WorkerOptions = Omit<Parameters<typeof startWorker>[0], 'taskQueue' | 'postingUrl'>;
@@ -24,6 +31,12 @@ export function useWorkflowEnv(options: {
   onRequest?: Parameters<typeof startMock>[1];
 }): WorkflowEnv {
   const env = {} as WorkflowEnv;
+  env.start = (transaction: Transaction, policy = fastPolicy()) =>
+    env.client.workflow.start(processTransaction, {
+      taskQueue: env.taskQueue,
+      workflowId: transaction.id,
+      args: [{ transaction, policy }],
+    });
   before(async function () {
     env.client = await testClient();
     env.mock = await startMock({}, options.onRequest);
