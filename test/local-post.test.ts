@@ -106,31 +106,30 @@ describe('the first POST as a local activity (real dev server, real worker, mock
     assert.deepEqual((await serverWork(handle)).activities, ['postTransaction']);
   });
 
-  it('a local POST of unknown outcome (written, then a 500): no re-POST, found by a look, completed', async function () {
+  /** Every POST written, then answered 500 (an unknown outcome): the run must find it, not post again. */
+  async function foundAfterUnknownOutcome(writeSettleMs: number) {
     env.mock.faults.update({ postWriteFailureRate: 1 });
     const tx = newTransaction();
-    const handle = await start(tx, { writeSettleMs: 3_000 });
+    const handle = await start(tx, { writeSettleMs });
     const state: ProcessingState = await handle.result();
     assert.equal(state.outcome, 'already_present');
     assert.equal(env.mock.store.copies(tx.id), 1);
     assert.equal(env.mock.store.stats().requests.post, 1, 'posted once');
+    return { state, work: await serverWork(handle) };
+  }
+
+  it('a local POST of unknown outcome (written, then a 500): no re-POST, found by a look, completed', async function () {
+    const { work } = await foundAfterUnknownOutcome(3_000);
     assert.equal(env.mock.store.stats().requests.get, 2, 'the check and the early look');
-    const work = await serverWork(handle);
     // The early look runs locally in the task its timer woke (decision 0027): no activity task at all.
     assert.deepEqual(work.activities, [], 'the check, the POST and the early look: all local');
     assert.equal(work.timers, 1, 'only the timer to the early look, which found it');
   });
 
   it('an early look that gets no answer locally goes on through the task queue, whose retry finds the write', async function () {
-    env.mock.faults.update({ postWriteFailureRate: 1 });
     passGets = 1; // the check
     refuseGets = 1; // the local early look
-    const tx = newTransaction();
-    const handle = await start(tx, { writeSettleMs: 20_000 });
-    const state: ProcessingState = await handle.result();
-    assert.equal(state.outcome, 'already_present');
-    assert.equal(env.mock.store.stats().requests.post, 1, 'posted once');
-    const work = await serverWork(handle);
+    const { state, work } = await foundAfterUnknownOutcome(20_000);
     // Not the next early look 5 s into the window: the look activity, retried, found it first.
     assert.deepEqual(work.activities, ['checkExists'], 'the early look, on through the task queue');
     assert.equal(work.timers, 1, 'only the timer to the first early look');
@@ -141,15 +140,20 @@ describe('the first POST as a local activity (real dev server, real worker, mock
     );
   });
 
+  it('a local early look that ran out of the window is not tried again through the task queue', async function () {
+    // Every GET takes 1.5 s: the early look, 1 s into a 2 s window, times out at the window's end.
+    env.mock.faults.update({ getLatencyMs: { min: 1_500, max: 1_500 } });
+    try {
+      const { work } = await foundAfterUnknownOutcome(2_000);
+      assert.deepEqual(work.activities, ['checkExists'], 'only the look after the window');
+    } finally {
+      env.mock.faults.update({ getLatencyMs: { min: 0, max: 0 } });
+    }
+  });
+
   it('an early look with a rate cap in force goes through the task queue, and still ends the window', async function () {
     capped = true;
-    env.mock.faults.update({ postWriteFailureRate: 1 });
-    const tx = newTransaction();
-    const handle = await start(tx, { writeSettleMs: 20_000 });
-    const state: ProcessingState = await handle.result();
-    assert.equal(state.outcome, 'already_present');
-    assert.equal(env.mock.store.copies(tx.id), 1);
-    const work = await serverWork(handle);
+    const { work } = await foundAfterUnknownOutcome(20_000);
     // The cap limits activity tasks only: every call goes through them, the early look too.
     assert.deepEqual(work.activities, ['checkExists', 'postTransaction', 'checkExists']);
     assert.equal(work.timers, 1, 'no timer to the end of the 20 s window: the early look found the write');

@@ -94,7 +94,7 @@ export function earlyLooksMs(delayMs: number): number[] {
 }
 const EARLY_LOOKS_MS = [1_000, 5_000];
 /** The time a look gets before the window ends (a shorter one would time out rather than answer). */
-const EARLY_LOOK_TIME_MS = 1_000;
+export const EARLY_LOOK_TIME_MS = 1_000;
 
 /** What a failed post activity means for the protocol: only failures that surely wrote nothing are not "unknown". */
 export function classifyPostFailure(err: ActivityFailure): PostResult['kind'] {

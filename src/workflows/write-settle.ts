@@ -10,7 +10,7 @@ import type { ProcessingState, Transaction } from '../domain/transaction';
 import type { DownstreamCalls } from './downstream-calls';
 import { asActivityFailure, isUnanswered } from './local-check';
 import { FINAL_ERROR_TYPES } from './step-options';
-import { earlyLooksMs, settleDelayMs } from './posting-protocol';
+import { EARLY_LOOK_TIME_MS, earlyLooksMs, settleDelayMs } from './posting-protocol';
 import type { Progress } from './progress';
 import { showDetails } from './run-details';
 
@@ -57,6 +57,8 @@ export class WriteSettle {
     if (this.localLook) {
       const found = await this.lookLocally(this.localLook, windowEnd);
       if (found !== 'unanswered') return found;
+      // Too little of the window left for a look to answer: the look after the window will.
+      if (windowEnd - Date.now() < EARLY_LOOK_TIME_MS) return false;
     }
     try {
       const { found } = await this.calls.quietly('look', (activityId) =>
