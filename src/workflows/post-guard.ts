@@ -63,7 +63,7 @@ export class PostGuard {
 
   /** The point of no return: the POST and the checks that decide its outcome ignore cancellation. */
   pastPost<T>(fn: () => Promise<T>): Promise<T> {
-    this.posting = true;
+    this.markPosting();
     return CancellationScope.nonCancellable(fn);
   }
 

@@ -55,17 +55,14 @@ export class WriteSettle {
     // A GET may run again when its task is retried: harmless, unlike a POST. Only a local look that got no
     // answer, or made no call under a rate cap, goes on through the task queue, with the look's retries.
     if (this.localLook) {
-      const found = await this.lookLocally(this.localLook, windowEnd);
+      const found = await this.lookLocally(this.localLook, untilWindowEnd(windowEnd));
       if (found !== 'unanswered') return found;
       // Too little of the window left for a look to answer: the look after the window will.
       if (windowEnd - Date.now() < EARLY_LOOK_TIME_MS) return false;
     }
     try {
       const { found } = await this.calls.quietly('look', (activityId) =>
-        this.lookActivity.executeWithOptions(
-          { activityId, scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) },
-          [this.transaction.id, this.transaction],
-        ),
+        this.lookActivity.executeWithOptions({ activityId, ...untilWindowEnd(windowEnd) }, this.lookArgs()),
       );
       return found;
     } catch (err) {
@@ -77,17 +74,11 @@ export class WriteSettle {
   /** An early look as a local activity (decision 0027): found, not found, or no answer. */
   private async lookLocally(
     localLook: LocalActivityInterfaceFor<PostingActivities>['checkExists'],
-    windowEnd: number,
+    timeouts: { scheduleToCloseTimeout: number },
   ): Promise<boolean | 'unanswered'> {
     try {
       const { found } = await this.calls.quietly('look', () =>
-        asActivityFailure(
-          localLook.executeWithOptions({ scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) }, [
-            this.transaction.id,
-            this.transaction,
-          ]),
-          'checkExists',
-        ),
+        asActivityFailure(localLook.executeWithOptions(timeouts, this.lookArgs()), 'checkExists'),
       );
       return found;
     } catch (err) {
@@ -97,4 +88,13 @@ export class WriteSettle {
       return isUnanswered(err, FINAL_ERROR_TYPES) ? 'unanswered' : false;
     }
   }
+
+  private lookArgs(): [string, Transaction] {
+    return [this.transaction.id, this.transaction];
+  }
+}
+
+/** A look within the window ends with it. */
+function untilWindowEnd(windowEnd: number): { scheduleToCloseTimeout: number } {
+  return { scheduleToCloseTimeout: Math.max(windowEnd - Date.now(), 1) };
 }
