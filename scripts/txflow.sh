@@ -40,4 +40,10 @@ if [ ! -f "$main" ]; then
   echo "$main is missing: run \`npm run build\` first" >&2
   exit 1
 fi
-exec node "$@"
+# TXFLOW_NICE: the process's CPU niceness (0-19; empty or unset: as started). A worker on a machine it shares
+# with its Temporal server and API runs niced (npm start, decision 0028): it takes the CPU the others leave.
+case "${TXFLOW_NICE:-}" in
+  '') exec node "$@" ;;
+  [0-9] | 1[0-9]) exec nice -n "$TXFLOW_NICE" node "$@" ;;
+  *) echo "TXFLOW_NICE must be an integer from 0 to 19 (got: $TXFLOW_NICE)" >&2 && exit 64 ;;
+esac

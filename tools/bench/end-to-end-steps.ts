@@ -9,6 +9,8 @@ import { serverWork, type ServerWork } from './server-work';
 
 export interface SideCost {
   serverCpuMs: number;
+  /** CPU ms per workflow of every process during the side's rounds (the other side's idle worker included). */
+  cpuMsByProcess: Record<string, number>;
   work: ServerWork;
 }
 
@@ -66,10 +68,11 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const { api, worker } = await startTxflow(rig, flags, txQueue);
   // Both workers poll throughout; each round gives one side the server while the other's worker idles.
   const sides = {
-    raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, serverCpu: 0 },
-    tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0, serverCpu: 0 },
+    raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, cpu: {} as Record<string, number> },
+    tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0, cpu: {} as Record<string, number> },
   };
-  const serverCpu = async () => (await rig.cpuOf({})()).server ?? 0;
+  const processes = { 'raw-worker': rawWorker.pid, worker: worker.pid, mock: rig.mockPid };
+  const cpuNow = rig.cpuOf(worker === api.process ? processes : { ...processes, api: api.process.pid });
   const startOf = {
     raw: (i: number) =>
       client.workflow
@@ -81,7 +84,7 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, names.length)) {
     for (const name of order.map((k) => names[k]!)) {
       const side = sides[name];
-      const cpuBefore = await serverCpu();
+      const cpuBefore = await cpuNow();
       const round = await rig.completeAll(
         side.queue,
         side.type,
@@ -91,7 +94,9 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
       );
       side.done += count;
       side.seconds += round.seconds;
-      side.serverCpu += (await serverCpu()) - cpuBefore;
+      const cpuAfter = await cpuNow();
+      for (const [p, seconds] of Object.entries(cpuAfter))
+        side.cpu[p] = (side.cpu[p] ?? 0) + seconds - (cpuBefore[p] ?? 0);
     }
   }
   const throughput = (side: { done: number; seconds: number }): Throughput => ({
@@ -103,8 +108,13 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const txflow = throughput(sides.tx);
   await rawWorker.stop(10_000);
   const txflowStarts = await rig.workflowStarts(api.url);
+  const perWorkflowMs = (side: (typeof sides)['raw'], seconds: number) =>
+    Math.round((seconds * 1000 * 10) / side.done) / 10;
   const cost = async (side: (typeof sides)['raw']): Promise<SideCost> => ({
-    serverCpuMs: Math.round((side.serverCpu * 1000 * 10) / side.done) / 10,
+    serverCpuMs: perWorkflowMs(side, side.cpu.server ?? 0),
+    cpuMsByProcess: Object.fromEntries(
+      Object.entries(side.cpu).map(([p, seconds]) => [p, perWorkflowMs(side, seconds)]),
+    ),
     work: await serverWork(
       client,
       `TaskQueue = "${side.queue}" AND WorkflowType = "${side.type}" AND ExecutionStatus = "Completed"`,
@@ -121,6 +131,12 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
       `  server per ${name} workflow: CPU ${c.serverCpuMs} ms, ${c.work.events} history events, ` +
         `${c.work.workflowTasks} workflow tasks, ${c.work.activityTasks} activity tasks, ${c.work.timers} timers, ` +
         `${c.work.visibilityWrites} visibility writes (${c.work.sampled} sampled)`,
+    );
+    const all = Object.entries(c.cpuMsByProcess);
+    const total = all.reduce((sum, [, ms]) => sum + ms, 0);
+    line(
+      `  CPU per ${name} workflow, every process: ${total.toFixed(1)} ms ` +
+        `(${all.map(([p, ms]) => `${p} ${ms}`).join(', ')})`,
     );
   }
   return { raw, txflow, txflowStarts, serverCost, api, worker, taskQueue: txQueue };

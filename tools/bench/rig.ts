@@ -55,6 +55,7 @@ export class BenchRig {
   readonly http = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
   private readonly children: ManagedProcess[] = [];
   private mockPort = 0;
+  private mockProcess: ManagedProcess | undefined;
 
   private constructor(
     readonly split: CpuSplit | undefined,
@@ -118,6 +119,12 @@ export class BenchRig {
   async startMock(): Promise<void> {
     const mock = await this.spawnMock('mock');
     this.mockPort = Number(new URL(mock.url).port);
+    this.mockProcess = mock.process;
+  }
+
+  /** The PID of the mock startMock started (the downstream of every txflow side). */
+  get mockPid(): number | undefined {
+    return this.mockProcess?.pid;
   }
 
   /** Another mock downstream of its own (a side of the peer comparison), stopped with the rest or by the caller. */
@@ -148,7 +155,7 @@ export class BenchRig {
     const proc = this.spawn(`all-in-one-${taskQueue}`, 'all-in-one', {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
-      ...oneMachineWorkerEnv(),
+      ...oneMachineWorkerEnv(process.env, { niced: false }),
       ...workerEnv,
       ...API_POLICY_ENV, // so that both modes run the same transactions
     });

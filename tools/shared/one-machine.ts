@@ -1,15 +1,24 @@
 /**
- * The worker's slots when it shares one machine with its Temporal server (`npm start`, and the bench, which
- * measures txflow as `npm start` runs it): fewer than a deployment's defaults (100 workflow tasks, 200
- * activities), so that processing leaves the server room to accept new transactions; the backlog waits, durably,
- * in the task queue. A value in the environment wins. Why these numbers: docs/decisions/0025.
+ * The worker's settings when it shares one machine with its Temporal server (`npm start`, and the bench, which
+ * measures txflow as `npm start` runs it). A deployment, whose server has machines of its own, keeps the
+ * defaults (100 workflow tasks, 200 activities, no niceness). A value in the environment wins.
+ * - Slots: a fault-free transaction is one workflow task that holds its slot through its local check and POST,
+ *   so the slots bound how many transactions are in flight (docs/decisions/0025, 0028).
+ * - Niceness: acceptance comes first. A niced worker takes the CPU the server and the API leave, so it processes
+ *   at full speed when nothing arrives and yields while submissions do; the backlog waits, durably, in the task
+ *   queue (docs/decisions/0028). Not for the all-in-one, whose API would be niced with it.
  */
 const ONE_MACHINE_SLOTS = {
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8',
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '16',
   WORKER_MAX_CONCURRENT_ACTIVITIES: '16',
 };
+const ONE_MACHINE_NICE = { TXFLOW_NICE: '10' };
 
-/** The one-machine slot settings not already set in `env`. */
-export function oneMachineWorkerEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.entries(ONE_MACHINE_SLOTS).filter(([name]) => env[name] === undefined));
+/** The one-machine worker settings not already set in `env`; `niced` for a worker process of its own. */
+export function oneMachineWorkerEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  { niced }: { niced: boolean } = { niced: true },
+): Record<string, string> {
+  const settings = niced ? { ...ONE_MACHINE_SLOTS, ...ONE_MACHINE_NICE } : ONE_MACHINE_SLOTS;
+  return Object.fromEntries(Object.entries(settings).filter(([name]) => env[name] === undefined));
 }

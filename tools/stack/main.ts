@@ -155,7 +155,7 @@ void runMain(async () => {
     const shared = {
       ...process.env,
       // Only with the dev server on this machine (not an external TEMPORAL_ADDRESS): see one-machine.ts.
-      ...(settings.temporalAddress ? {} : oneMachineWorkerEnv()),
+      ...(settings.temporalAddress ? {} : oneMachineWorkerEnv(process.env, { niced: false })),
       TEMPORAL_ADDRESS: temporalAddress,
       POSTING_SERVICE_URL: postingServiceUrl,
       WORKER_METRICS_ADDRESS: workerMetrics.address,
@@ -176,7 +176,8 @@ void runMain(async () => {
       await readyAcrossRestarts(await spawnRestarting('all-in-one', apiEnv, graceMs), apiAnswers(180_000));
       log.info({ url: apiUrl }, 'all-in-one ready');
     } else {
-      const worker = await spawnRestarting('worker', shared, settings.workerGraceMs + 10_000);
+      const workerEnv = { ...shared, ...(settings.temporalAddress ? {} : oneMachineWorkerEnv()) };
+      const worker = await spawnRestarting('worker', workerEnv, settings.workerGraceMs + 10_000);
       // Worker readiness: its log line "worker running", printed once it polls its task queue.
       await readyAcrossRestarts(worker, (p) =>
         p.waitForLine(isWorkerRunningLine, 180_000, 'its "worker running" line'),
