@@ -316,7 +316,8 @@ describe("the txflow processes' Node/V8 flags and environment defaults: written 
   describe('the script, on stand-in entry points that print what they were given', () => {
     let root: string;
     const SHOW = `console.log(JSON.stringify({ pid: process.pid, execArgv: process.execArgv,
-      arenas: process.env.MALLOC_ARENA_MAX ?? null, args: process.argv.slice(2) }))`;
+      arenas: process.env.MALLOC_ARENA_MAX ?? null, args: process.argv.slice(2),
+      nice: require('node:os').getPriority() }))`;
 
     before(async () => {
       root = await mkdtemp(join(tmpdir(), 'txflow-script-'));
@@ -344,6 +345,7 @@ describe("the txflow processes' Node/V8 flags and environment defaults: written 
         execArgv: string[];
         arenas: string | null;
         args: string[];
+        nice: number;
       };
       return { ...shown, shellPid: result.pid };
     }
@@ -360,6 +362,25 @@ describe("the txflow processes' Node/V8 flags and environment defaults: written 
     it('a MALLOC_ARENA_MAX already in the environment wins; empty counts as unset', () => {
       assert.equal(run('worker', { MALLOC_ARENA_MAX: '4' }).arenas, '4');
       assert.equal(run('worker', { MALLOC_ARENA_MAX: '' }).arenas, '2');
+    });
+
+    it('TXFLOW_NICE runs node niced, still in the same PID; empty or unset: as started', () => {
+      const base = run('worker').nice;
+      const niced = run('worker', { TXFLOW_NICE: '10' });
+      assert.equal(niced.nice, Math.min(19, base + 10));
+      assert.equal(niced.pid, niced.shellPid, 'nice execs node');
+      assert.equal(run('worker', { TXFLOW_NICE: '' }).nice, base);
+    });
+
+    it('refuses a TXFLOW_NICE that is not 0-19 with exit code 64, naming it', () => {
+      for (const value of ['20', '-5', 'ten', '1 0']) {
+        const result = spawnSync('sh', [join(root, 'scripts', 'txflow.sh'), 'worker'], {
+          env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, TXFLOW_NICE: value },
+          encoding: 'utf8',
+        });
+        assert.equal(result.status, 64, value);
+        assert.match(result.stderr, /TXFLOW_NICE must be an integer from 0 to 19/, value);
+      }
     });
 
     it('reconcile and the mock: no flags, no defaults, their arguments passed on', () => {

@@ -69,7 +69,13 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   // Both workers poll throughout; each round gives one side the server while the other's worker idles.
   const sides = {
     raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, cpu: {} as Record<string, number> },
-    tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0, cpu: {} as Record<string, number> },
+    tx: {
+      queue: txQueue,
+      type: 'processTransaction',
+      done: 0,
+      seconds: 0,
+      cpu: {} as Record<string, number>,
+    },
   };
   const processes = { 'raw-worker': rawWorker.pid, worker: worker.pid, mock: rig.mockPid };
   const cpuNow = rig.cpuOf(worker === api.process ? processes : { ...processes, api: api.process.pid });

@@ -22,3 +22,15 @@ export function oneMachineWorkerEnv(
   const settings = niced ? { ...ONE_MACHINE_SLOTS, ...ONE_MACHINE_NICE } : ONE_MACHINE_SLOTS;
   return Object.fromEntries(Object.entries(settings).filter(([name]) => env[name] === undefined));
 }
+
+/**
+ * What `npm start` adds to its processes' environment: the one-machine settings only beside a dev server of its
+ * own (not with an external TEMPORAL_ADDRESS); the niceness only for the worker, not for the API or all-in-one.
+ */
+export function stackProcessEnv(
+  ownDevServer: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): { worker: Record<string, string>; others: Record<string, string> } {
+  if (!ownDevServer) return { worker: {}, others: {} };
+  return { worker: oneMachineWorkerEnv(env), others: oneMachineWorkerEnv(env, { niced: false }) };
+}

@@ -6,7 +6,7 @@
 // Ready detection, in start order: Temporal answers gRPC, has the namespace and lists the txflow search
 // attributes; the mock answers GET /health with 200; the worker prints its pino line "worker running"
 // (logged once it polls); the API answers GET /api/health with 200.
-import { oneMachineWorkerEnv } from '../shared/one-machine';
+import { stackProcessEnv } from '../shared/one-machine';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,10 +152,11 @@ void runMain(async () => {
 
     await mkdir(resolve(settings.dataDir), { recursive: true });
     const callbacks = await devCallbacks(resolve(settings.dataDir));
+    // Only with the dev server on this machine (not an external TEMPORAL_ADDRESS): see one-machine.ts.
+    const oneMachine = stackProcessEnv(!settings.temporalAddress);
     const shared = {
       ...process.env,
-      // Only with the dev server on this machine (not an external TEMPORAL_ADDRESS): see one-machine.ts.
-      ...(settings.temporalAddress ? {} : oneMachineWorkerEnv(process.env, { niced: false })),
+      ...oneMachine.others,
       TEMPORAL_ADDRESS: temporalAddress,
       POSTING_SERVICE_URL: postingServiceUrl,
       WORKER_METRICS_ADDRESS: workerMetrics.address,
@@ -176,8 +177,11 @@ void runMain(async () => {
       await readyAcrossRestarts(await spawnRestarting('all-in-one', apiEnv, graceMs), apiAnswers(180_000));
       log.info({ url: apiUrl }, 'all-in-one ready');
     } else {
-      const workerEnv = { ...shared, ...(settings.temporalAddress ? {} : oneMachineWorkerEnv()) };
-      const worker = await spawnRestarting('worker', workerEnv, settings.workerGraceMs + 10_000);
+      const worker = await spawnRestarting(
+        'worker',
+        { ...shared, ...oneMachine.worker },
+        settings.workerGraceMs + 10_000,
+      );
       // Worker readiness: its log line "worker running", printed once it polls its task queue.
       await readyAcrossRestarts(worker, (p) =>
         p.waitForLine(isWorkerRunningLine, 180_000, 'its "worker running" line'),
