@@ -151,7 +151,9 @@ describe('docker-compose.yml and Dockerfile', () => {
     for (const command of ['api', 'worker', 'reconcile', 'mock']) {
       assert.match(script, new RegExp(`^\\s*(.* )?${command}[ )|]`, 'm'), `a case for ${command}`);
     }
-    assert.match(script, /^exec node "\$@"$/m);
+    // The process is node itself (exec), niced first when TXFLOW_NICE says so (test/stack.test.ts).
+    assert.match(script, /^\s*''\) exec node "\$@" ;;$/m);
+    assert.match(script, /^\s*.+\) exec nice -n "\$TXFLOW_NICE" node "\$@" ;;$/m);
   });
 
   it('publishes the API, UI, mock and Temporal ports; the worker publishes none and has no container_name', () => {

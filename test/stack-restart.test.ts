@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { eventually } from './support/eventually';
@@ -54,6 +54,8 @@ describe('npm start: a component that dies', function () {
       TASK_QUEUE: taskQueue,
       TXFLOW_DATA_DIR: dataDir,
       TXFLOW_RESTART_BACKOFF_MS: '200',
+      // Given to npm start, it is the worker's alone: the API runs as started (decision 0028).
+      TXFLOW_NICE: '3',
     });
     const running = stack;
     await running.process.waitForLine(isRunningLine, 150_000, '"txflow is running"');
@@ -64,6 +66,9 @@ describe('npm start: a component that dies', function () {
     const [worker] = childPids(stackPid, 'worker/main.js');
     const [api] = childPids(stackPid, 'api/main.js');
     assert.ok(worker && api, `worker ${worker}, api ${api}`);
+    const base = getPriority();
+    if (base <= 16) assert.equal(getPriority(worker), base + 3, 'the worker, niced');
+    assert.equal(getPriority(api), base, 'the API, not niced');
     process.kill(worker, 'SIGKILL');
 
     // One structured line for the restart, then the new worker polls.

@@ -364,10 +364,11 @@ describe("the txflow processes' Node/V8 flags and environment defaults: written 
       assert.equal(run('worker', { MALLOC_ARENA_MAX: '' }).arenas, '2');
     });
 
-    it('TXFLOW_NICE runs node niced, still in the same PID; empty or unset: as started', () => {
+    it('TXFLOW_NICE runs node niced, still in the same PID; empty or unset: as started', function () {
       const base = run('worker').nice;
-      const niced = run('worker', { TXFLOW_NICE: '10' });
-      assert.equal(niced.nice, Math.min(19, base + 10));
+      if (base > 15) this.skip(); // already too nice to see 3 more
+      const niced = run('worker', { TXFLOW_NICE: '3' });
+      assert.equal(niced.nice, base + 3, 'added to the niceness it starts with');
       assert.equal(niced.pid, niced.shellPid, 'nice execs node');
       assert.equal(run('worker', { TXFLOW_NICE: '' }).nice, base);
     });

@@ -77,8 +77,9 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
       cpu: {} as Record<string, number>,
     },
   };
-  const processes = { 'raw-worker': rawWorker.pid, worker: worker.pid, mock: rig.mockPid };
-  const cpuNow = rig.cpuOf(worker === api.process ? processes : { ...processes, api: api.process.pid });
+  const txflowProcesses =
+    worker === api.process ? { 'all-in-one': worker.pid } : { worker: worker.pid, api: api.process.pid };
+  const cpuNow = rig.cpuOf({ 'raw-worker': rawWorker.pid, ...txflowProcesses, mock: rig.mockPid });
   const startOf = {
     raw: (i: number) =>
       client.workflow

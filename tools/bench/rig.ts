@@ -1,6 +1,6 @@
 // What the bench runs on: a Temporal server (a dev server of its own, or a running one), a client of it, an HTTP
 // agent, and the processes it starts (the mock, APIs, workers, the raw worker), each stopped at the end.
-import { oneMachineWorkerEnv } from '../shared/one-machine';
+import { NOT_NICED, oneMachineWorkerEnv } from '../shared/one-machine';
 import { Client, Connection } from '@temporalio/client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,6 +94,11 @@ export class BenchRig {
     return new BenchRig(split, dataDir, server, connection, new Client({ connection }));
   }
 
+  /** Whether the rig started the dev server it measures (not --temporal). */
+  private get ownServer(): boolean {
+    return this.server.process !== undefined;
+  }
+
   get mockUrl(): string {
     return `http://127.0.0.1:${this.mockPort}`;
   }
@@ -101,7 +106,14 @@ export class BenchRig {
   /** A txflow process, or the bench's own raw worker (no-op workflows; plain node, no flags). */
   private spawn(name: string, component: TxflowProcess | 'raw-worker', env: Env): ManagedProcess {
     // warn: request logs of the API would cost this process (reading its pipe) as much as the API.
-    const childEnv = { ...process.env, TEMPORAL_ADDRESS: this.server.address, LOG_LEVEL: 'warn', ...env };
+    // Not niced unless `env` says so (the worker's one-machine settings): never the API, all-in-one or mock.
+    const childEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: this.server.address,
+      LOG_LEVEL: 'warn',
+      ...NOT_NICED,
+      ...env,
+    };
     const child =
       component === 'raw-worker'
         ? spawnManaged({
@@ -172,7 +184,8 @@ export class BenchRig {
     env: Env = {},
   ): Promise<ManagedProcess> {
     // info: its ready line; it logs nothing per transaction at info.
-    const slots = kind === 'worker' ? oneMachineWorkerEnv() : {};
+    // Niced only beside the rig's own dev server, as npm start does (not with --temporal).
+    const slots = kind === 'worker' ? oneMachineWorkerEnv(process.env, { niced: this.ownServer }) : {};
     const worker = this.spawn(kind, kind, { TASK_QUEUE: taskQueue, ...slots, ...env, LOG_LEVEL: 'info' });
     await worker.waitForLine(isWorkerRunningLine, 120_000);
     return worker;

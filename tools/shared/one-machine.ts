@@ -12,25 +12,38 @@ const ONE_MACHINE_SLOTS = {
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '16',
   WORKER_MAX_CONCURRENT_ACTIVITIES: '16',
 };
-const ONE_MACHINE_NICE = { TXFLOW_NICE: '10' };
+const ONE_MACHINE_NICE = '10';
 
-/** The one-machine worker settings not already set in `env`; `niced` for a worker process of its own. */
+/** For every process but a worker: run as started, whatever TXFLOW_NICE the launcher inherited. */
+export const NOT_NICED = { TXFLOW_NICE: '' };
+
+/**
+ * The one-machine worker settings, each from `env` when set there; `niced` for a worker process of its own,
+ * otherwise (the all-in-one) explicitly not niced.
+ */
 export function oneMachineWorkerEnv(
   env: NodeJS.ProcessEnv = process.env,
   { niced }: { niced: boolean } = { niced: true },
 ): Record<string, string> {
-  const settings = niced ? { ...ONE_MACHINE_SLOTS, ...ONE_MACHINE_NICE } : ONE_MACHINE_SLOTS;
-  return Object.fromEntries(Object.entries(settings).filter(([name]) => env[name] === undefined));
+  const slots = Object.entries(ONE_MACHINE_SLOTS).map(([name, value]) => [name, env[name] ?? value]);
+  return {
+    ...Object.fromEntries(slots),
+    TXFLOW_NICE: niced ? (env.TXFLOW_NICE ?? ONE_MACHINE_NICE) : '',
+  };
 }
 
 /**
- * What `npm start` adds to its processes' environment: the one-machine settings only beside a dev server of its
- * own (not with an external TEMPORAL_ADDRESS); the niceness only for the worker, not for the API or all-in-one.
+ * What `npm start` adds to its processes' environment. The API, the all-in-one and the mock are never niced.
+ * Beside a dev server of its own (no external TEMPORAL_ADDRESS) the worker gets the one-machine settings;
+ * with an external server it keeps what it inherits (a TXFLOW_NICE given to npm start is the worker's).
  */
 export function stackProcessEnv(
   ownDevServer: boolean,
   env: NodeJS.ProcessEnv = process.env,
 ): { worker: Record<string, string>; others: Record<string, string> } {
-  if (!ownDevServer) return { worker: {}, others: {} };
+  if (!ownDevServer) {
+    const given = env.TXFLOW_NICE;
+    return { worker: given === undefined ? {} : { TXFLOW_NICE: given }, others: NOT_NICED };
+  }
   return { worker: oneMachineWorkerEnv(env), others: oneMachineWorkerEnv(env, { niced: false }) };
 }

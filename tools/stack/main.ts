@@ -6,7 +6,7 @@
 // Ready detection, in start order: Temporal answers gRPC, has the namespace and lists the txflow search
 // attributes; the mock answers GET /health with 200; the worker prints its pino line "worker running"
 // (logged once it polls); the API answers GET /api/health with 200.
-import { stackProcessEnv } from '../shared/one-machine';
+import { NOT_NICED, stackProcessEnv } from '../shared/one-machine';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -144,7 +144,7 @@ void runMain(async () => {
 
     let postingServiceUrl = settings.postingServiceUrl;
     if (!postingServiceUrl) {
-      const mock = spawnNode('mock', { ...process.env, PORT: String(MOCK_PORT) }, 5_000);
+      const mock = spawnNode('mock', { ...process.env, ...NOT_NICED, PORT: String(MOCK_PORT) }, 5_000);
       postingServiceUrl = `http://127.0.0.1:${MOCK_PORT}`;
       await waitForHttpOk(`${postingServiceUrl}/health`, { timeoutMs: 60_000, process: mock.process });
       log.info({ url: postingServiceUrl }, 'mock ready');
