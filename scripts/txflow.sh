@@ -40,8 +40,9 @@ if [ ! -f "$main" ]; then
   echo "$main is missing: run \`npm run build\` first" >&2
   exit 1
 fi
-# TXFLOW_NICE: the process's CPU niceness (0-19; empty or unset: as started). A worker on a machine it shares
-# with its Temporal server and API runs niced (npm start, decision 0028): it takes the CPU the others leave.
+# TXFLOW_NICE (0-19) is added to the niceness the process starts with; empty or unset: as started. A worker on a
+# machine it shares with its Temporal server and API runs niced (npm start, decision 0028): it takes the CPU the
+# others leave.
 case "${TXFLOW_NICE:-}" in
   '') exec node "$@" ;;
   [0-9] | 1[0-9]) exec nice -n "$TXFLOW_NICE" node "$@" ;;
