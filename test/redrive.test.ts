@@ -56,10 +56,13 @@ describe('bulk redrive after an outage (real Temporal, worker, mock over HTTP)',
     // refused ones (the downstream answers 400 to a currency it does not take), then the outage: every call
     // answers 503 and, with a 1.5 s deadline, each transaction fails quickly.
     const short = fastPolicy({ deadlineMs: 1_500 });
+    // The refused ones fail on their first POST's 400; a deadline long enough that a worker still warming up
+    // (its first tasks late on a loaded machine) cannot make one of them a deadline failure instead.
+    const refusedPolicy = fastPolicy({ deadlineMs: 60_000 });
     for (let i = 0; i < REJECTED; i++) {
       const tx = newTransaction({ amount: `${i + 1}.50`, currency: 'inr' });
       rejected.push(tx);
-      await startWithRecord(client, taskQueue, short, tx, {});
+      await startWithRecord(client, taskQueue, refusedPolicy, tx, {});
     }
     await eventually(async () => assert.equal(await count('failed'), REJECTED), 60_000, 500);
     mock.faults.update({ outage: true });
