@@ -1,4 +1,5 @@
 import { newHistogram, recordMs, summarize, type Histogram, type LatencySummary } from '../shared/histogram';
+import { CpuTally, type CpuMeter } from './cpu-tally';
 
 export interface LoopResult {
   concurrency: number;
@@ -11,21 +12,20 @@ export interface LoopResult {
   cpuMsPerOperation?: Record<string, number>;
 }
 
-/** Cumulative CPU seconds of the processes an operation keeps busy, by name (e.g. server, api, client). */
-export type CpuMeter = () => Promise<Record<string, number>>;
-
 /** A closed-loop measurement that can be run in several rounds and summed up. */
 export class LoopTally {
   readonly #histogram: Histogram = newHistogram();
   #operations = 0;
   #errors = 0;
   #seconds = 0;
-  readonly #cpuSeconds = new Map<string, number>();
+  readonly #cpu: CpuTally;
 
   constructor(
     readonly concurrency: number,
-    readonly meter?: CpuMeter,
-  ) {}
+    meter?: CpuMeter,
+  ) {
+    this.#cpu = new CpuTally(meter);
+  }
 
   /**
    * Runs `operation` `count` times with this tally's concurrency, each caller starting its next call when its
@@ -34,29 +34,25 @@ export class LoopTally {
    */
   async round(count: number, operation: (i: number) => Promise<void>, firstIndex = 0): Promise<void> {
     let next = 0;
-    const cpuBefore = await this.meter?.();
-    const started = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: this.concurrency }, async () => {
-        while (next < count) {
-          const i = firstIndex + next++;
-          const t0 = process.hrtime.bigint();
-          try {
-            await operation(i);
-          } catch {
-            this.#errors++;
+    await this.#cpu.measure(async () => {
+      const started = process.hrtime.bigint();
+      await Promise.all(
+        Array.from({ length: this.concurrency }, async () => {
+          while (next < count) {
+            const i = firstIndex + next++;
+            const t0 = process.hrtime.bigint();
+            try {
+              await operation(i);
+            } catch {
+              this.#errors++;
+            }
+            recordMs(this.#histogram, Number(process.hrtime.bigint() - t0) / 1e6);
           }
-          recordMs(this.#histogram, Number(process.hrtime.bigint() - t0) / 1e6);
-        }
-      }),
-    );
-    this.#seconds += Number(process.hrtime.bigint() - started) / 1e9;
+        }),
+      );
+      this.#seconds += Number(process.hrtime.bigint() - started) / 1e9;
+    });
     this.#operations += count;
-    const cpuAfter = await this.meter?.();
-    for (const [name, seconds] of Object.entries(cpuAfter ?? {})) {
-      const spent = seconds - (cpuBefore?.[name] ?? seconds);
-      this.#cpuSeconds.set(name, (this.#cpuSeconds.get(name) ?? 0) + spent);
-    }
   }
 
   result(): LoopResult {
@@ -67,11 +63,7 @@ export class LoopTally {
       seconds: Math.round(this.#seconds * 1000) / 1000,
       perSecond: this.#seconds > 0 ? (this.#operations - this.#errors) / this.#seconds : 0,
       latencyMs: summarize(this.#histogram),
-      ...(this.#cpuSeconds.size > 0 && {
-        cpuMsPerOperation: Object.fromEntries(
-          [...this.#cpuSeconds].map(([name, s]) => [name, Math.round((s * 1e5) / this.#operations) / 100]),
-        ),
-      }),
+      ...(this.#cpu.metered && { cpuMsPerOperation: this.#cpu.msPer(this.#operations, 2) }),
     };
   }
 

@@ -2,6 +2,7 @@
 // (both workers poll throughout), then txflow alone with downstream faults.
 import type { ManagedProcess } from '../shared/processes';
 import { takingTurns } from './closed-loop';
+import { CpuTally } from './cpu-tally';
 import type { BenchFlags, BenchSize } from './options';
 import { line, step } from './report';
 import type { BenchRig, RunningApi } from './rig';
@@ -67,19 +68,13 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const txQueue = `tx-${run}`;
   const { api, worker } = await startTxflow(rig, flags, txQueue);
   // Both workers poll throughout; each round gives one side the server while the other's worker idles.
-  const sides = {
-    raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, cpu: {} as Record<string, number> },
-    tx: {
-      queue: txQueue,
-      type: 'processTransaction',
-      done: 0,
-      seconds: 0,
-      cpu: {} as Record<string, number>,
-    },
-  };
   const txflowProcesses =
     worker === api.process ? { 'all-in-one': worker.pid } : { worker: worker.pid, api: api.process.pid };
   const cpuNow = rig.cpuOf({ 'raw-worker': rawWorker.pid, ...txflowProcesses, mock: rig.mockPid });
+  const sides = {
+    raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, cpu: new CpuTally(cpuNow) },
+    tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0, cpu: new CpuTally(cpuNow) },
+  };
   const startOf = {
     raw: (i: number) =>
       client.workflow
@@ -91,19 +86,11 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, names.length)) {
     for (const name of order.map((k) => names[k]!)) {
       const side = sides[name];
-      const cpuBefore = await cpuNow();
-      const round = await rig.completeAll(
-        side.queue,
-        side.type,
-        count,
-        (i) => startOf[name](first + i),
-        first,
+      const round = await side.cpu.measure(() =>
+        rig.completeAll(side.queue, side.type, count, (i) => startOf[name](first + i), first),
       );
       side.done += count;
       side.seconds += round.seconds;
-      const cpuAfter = await cpuNow();
-      for (const [p, seconds] of Object.entries(cpuAfter))
-        side.cpu[p] = (side.cpu[p] ?? 0) + seconds - (cpuBefore[p] ?? 0);
     }
   }
   const throughput = (side: { done: number; seconds: number }): Throughput => ({
@@ -115,18 +102,17 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const txflow = throughput(sides.tx);
   await rawWorker.stop(10_000);
   const txflowStarts = await rig.workflowStarts(api.url);
-  const perWorkflowMs = (side: (typeof sides)['raw'], seconds: number) =>
-    Math.round((seconds * 1000 * 10) / side.done) / 10;
-  const cost = async (side: (typeof sides)['raw']): Promise<SideCost> => ({
-    serverCpuMs: perWorkflowMs(side, side.cpu.server ?? 0),
-    cpuMsByProcess: Object.fromEntries(
-      Object.entries(side.cpu).map(([p, seconds]) => [p, perWorkflowMs(side, seconds)]),
-    ),
-    work: await serverWork(
-      client,
-      `TaskQueue = "${side.queue}" AND WorkflowType = "${side.type}" AND ExecutionStatus = "Completed"`,
-    ),
-  });
+  const cost = async (side: (typeof sides)['raw']): Promise<SideCost> => {
+    const cpuMsByProcess = side.cpu.msPer(side.done, 1);
+    return {
+      serverCpuMs: cpuMsByProcess.server ?? 0,
+      cpuMsByProcess,
+      work: await serverWork(
+        client,
+        `TaskQueue = "${side.queue}" AND WorkflowType = "${side.type}" AND ExecutionStatus = "Completed"`,
+      ),
+    };
+  };
   const serverCost = { raw: await cost(sides.raw), txflow: await cost(sides.tx) };
   line(`  raw: ${raw.perSecond.toFixed(1)} workflows/s (${raw.workflows} in ${raw.seconds} s)`);
   line(

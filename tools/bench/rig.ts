@@ -13,7 +13,8 @@ import { spawnManaged, waitForHttpOk, type ManagedProcess } from '../shared/proc
 import { isWorkerRunningLine, spawnTxflow, type TxflowProcess } from '../shared/txflow-process';
 import { startDevServer } from '../stack/dev-server';
 import { obtainTemporalCli } from '../stack/temporal-cli';
-import { closedLoop, type CpuMeter } from './closed-loop';
+import { closedLoop } from './closed-loop';
+import type { CpuMeter } from './cpu-tally';
 import { pinProcess, splitCpus, type CpuSplit } from './cpu-split';
 import type { BenchFlags } from './options';
 import { processStats } from './process-stats';
