@@ -68,26 +68,36 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const txQueue = `tx-${run}`;
   const { api, worker } = await startTxflow(rig, flags, txQueue);
   // Both workers poll throughout; each round gives one side the server while the other's worker idles.
-  const txflowProcesses =
-    worker === api.process ? { 'all-in-one': worker.pid } : { worker: worker.pid, api: api.process.pid };
-  const cpuNow = rig.cpuOf({ 'raw-worker': rawWorker.pid, ...txflowProcesses, mock: rig.mockPid });
+  const cpuNow = rig.cpuOf({ 'raw-worker': rawWorker.pid, ...txflowPids(api, worker), mock: rig.mockPid });
   const sides = {
     raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, cpu: new CpuTally(cpuNow) },
     tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0, cpu: new CpuTally(cpuNow) },
   };
   const startOf = {
-    raw: (i: number) =>
+    raw: (id: string) =>
       client.workflow
-        .start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${run}-${i}` })
+        .start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${id}` })
         .then(() => undefined),
-    tx: (i: number) => rig.submit(api.url, `e2e-${run}-${i}`, 202),
+    tx: (id: string) => rig.submit(api.url, `e2e-${id}`, 202),
   };
   const names = ['raw', 'tx'] as const;
+  // Neither side is measured cold: fresh workers and API run their first few hundred calls in V8's interpreter.
+  for (const name of names) {
+    const side = sides[name];
+    await rig.completeAll(side.queue, side.type, size.warmup, (i) => startOf[name](`warm-${run}-${i}`));
+  }
+  const warmStarts = await rig.workflowStarts(api.url);
   for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, names.length)) {
     for (const name of order.map((k) => names[k]!)) {
       const side = sides[name];
       const round = await side.cpu.measure(() =>
-        rig.completeAll(side.queue, side.type, count, (i) => startOf[name](first + i), first),
+        rig.completeAll(
+          side.queue,
+          side.type,
+          count,
+          (i) => startOf[name](`${run}-${first + i}`),
+          size.warmup + first,
+        ),
       );
       side.done += count;
       side.seconds += round.seconds;
@@ -101,7 +111,7 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const raw = throughput(sides.raw);
   const txflow = throughput(sides.tx);
   await rawWorker.stop(10_000);
-  const txflowStarts = await rig.workflowStarts(api.url);
+  const txflowStarts = startsSince(warmStarts, await rig.workflowStarts(api.url));
   const cost = async (side: (typeof sides)['raw']): Promise<SideCost> => {
     const cpuMsByProcess = side.cpu.msPer(side.done, 1);
     return {
@@ -135,6 +145,17 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   return { raw, txflow, txflowStarts, serverCost, api, worker, taskQueue: txQueue };
 }
 
+/** The API's workflow starts between two readings of its metrics. */
+const startsSince = (before: WorkflowStarts, now: WorkflowStarts): WorkflowStarts => ({
+  eager: now.eager - before.eager,
+  notEager: now.notEager - before.notEager,
+});
+
+/** txflow's processes by the name the CPU lines give them: worker and API, or the one all-in-one process. */
+export function txflowPids(api: RunningApi, worker: ManagedProcess): Record<string, number | undefined> {
+  return worker === api.process ? { 'all-in-one': worker.pid } : { worker: worker.pid, api: api.process.pid };
+}
+
 /** txflow end to end with 20% pre-write and 10% post-write failures downstream (after measureEndToEnd). */
 export async function measureWithFaults(
   rig: BenchRig,
@@ -143,18 +164,15 @@ export async function measureWithFaults(
 ): Promise<{ throughput: Throughput; starts: WorkflowStarts }> {
   step('txflow: end to end, 20% pre-write and 10% post-write failures');
   await rig.setMockFaults(BENCH_FAULTS);
+  const before = await rig.workflowStarts(e2e.api.url);
   const throughput = await rig.completeAll(
     e2e.taskQueue,
     'processTransaction',
     size.workflows,
     (i) => rig.submit(e2e.api.url, `faulty-${rig.run}-${i}`, 202),
-    size.workflows,
+    size.warmup + size.workflows,
   );
-  const all = await rig.workflowStarts(e2e.api.url);
-  const starts = {
-    eager: all.eager - e2e.txflowStarts.eager,
-    notEager: all.notEager - e2e.txflowStarts.notEager,
-  };
+  const starts = startsSince(before, await rig.workflowStarts(e2e.api.url));
   line(
     `  ${throughput.perSecond.toFixed(1)} transactions/s (${size.workflows} in ${throughput.seconds.toFixed(1)} s), ` +
       `${starts.eager} of ${starts.eager + starts.notEager} started eagerly`,

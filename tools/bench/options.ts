@@ -102,7 +102,7 @@ export interface BenchSize {
 export function benchSize(quick: boolean): BenchSize {
   return quick
     ? {
-        warmup: 40,
+        warmup: 200,
         starts: (c) => Math.max(60, c * 10),
         rounds: 2,
         halfRateSeconds: 5,
