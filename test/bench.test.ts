@@ -79,7 +79,12 @@ describe('bench building blocks', function () {
     latencyMs: latency(100),
   });
   const busy = (ratio: number, rawP99: number, txflowP99: number, errors = 0) => ({
-    accept: { raw: loop(100), txflow: loop(100 * ratio), ratio },
+    accept: {
+      raw: loop(100),
+      txflow: loop(100 * ratio),
+      ratio,
+      completedWhileAccepting: { raw: 0.1, txflow: 0.2 },
+    },
     tail: { rate: 10, raw: latency(rawP99), txflow: latency(txflowP99), errors },
   });
 

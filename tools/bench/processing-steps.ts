@@ -13,7 +13,13 @@ import type { BenchRig } from './rig';
 export const PROCESSING_CLIENTS = 16;
 
 export interface WhileProcessing {
-  accept: { raw: LoopResult; txflow: LoopResult; ratio: number };
+  accept: {
+    raw: LoopResult;
+    txflow: LoopResult;
+    ratio: number;
+    /** Of the workflows each side started in its rounds, the share its worker had completed when they ended. */
+    completedWhileAccepting: { raw: number; txflow: number };
+  };
   tail: { rate: number; raw: LatencySummary; txflow: LatencySummary; errors: number };
 }
 
@@ -34,6 +40,7 @@ export async function measureWhileProcessing(
         queue: rawQueue,
         type: 'twoActivities',
         done: 0,
+        completedDuring: 0,
         start: (id: string) =>
           rig.client.workflow
             .start('twoActivities', { taskQueue: rawQueue, workflowId: id })
@@ -44,6 +51,7 @@ export async function measureWhileProcessing(
         type: 'processTransaction',
         // The end-to-end and fault steps' transactions are there already.
         done: await rig.completedCount(e2e.taskQueue, 'processTransaction'),
+        completedDuring: 0,
         start: (id: string) => rig.submit(e2e.api.url, id, 202),
       },
     };
@@ -67,19 +75,28 @@ export async function measureWhileProcessing(
       for (const name of order.map((k) => names[k]!)) {
         const side = sides[name];
         await tallies[name].round(count, (i) => side.start(`busy-${name}-${rig.run}-${i}`), first);
+        side.completedDuring += (await rig.completedCount(side.queue, side.type)) - side.done;
         side.done += count;
         await rig.awaitCompleted(side.queue, side.type, side.done);
       }
     }
     const [raw, txflow] = [tallies.raw.result(), tallies.txflow.result()];
     for (const tally of Object.values(tallies)) tally.destroy();
-    const accept = { raw, txflow, ratio: txflow.perSecond / raw.perSecond };
+    const completedWhileAccepting = {
+      raw: sides.raw.completedDuring / size.workflows,
+      txflow: sides.txflow.completedDuring / size.workflows,
+    };
+    const accept = { raw, txflow, ratio: txflow.perSecond / raw.perSecond, completedWhileAccepting };
     report('  raw start', raw);
     report('  txflow submission', txflow);
     line(
       `  accept, ${PROCESSING_CLIENTS} clients: raw ${accept.raw.perSecond.toFixed(1)}/s (p99 ` +
         `${accept.raw.latencyMs.p99} ms), txflow ${accept.txflow.perSecond.toFixed(1)}/s (p99 ` +
         `${accept.txflow.latencyMs.p99} ms): ${(accept.ratio * 100).toFixed(0)}%`,
+    );
+    line(
+      `  completed by the end of their rounds: raw ${percent(completedWhileAccepting.raw)}, txflow ` +
+        `${percent(completedWhileAccepting.txflow)} of what each started`,
     );
 
     const rate = Math.max(1, Math.round(e2e.raw.perSecond / 2));
@@ -111,3 +128,5 @@ export async function measureWhileProcessing(
     await rawWorker.stop(10_000);
   }
 }
+
+const percent = (share: number) => `${(share * 100).toFixed(0)}%`;

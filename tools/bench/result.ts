@@ -79,7 +79,11 @@ export function benchResult(m: Measured) {
       halfRate: half.raw,
       twoActivityWorkflows: e2e.raw,
       serverPerWorkflow: e2e.serverCost.raw,
-      whileProcessing: { accept: busy.accept.raw, openLoop: { rate: busy.tail.rate, submit: busy.tail.raw } },
+      whileProcessing: {
+        accept: busy.accept.raw,
+        completedWhileAccepting: busy.accept.completedWhileAccepting.raw,
+        openLoop: { rate: busy.tail.rate, submit: busy.tail.raw },
+      },
     },
     // txflow's start request sent by the raw client from this process: the server's share of the gap.
     txflowStartWithoutApi: starts.serviceStarts,
@@ -94,6 +98,7 @@ export function benchResult(m: Measured) {
       endToEndWithFaults: faulty.throughput,
       whileProcessing: {
         accept: busy.accept.txflow,
+        completedWhileAccepting: busy.accept.completedWhileAccepting.txflow,
         openLoop: { rate: busy.tail.rate, submit: busy.tail.txflow },
       },
       workflowStarts: { endToEnd: e2e.txflowStarts, endToEndWithFaults: faulty.starts },
