@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { alternate, LoopTally } from '../tools/bench/closed-loop';
 import { splitCpus } from '../tools/bench/cpu-split';
+import { BENCH_FAULTS, measureWithFaults, NO_FAULTS, type EndToEnd } from '../tools/bench/end-to-end-steps';
 import { fixedRate } from '../tools/bench/fixed-rate';
-import { benchFlags } from '../tools/bench/options';
+import { benchFlags, benchSize } from '../tools/bench/options';
+import type { BenchRig } from '../tools/bench/rig';
 import { peerSideResult, peerVerdicts, type SideRun } from '../tools/bench/peer-result';
 import { judgeTargets } from '../tools/bench/targets';
 
@@ -161,6 +163,35 @@ describe('bench building blocks', function () {
       fixedRate(200, 0.1, 1, async () => undefined),
       /repeatEvery must be 0/,
     );
+  });
+
+  it('the fault step counts on from the warm-up and the end-to-end rounds, and turns the faults off again, even when it fails', async function () {
+    const calls: unknown[] = [];
+    let fail = false;
+    const rig = {
+      run: 'r',
+      setMockFaults: async (faults: unknown) => void calls.push(['faults', faults]),
+      workflowStarts: async () => ({ eager: 0, notEager: 0 }),
+      submit: async () => undefined,
+      completeAll: async (_queue: string, _type: string, count: number, _start: unknown, already: number) => {
+        calls.push(['completeAll', count, already]);
+        if (fail) throw new Error('drain failed');
+        return { workflows: count, seconds: 1, perSecond: count };
+      },
+    } as unknown as BenchRig;
+    const e2e = { taskQueue: 'q', api: { url: 'http://127.0.0.1:1' } } as unknown as EndToEnd;
+    const size = benchSize(true);
+    // 200 warm-up and 150 measured transactions are already completed on the queue.
+    await measureWithFaults(rig, e2e, size);
+    assert.deepEqual(calls, [
+      ['faults', BENCH_FAULTS],
+      ['completeAll', 150, 350],
+      ['faults', NO_FAULTS],
+    ]);
+    fail = true;
+    calls.length = 0;
+    await assert.rejects(measureWithFaults(rig, e2e, size), /drain failed/);
+    assert.deepEqual(calls.at(-1), ['faults', NO_FAULTS]);
   });
 
   it('splits the CPUs between the server and everything else, and refuses one CPU', function () {

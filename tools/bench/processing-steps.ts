@@ -60,7 +60,8 @@ export async function measureWhileProcessing(
       sides.raw.start(`warm-${rig.run}-${i}`),
     );
     sides.raw.done = size.warmup;
-    // Every process, as in the end-to-end step: what a submission costs with the processing it brings.
+    // Every process's CPU during the accept rounds: the starts, and the processing done meanwhile (the share
+    // completed by a round's end is printed beside it; the rest is processed after the meter is read).
     const cpuNow = rig.cpuOf({
       'raw-worker': rawWorker.pid,
       ...txflowPids(e2e.api, e2e.worker),
