@@ -4,6 +4,7 @@
 // raw end-to-end rate (latency from each request's planned send time).
 import type { LatencySummary } from '../shared/histogram';
 import { LoopTally, takingTurns, type LoopResult } from './closed-loop';
+import type { CpuMeter } from './cpu-tally';
 import { txflowPids, type EndToEnd } from './end-to-end-steps';
 import { fixedRate } from './fixed-rate';
 import type { BenchSize } from './options';
@@ -23,6 +24,18 @@ export interface WhileProcessing {
   tail: { rate: number; raw: LatencySummary; txflow: LatencySummary; errors: number };
 }
 
+/** One side of the step: its queue and workflow type, how to start one, and its completed count so far. */
+interface Side {
+  queue: string;
+  type: string;
+  done: number;
+  /** Completed by the end of the accept rounds, of what those rounds started. */
+  completedDuring: number;
+  start(id: string): Promise<void>;
+}
+type Sides = Record<'raw' | 'txflow', Side>;
+const NAMES = ['raw', 'txflow'] as const;
+
 export async function measureWhileProcessing(
   rig: BenchRig,
   e2e: EndToEnd,
@@ -35,7 +48,7 @@ export async function measureWhileProcessing(
   const rawQueue = `raw-busy-${rig.run}`;
   const rawWorker = await rig.startWorker('raw-worker', rawQueue);
   try {
-    const sides = {
+    const sides: Sides = {
       raw: {
         queue: rawQueue,
         type: 'twoActivities',
@@ -67,67 +80,84 @@ export async function measureWhileProcessing(
       ...txflowPids(e2e.api, e2e.worker),
       mock: rig.mockPid,
     });
-    const tallies = {
-      raw: new LoopTally(PROCESSING_CLIENTS, cpuNow),
-      txflow: new LoopTally(PROCESSING_CLIENTS, cpuNow),
-    };
-    const names = ['raw', 'txflow'] as const;
-    for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, names.length)) {
-      for (const name of order.map((k) => names[k]!)) {
-        const side = sides[name];
-        await tallies[name].round(count, (i) => side.start(`busy-${name}-${rig.run}-${i}`), first);
-        side.completedDuring += (await rig.completedCount(side.queue, side.type)) - side.done;
-        side.done += count;
-        await rig.awaitCompleted(side.queue, side.type, side.done);
-      }
-    }
-    const [raw, txflow] = [tallies.raw.result(), tallies.txflow.result()];
-    for (const tally of Object.values(tallies)) tally.destroy();
-    const completedWhileAccepting = {
-      raw: sides.raw.completedDuring / size.workflows,
-      txflow: sides.txflow.completedDuring / size.workflows,
-    };
-    const accept = { raw, txflow, ratio: txflow.perSecond / raw.perSecond, completedWhileAccepting };
-    report('  raw start', raw);
-    report('  txflow submission', txflow);
-    line(
-      `  accept, ${PROCESSING_CLIENTS} clients: raw ${accept.raw.perSecond.toFixed(1)}/s (p99 ` +
-        `${accept.raw.latencyMs.p99} ms), txflow ${accept.txflow.perSecond.toFixed(1)}/s (p99 ` +
-        `${accept.txflow.latencyMs.p99} ms): ${(accept.ratio * 100).toFixed(0)}%`,
-    );
-    line(
-      `  completed by the end of their rounds: raw ${percent(completedWhileAccepting.raw)}, txflow ` +
-        `${percent(completedWhileAccepting.txflow)} of what each started`,
-    );
-
-    const rate = Math.max(1, Math.round(e2e.raw.perSecond / 2));
-    // One side after the other, each waiting until what it started has completed.
-    const openLoop = async (name: (typeof names)[number]) => {
-      const side = sides[name];
-      const result = await fixedRate(rate, size.halfRateSeconds, 0, (i) =>
-        side.start(`tail-${name}-${rig.run}-${i}`),
-      );
-      side.done += result.fresh.count;
-      await rig.awaitCompleted(side.queue, side.type, side.done);
-      return result;
-    };
-    const rawOpen = await openLoop('raw');
-    const txflowOpen = await openLoop('txflow');
-    const tail = {
-      rate,
-      raw: rawOpen.fresh,
-      txflow: txflowOpen.fresh,
-      errors: rawOpen.errors + txflowOpen.errors,
-    };
-    line(
-      `  open loop at ${rate}/s (half the raw end-to-end rate) for ${size.halfRateSeconds} s: submit p99 raw ` +
-        `${tail.raw.p99} ms, txflow ${tail.txflow.p99} ms (p50 ${tail.raw.p50} / ${tail.txflow.p50} ms); ` +
-        `errors ${tail.errors}`,
-    );
+    const accept = await measureAccept(rig, sides, size, cpuNow);
+    const tail = await measureTail(rig, sides, size, Math.max(1, Math.round(e2e.raw.perSecond / 2)));
     return { accept, tail };
   } finally {
     await rawWorker.stop(10_000);
   }
+}
+
+/** 16 closed-loop clients per side in alternating rounds, each round waiting until its workflows completed. */
+async function measureAccept(
+  rig: BenchRig,
+  sides: Sides,
+  size: BenchSize,
+  cpuNow: CpuMeter,
+): Promise<WhileProcessing['accept']> {
+  const tallies = {
+    raw: new LoopTally(PROCESSING_CLIENTS, cpuNow),
+    txflow: new LoopTally(PROCESSING_CLIENTS, cpuNow),
+  };
+  for (const { size: count, first, order } of takingTurns(size.workflows, size.rounds, NAMES.length)) {
+    for (const name of order.map((k) => NAMES[k]!)) {
+      const side = sides[name];
+      await tallies[name].round(count, (i) => side.start(`busy-${name}-${rig.run}-${i}`), first);
+      side.completedDuring += (await rig.completedCount(side.queue, side.type)) - side.done;
+      side.done += count;
+      await rig.awaitCompleted(side.queue, side.type, side.done);
+    }
+  }
+  const [raw, txflow] = [tallies.raw.result(), tallies.txflow.result()];
+  for (const tally of Object.values(tallies)) tally.destroy();
+  const completedWhileAccepting = {
+    raw: sides.raw.completedDuring / size.workflows,
+    txflow: sides.txflow.completedDuring / size.workflows,
+  };
+  const ratio = txflow.perSecond / raw.perSecond;
+  report('  raw start', raw);
+  report('  txflow submission', txflow);
+  line(
+    `  accept, ${PROCESSING_CLIENTS} clients: raw ${raw.perSecond.toFixed(1)}/s (p99 ${raw.latencyMs.p99} ms), ` +
+      `txflow ${txflow.perSecond.toFixed(1)}/s (p99 ${txflow.latencyMs.p99} ms): ${(ratio * 100).toFixed(0)}%`,
+  );
+  line(
+    `  completed by the end of their rounds: raw ${percent(completedWhileAccepting.raw)}, txflow ` +
+      `${percent(completedWhileAccepting.txflow)} of what each started`,
+  );
+  return { raw, txflow, ratio, completedWhileAccepting };
+}
+
+/** An open loop at `rate`, one side after the other, each waiting until what it started has completed. */
+async function measureTail(
+  rig: BenchRig,
+  sides: Sides,
+  size: BenchSize,
+  rate: number,
+): Promise<WhileProcessing['tail']> {
+  const openLoop = async (name: (typeof NAMES)[number]) => {
+    const side = sides[name];
+    const result = await fixedRate(rate, size.halfRateSeconds, 0, (i) =>
+      side.start(`tail-${name}-${rig.run}-${i}`),
+    );
+    side.done += result.fresh.count;
+    await rig.awaitCompleted(side.queue, side.type, side.done);
+    return result;
+  };
+  const rawOpen = await openLoop('raw');
+  const txflowOpen = await openLoop('txflow');
+  const tail = {
+    rate,
+    raw: rawOpen.fresh,
+    txflow: txflowOpen.fresh,
+    errors: rawOpen.errors + txflowOpen.errors,
+  };
+  line(
+    `  open loop at ${rate}/s (half the raw end-to-end rate) for ${size.halfRateSeconds} s: submit p99 raw ` +
+      `${tail.raw.p99} ms, txflow ${tail.txflow.p99} ms (p50 ${tail.raw.p50} / ${tail.txflow.p50} ms); ` +
+      `errors ${tail.errors}`,
+  );
+  return tail;
 }
 
 const percent = (share: number) => `${(share * 100).toFixed(0)}%`;
