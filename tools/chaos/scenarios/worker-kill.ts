@@ -38,10 +38,13 @@ export const workerKill = loadScenario({
       mockRequests: after.requests,
     });
     run.check('POSTs were in flight at the kill', inFlight > 0, `~${inFlight} POSTs in flight`);
+    // A kill during a run's first workflow task (its check and first POST are local activities, 0023/0026) is
+    // redone whole by the next worker, whose history counts only its own calls: that redo shows as
+    // already_present, not as more attempts. A POST activity retried by the server shows as more attempts.
     run.check(
-      "the dead worker's activities were retried",
-      retried > 0,
-      `${retried} transactions needed more than 2 downstream calls`,
+      "the dead worker's work was redone",
+      retried + alreadyPresent > 0,
+      `${retried} transactions needed more than 2 downstream calls, ${alreadyPresent} found already present`,
     );
     run.check(
       'a POST that landed before the kill was found, not posted again',
