@@ -2,7 +2,7 @@
 // (both workers poll throughout), then txflow alone with downstream faults.
 import type { ManagedProcess } from '../shared/processes';
 import { takingTurns } from './closed-loop';
-import { CpuTally } from './cpu-tally';
+import { CpuTally, type CpuMeter } from './cpu-tally';
 import type { BenchFlags, BenchSize } from './options';
 import { line, step } from './report';
 import type { BenchRig, RunningApi } from './rig';
@@ -70,16 +70,13 @@ export async function measureEndToEnd(rig: BenchRig, flags: BenchFlags, size: Be
   const txQueue = `tx-${run}`;
   const { api, worker } = await startTxflow(rig, flags, txQueue);
   // Both workers poll throughout; each round gives one side the server while the other's worker idles.
-  const cpuNow = rig.cpuOf({ 'raw-worker': rawWorker.pid, ...txflowPids(api, worker), mock: rig.mockPid });
+  const cpuNow = cpuOfEveryProcess(rig, rawWorker, { api, worker });
   const sides = {
     raw: { queue: rawQueue, type: 'twoActivities', done: 0, seconds: 0, cpu: new CpuTally(cpuNow) },
     tx: { queue: txQueue, type: 'processTransaction', done: 0, seconds: 0, cpu: new CpuTally(cpuNow) },
   };
   const startOf = {
-    raw: (id: string) =>
-      client.workflow
-        .start('twoActivities', { taskQueue: rawQueue, workflowId: `raw2-${id}` })
-        .then(() => undefined),
+    raw: (id: string) => rig.startRaw(rawQueue, `raw2-${id}`),
     tx: (id: string) => rig.submit(api.url, `e2e-${id}`, 202),
   };
   const names = ['raw', 'tx'] as const;
@@ -153,9 +150,18 @@ const startsSince = (before: WorkflowStarts, now: WorkflowStarts): WorkflowStart
   notEager: now.notEager - before.notEager,
 });
 
-/** txflow's processes by the name the CPU lines give them: worker and API, or the one all-in-one process. */
-export function txflowPids(api: RunningApi, worker: ManagedProcess): Record<string, number | undefined> {
-  return worker === api.process ? { 'all-in-one': worker.pid } : { worker: worker.pid, api: api.process.pid };
+/**
+ * The CPU of every process on the machine by the name the CPU lines give it: the server and the load (rig.cpuOf),
+ * the raw worker, txflow's worker and API (or its one all-in-one process) and the mock.
+ */
+export function cpuOfEveryProcess(
+  rig: BenchRig,
+  rawWorker: ManagedProcess,
+  { api, worker }: { api: RunningApi; worker: ManagedProcess },
+): CpuMeter {
+  const txflow =
+    worker === api.process ? { 'all-in-one': worker.pid } : { worker: worker.pid, api: api.process.pid };
+  return rig.cpuOf({ 'raw-worker': rawWorker.pid, ...txflow, mock: rig.mockPid });
 }
 
 /** txflow end to end with 20% pre-write and 10% post-write failures downstream (after measureEndToEnd). */

@@ -5,10 +5,10 @@
 import type { LatencySummary } from '../shared/histogram';
 import { LoopTally, takingTurns, type LoopResult } from './closed-loop';
 import type { CpuMeter } from './cpu-tally';
-import { txflowPids, type EndToEnd } from './end-to-end-steps';
+import { cpuOfEveryProcess, type EndToEnd } from './end-to-end-steps';
 import { fixedRate } from './fixed-rate';
 import type { BenchSize } from './options';
-import { line, report, step } from './report';
+import { line, percent, report, step } from './report';
 import type { BenchRig } from './rig';
 
 export const PROCESSING_CLIENTS = 16;
@@ -54,10 +54,7 @@ export async function measureWhileProcessing(
         type: 'twoActivities',
         done: 0,
         completedDuring: 0,
-        start: (id: string) =>
-          rig.client.workflow
-            .start('twoActivities', { taskQueue: rawQueue, workflowId: id })
-            .then(() => undefined),
+        start: (id: string) => rig.startRaw(rawQueue, id),
       },
       txflow: {
         queue: e2e.taskQueue,
@@ -75,11 +72,7 @@ export async function measureWhileProcessing(
     sides.raw.done = size.warmup;
     // Every process's CPU during the accept rounds: the starts, and the processing done meanwhile (the share
     // completed by a round's end is printed beside it; the rest is processed after the meter is read).
-    const cpuNow = rig.cpuOf({
-      'raw-worker': rawWorker.pid,
-      ...txflowPids(e2e.api, e2e.worker),
-      mock: rig.mockPid,
-    });
+    const cpuNow = cpuOfEveryProcess(rig, rawWorker, e2e);
     const accept = await measureAccept(rig, sides, size, cpuNow);
     const tail = await measureTail(rig, sides, size, Math.max(1, Math.round(e2e.raw.perSecond / 2)));
     return { accept, tail };
@@ -119,7 +112,7 @@ async function measureAccept(
   report('  txflow submission', txflow);
   line(
     `  accept, ${PROCESSING_CLIENTS} clients: raw ${raw.perSecond.toFixed(1)}/s (p99 ${raw.latencyMs.p99} ms), ` +
-      `txflow ${txflow.perSecond.toFixed(1)}/s (p99 ${txflow.latencyMs.p99} ms): ${(ratio * 100).toFixed(0)}%`,
+      `txflow ${txflow.perSecond.toFixed(1)}/s (p99 ${txflow.latencyMs.p99} ms): ${percent(ratio)}`,
   );
   line(
     `  completed by the end of their rounds: raw ${percent(completedWhileAccepting.raw)}, txflow ` +
@@ -159,5 +152,3 @@ async function measureTail(
   );
   return tail;
 }
-
-const percent = (share: number) => `${(share * 100).toFixed(0)}%`;

@@ -12,6 +12,9 @@ export function line(text: string) {
   process.stdout.write(`${text}\n`);
 }
 
+/** A ratio or share as a whole percentage, e.g. 0.724 → "72%". */
+export const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
+
 export function report(label: string, r: LoopResult) {
   const cpu = Object.entries(r.cpuMsPerOperation ?? {})
     .map(([name, ms]) => `${name} ${ms}`)

@@ -235,6 +235,11 @@ export class BenchRig {
     };
   }
 
+  /** Starts one of the raw baseline's two-activity workflows (tools/bench/workflows) on `taskQueue`. */
+  async startRaw(taskQueue: string, workflowId: string): Promise<void> {
+    await this.client.workflow.start('twoActivities', { taskQueue, workflowId });
+  }
+
   /** POSTs the bench's transaction `id` to an API; throws unless it answers `expected`. */
   async submit(base: string, id: string, expected: number | number[]): Promise<void> {
     const res = await request(`${base}/api/transactions`, {

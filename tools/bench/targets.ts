@@ -1,5 +1,6 @@
 // The performance targets txflow holds itself to (docs/performance.md reports where it stands against each).
 import type { WhileProcessing } from './processing-steps';
+import { percent } from './report';
 
 export interface TargetInputs {
   /** txflow accepted/s over raw starts/s, per concurrency. */
@@ -27,22 +28,20 @@ export interface TargetVerdict {
   met: boolean | null;
 }
 
-const pct = (r: number) => `${(r * 100).toFixed(0)}%`;
-
 export function judgeTargets(t: TargetInputs): TargetVerdict[] {
   const verdicts: TargetVerdict[] = t.acceptRatios.map(({ concurrency, ratio }) => ({
     target: `accept rate ≥ 0.9 × raw starts, ${concurrency} caller${concurrency === 1 ? '' : 's'}`,
-    value: pct(ratio),
+    value: percent(ratio),
     met: ratio >= 0.9,
   }));
   verdicts.push({
     target: 'end to end ≥ 1.0 × raw two-activity workflows',
-    value: pct(t.endToEndRatio),
+    value: percent(t.endToEndRatio),
     met: t.endToEndRatio >= 1.0,
   });
   verdicts.push({
     target: 'accept rate ≥ 0.9 × raw starts, 16 callers, while the workers process',
-    value: pct(t.busy.accept.ratio),
+    value: percent(t.busy.accept.ratio),
     met: t.busy.accept.ratio >= 0.9,
   });
   const { tail } = t.busy;
