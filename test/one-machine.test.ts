@@ -9,9 +9,12 @@ describe('one-machine worker settings (npm start and the bench, beside their dev
     const defaults = workerSettings({ POSTING_SERVICE_URL: 'http://127.0.0.1:8080' });
     assert.ok(settings.maxConcurrentWorkflowTasks < defaults.maxConcurrentWorkflowTasks);
     assert.ok(settings.maxConcurrentActivities < defaults.maxConcurrentActivities);
+    assert.equal(defaults.intakeWorkflowTasks, 0, 'a deployment takes every slot throughout');
+    assert.equal(settings.intakeWorkflowTasks, 4, 'one machine: 4 while intake outpaces the worker');
     assert.deepEqual(oneMachineWorkerEnv({ WORKER_MAX_CONCURRENT_ACTIVITIES: '50', TXFLOW_NICE: '5' }), {
       WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '16',
       WORKER_MAX_CONCURRENT_ACTIVITIES: '50',
+      WORKER_INTAKE_WORKFLOW_TASKS: '4',
       TXFLOW_NICE: '5',
     });
   });

@@ -36,6 +36,8 @@ export const workerSchema = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: integer(200, 1, 10_000),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: integer(100, 2, 10_000),
   WORKER_MAX_CACHED_WORKFLOWS: integer(1_000, 0, 100_000),
+  /** Workflow-task slots while new workflows arrive faster than the worker takes them; 0: always the max (0030). */
+  WORKER_INTAKE_WORKFLOW_TASKS: integer(0, 0, 10_000),
   /** host:port where the worker serves Prometheus metrics at /metrics; unset: no metrics endpoint. */
   WORKER_METRICS_ADDRESS: z
     .string()
@@ -63,6 +65,8 @@ export interface WorkerSettings {
   maxConcurrentActivities: number;
   maxConcurrentWorkflowTasks: number;
   maxCachedWorkflows: number;
+  /** Slots while intake outpaces the worker (IntakeFirstSlots); 0: the max throughout. */
+  intakeWorkflowTasks: number;
   metricsAddress: string | undefined;
   /** Unset: an unversioned worker, which takes every task of the task queue not routed to a version. */
   version?: WorkerVersion;
@@ -79,10 +83,17 @@ export function workerSettings(env = process.env): WorkerSettings {
     maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    intakeWorkflowTasks: e.WORKER_INTAKE_WORKFLOW_TASKS,
     metricsAddress: e.WORKER_METRICS_ADDRESS,
     postingMaxPerSecond: e.POSTING_MAX_PER_SECOND,
     breaker: breakerSettings(env),
   };
+  if (e.WORKER_INTAKE_WORKFLOW_TASKS > e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
+    throw new ConfigError(
+      `Invalid configuration:\n  WORKER_INTAKE_WORKFLOW_TASKS=${JSON.stringify(env.WORKER_INTAKE_WORKFLOW_TASKS)}: ` +
+        `must be at most WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS})`,
+    );
+  }
   const name = e.WORKER_DEPLOYMENT_NAME;
   const buildId = e.WORKER_BUILD_ID;
   // One without the other is a half-done rollout: refuse it rather than run unversioned by surprise.

@@ -2,8 +2,10 @@ import {
   NativeConnection,
   Worker,
   type WorkerDeploymentOptions,
+  type WorkerOptions,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
+import type { IntakeFirstSlots } from './intake-first-slots';
 import {
   createCallbackActivities,
   createPostingActivities,
@@ -34,6 +36,8 @@ export interface TxWorkerDeps {
    * export their spans. The bundle must then be the traced one (workflow-bundle.ts).
    */
   tracing?: Tracing;
+  /** Workflow-task slots that give way to intake (intake-first-slots.ts); absent: a fixed count. */
+  workflowSlots?: IntakeFirstSlots;
 }
 
 export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
@@ -50,8 +54,7 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
       ),
     },
     shutdownGraceTime: deps.settings.shutdownGraceMs,
-    maxConcurrentActivityTaskExecutions: deps.settings.maxConcurrentActivities,
-    maxConcurrentWorkflowTaskExecutions: deps.settings.maxConcurrentWorkflowTasks,
+    ...slots(deps),
     maxCachedWorkflows: deps.settings.maxCachedWorkflows,
     ...(deps.settings.version && { workerDeploymentOptions: versioned(deps.settings.version) }),
     ...deps.tracing?.workerOptions,
@@ -63,6 +66,27 @@ export function createTxWorker(deps: TxWorkerDeps): Promise<Worker> {
     // Eager activities skip the server's dispatch and so its rate limit (off on our servers by default).
     maxEagerActivityReservationsPerWorkflowTask: 0,
   });
+}
+
+/** The SDK's fixed slot counts, or the same counts with workflow-task slots that give way to intake. */
+function slots(deps: TxWorkerDeps): Partial<WorkerOptions> {
+  const { settings, workflowSlots } = deps;
+  if (!workflowSlots) {
+    return {
+      maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
+      maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
+    };
+  }
+  const fixed = (numSlots: number) => ({ type: 'fixed-size' as const, numSlots });
+  return {
+    tuner: {
+      workflowTaskSlotSupplier: workflowSlots,
+      activityTaskSlotSupplier: fixed(settings.maxConcurrentActivities),
+      // The SDK's defaults without a tuner.
+      localActivityTaskSlotSupplier: fixed(100),
+      nexusTaskSlotSupplier: fixed(100),
+    },
+  };
 }
 
 /**

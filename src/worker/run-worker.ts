@@ -17,6 +17,8 @@ import {
 import { withBreaker } from '../posting/breaker-client';
 import type { BreakerState } from '../posting/circuit-breaker';
 import { createTxWorker } from './create-worker';
+import { IntakeFirstSlots } from './intake-first-slots';
+import { IntakeWatch } from './intake-watch';
 import { RateCapWatch } from './rate-cap-watch';
 import { assertSearchAttributes } from './search-attributes-check';
 import { workflowBundle } from './workflow-bundle';
@@ -98,6 +100,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
     log,
   });
   await rateCap.start();
+  const intake = intakeFirst(connection, temporal, settings, log);
   const worker = await createTxWorker({
     ...temporal,
     connection,
@@ -108,6 +111,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
     workflowBundle: await workflowBundle(log, { traced: tracing !== undefined }),
     callbacks: { settings: options.callbacks, sender: callbackSender },
     ...(tracing && { tracing }),
+    ...(intake && { workflowSlots: intake.slots }),
   });
 
   return {
@@ -115,6 +119,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
     async run() {
       // Worker.run() handles the runtime's shutdown signals itself: stops polling, lets activities finish.
       const running = worker.run();
+      intake?.watch.start();
       log.info(
         {
           taskQueue: temporal.taskQueue,
@@ -129,6 +134,7 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
       );
       await running;
       rateCap.stop();
+      intake?.watch.stop();
       await postingClient.close();
       await callbackSender.close();
       await connection.close();
@@ -138,6 +144,28 @@ export async function createWorkerProcess(options: WorkerProcessOptions): Promis
       if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
+}
+
+/** WORKER_INTAKE_WORKFLOW_TASKS above 0: slots that give way while intake outpaces the worker (decision 0030). */
+function intakeFirst(
+  connection: NativeConnection,
+  temporal: TemporalSettings,
+  settings: WorkerSettings,
+  log: Logger,
+) {
+  if (settings.intakeWorkflowTasks === 0) return undefined;
+  const slots = new IntakeFirstSlots(settings.maxConcurrentWorkflowTasks, settings.intakeWorkflowTasks);
+  const watch = new IntakeWatch({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    log,
+    onChange: (on) => {
+      slots.intake = on;
+      log.debug({ intake: on, slots: slots.limit }, 'workflow-task slots follow intake');
+    },
+  });
+  return { slots, watch };
 }
 
 /** The SDK's logger passes on what LOG_LEVEL lets through (debug: its per-activity lines, with trace IDs). */

@@ -14,6 +14,7 @@ import type { CallbackSenderSettings } from '../../src/activities';
 import { createCallbackSender } from '../../src/callbacks/sender';
 import { createPostingClient, type PostingClient } from '../../src/posting/posting-client';
 import { createTxWorker } from '../../src/worker/create-worker';
+import type { IntakeFirstSlots } from '../../src/worker/intake-first-slots';
 import { withBreaker } from '../../src/posting/breaker-client';
 import type { BreakerOptions } from '../../src/posting/circuit-breaker';
 import { workflowsPath } from '../../src/worker/workflow-bundle';
@@ -94,6 +95,8 @@ export async function startWorker(opts: {
   notProcessedStatuses?: number[];
   /** Whether a posting rate cap is in force (the worker process reads it: rate-cap-watch.ts); unset: never. */
   capInForce?: () => boolean;
+  /** Workflow-task slots that give way to intake; unset: a fixed 50. */
+  workflowSlots?: IntakeFirstSlots;
 }): Promise<RunningWorker> {
   const connection = await NativeConnection.connect({ address: testTemporalAddress() });
   const plain = createPostingClient({
@@ -114,12 +117,14 @@ export async function startWorker(opts: {
     posting,
     breaker,
     ...(opts.capInForce && { capInForce: opts.capInForce }),
+    ...(opts.workflowSlots && { workflowSlots: opts.workflowSlots }),
     workflowBundle: await workflowBundle(),
     ...(opts.callbacks && { callbacks: { settings: opts.callbacks, sender } }),
     settings: {
       shutdownGraceMs: 1_000,
       maxConcurrentActivities: 100,
       maxConcurrentWorkflowTasks: 50,
+      intakeWorkflowTasks: 0,
       maxCachedWorkflows: 500,
       metricsAddress: undefined,
       postingMaxPerSecond: opts.postingMaxPerSecond,

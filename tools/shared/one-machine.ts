@@ -3,7 +3,9 @@
  * measures txflow as `npm start` runs it). A deployment, whose server has machines of its own, keeps the
  * defaults (100 workflow tasks, 200 activities, no niceness). A value in the environment wins.
  * - Slots: a fault-free transaction is one workflow task that holds its slot through its local check and POST,
- *   so the slots bound how many transactions are in flight (docs/decisions/0025, 0028).
+ *   so the slots bound how many transactions are in flight (docs/decisions/0025, 0028). While new workflows
+ *   arrive faster than the worker takes them, it holds only 4, so the server's CPU goes to the starts clients
+ *   wait for (docs/decisions/0030).
  * - Niceness: acceptance comes first. A niced worker takes the CPU the server and the API leave, so it processes
  *   at full speed when nothing arrives and yields while submissions do; the backlog waits, durably, in the task
  *   queue (docs/decisions/0028). Not for the all-in-one, whose API would be niced with it.
@@ -11,6 +13,7 @@
 const ONE_MACHINE_SLOTS = {
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '16',
   WORKER_MAX_CONCURRENT_ACTIVITIES: '16',
+  WORKER_INTAKE_WORKFLOW_TASKS: '4',
 };
 const ONE_MACHINE_NICE = '10';
 
