@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { NativeConnection } from '@temporalio/worker';
 import { createLogger } from '../src/config/logger';
 import { workerSettings } from '../src/config/worker';
+import type { SlotMarkUsedContext, SlotReserveContext, WorkflowSlotInfo } from '@temporalio/worker';
 import { IntakeFirstSlots } from '../src/worker/intake-first-slots';
 import { IntakeWatch, type IntakeWatchDeps } from '../src/worker/intake-watch';
 import { newTransaction, testClient } from './support/harness';
@@ -14,51 +15,75 @@ import { useWorkflowEnv } from './support/workflow-env';
  */
 const silent = createLogger('test');
 silent.level = 'silent';
-const ctx = {} as never;
+const normal = { isSticky: false } as SlotReserveContext;
+const sticky = { isSticky: true } as SlotReserveContext;
+const never = new AbortController().signal;
 
-/** Counts what the worker asked of the supplier, and the most slots it held while intake was on. */
+/** Counts the workflow tasks the worker ran on the supplier's slots while it gave way, by kind. */
 class CountingSlots extends IntakeFirstSlots {
-  reserved = 0;
-  peakDuringIntake = 0;
-  override async reserveSlot(c: never, abort: AbortSignal) {
-    const permit = await super.reserveSlot(c, abort);
-    this.reserved++;
-    if (this.intake) this.peakDuringIntake = Math.max(this.peakDuringIntake, this.used);
-    return permit;
+  usedDuringIntake = { sticky: 0, normal: 0 };
+  override markSlotUsed(c: SlotMarkUsedContext<WorkflowSlotInfo>): void {
+    if (this.intake) this.usedDuringIntake[c.slotInfo.isSticky ? 'sticky' : 'normal']++;
   }
 }
 
+const settled = () => new Promise((r) => setImmediate(r));
+
 describe('IntakeFirstSlots: all slots while the worker keeps up, a few while intake outpaces it', () => {
-  it('hands out the max, then only the intake limit; a held slot is not taken back; a release wakes a waiter', async () => {
-    const slots = new IntakeFirstSlots(3, 1);
-    const never = new AbortController().signal;
-    for (let i = 0; i < 3; i++) await slots.reserveSlot(ctx, never);
-    assert.equal(slots.tryReserveSlot(), null, 'no fourth slot');
+  it('hands out the max; while giving way each kind gets its share; a held slot is kept; a release wakes a waiter', async () => {
+    const slots = new IntakeFirstSlots(3, 2);
+    const permits = [];
+    for (let i = 0; i < 3; i++) permits.push(await slots.reserveSlot(normal, never));
+    assert.equal(slots.tryReserveSlot(sticky), null, 'no fourth slot');
     slots.intake = true;
-    assert.equal(slots.limit, 1);
-    assert.equal(slots.used, 3, 'held slots stay held');
+    assert.equal(slots.held(), 3, 'held slots stay held');
     let got = false;
-    const waiting = slots.reserveSlot(ctx, never).then(() => (got = true));
-    for (const _ of [1, 2]) slots.releaseSlot();
-    await new Promise((r) => setImmediate(r));
-    assert.equal(got, false, 'one slot held: at the intake limit');
-    slots.releaseSlot();
+    const waiting = slots.reserveSlot(normal, never).then(() => (got = true));
+    slots.releaseSlot({ permit: permits.pop()! });
+    slots.releaseSlot({ permit: permits.pop()! });
+    await settled();
+    assert.equal(got, false, 'one normal slot held: its share of 2');
+    slots.releaseSlot({ permit: permits.pop()! });
     await waiting;
-    assert.equal(slots.used, 1);
+    assert.deepEqual([slots.held('normal'), slots.held('sticky')], [1, 0]);
+    assert.notEqual(slots.tryReserveSlot(sticky), null, "the sticky polls' share");
     slots.intake = false;
-    assert.deepEqual(slots.tryReserveSlot(), {}, 'intake over: the max again');
-    assert.equal(slots.used, 2);
+    assert.notEqual(slots.tryReserveSlot(normal), null, 'intake over: up to the max again');
+    assert.equal(slots.held(), 3);
+  });
+
+  it('sticky polls holding more slots than the limit do not keep new workflows waiting while it gives way', async () => {
+    const slots = new IntakeFirstSlots(16, 4);
+    // The SDK's 8 sticky pollers, each with a slot reserved, waiting on a quiet sticky queue.
+    const held = [];
+    for (let i = 0; i < 8; i++) held.push(await slots.reserveSlot(sticky, never));
+    slots.intake = true;
+    assert.notEqual(slots.tryReserveSlot(normal), null);
+    assert.notEqual(slots.tryReserveSlot(normal), null);
+    assert.equal(slots.tryReserveSlot(normal), null, 'two of 4 for new workflows');
+    let stickyGot = false;
+    const stickyWaits = slots.reserveSlot(sticky, never).then(() => (stickyGot = true));
+    for (let i = 0; i < 6; i++) slots.releaseSlot({ permit: held.pop()! });
+    await settled();
+    assert.equal(stickyGot, false, 'two sticky slots still held: their share of 4');
+    slots.releaseSlot({ permit: held.pop()! });
+    await stickyWaits;
   });
 
   it('an aborted reservation rejects with the abort reason and takes no slot', async () => {
-    const slots = new IntakeFirstSlots(1, 1);
-    await slots.reserveSlot(ctx, new AbortController().signal);
+    const slots = new IntakeFirstSlots(2, 2);
+    const permits = [await slots.reserveSlot(normal, never), await slots.reserveSlot(normal, never)];
     const abort = new AbortController();
-    const waiting = slots.reserveSlot(ctx, abort.signal);
+    const waiting = slots.reserveSlot(normal, abort.signal);
     abort.abort(new Error('poll no longer needed'));
     await assert.rejects(waiting, /poll no longer needed/);
-    slots.releaseSlot();
-    assert.equal(slots.used, 0);
+    for (const permit of permits) slots.releaseSlot({ permit });
+    assert.equal(slots.held(), 0);
+  });
+
+  it('refuses fewer than 2 slots while giving way (one per kind), or more than the max', () => {
+    assert.throws(() => new IntakeFirstSlots(16, 1), RangeError);
+    assert.throws(() => new IntakeFirstSlots(16, 17), RangeError);
   });
 });
 
@@ -94,7 +119,7 @@ describe('IntakeWatch: intake is a growing backlog, and giving way is bounded', 
     assert.deepEqual(changes, [true, false]);
   });
 
-  it('intake longer than maxDeferMs is an overload: every slot until the backlog is empty, then bursts again', () => {
+  it('giving way longer than maxDeferMs is an overload: every slot until the backlog is empty, then bursts again', () => {
     const { changes, at } = watchWith({ maxDeferMs: 1_000 });
     at(0, 0);
     at(200, 10);
@@ -110,16 +135,62 @@ describe('IntakeWatch: intake is a growing backlog, and giving way is bounded', 
     assert.deepEqual(changes, [true, false, true], 'drained: the next burst is given way to');
   });
 
-  it('a backlog it cannot read means no intake: the worker takes every slot', async () => {
-    const failing = {
+  it('bursts with pauses between them do not reset the bound: it counts from the first growth since empty', () => {
+    const { changes, at } = watchWith({ maxDeferMs: 1_000 });
+    let backlog = 1;
+    at(0, backlog);
+    // Grows, then two quiet readings, over and over: each episode of giving way is short.
+    for (let t = 200; t <= 60_000; t += 600) {
+      at(t, (backlog += 10));
+      at(t + 200, backlog);
+      at(t + 400, backlog);
+    }
+    assert.equal(changes.at(-1), false);
+    assert.ok(changes.length <= 4, `gave way ${changes.filter(Boolean).length} times in 60 s`);
+  });
+
+  it('a backlog it cannot read, or a server that gives none, means no giving way', async () => {
+    const describing = { result: Promise.reject(new Error('unavailable')) as Promise<unknown> };
+    describing.result.catch(() => undefined);
+    const connection = {
       withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn(),
-      workflowService: {
-        describeTaskQueue: () => Promise.reject(new Error('unavailable')),
-      },
+      workflowService: { describeTaskQueue: () => describing.result },
     };
-    const { watch, changes, at } = watchWith({ connection: failing as never });
+    const { watch, changes, at } = watchWith({ connection: connection as never });
     at(0, 1);
     at(200, 2);
+    await watch.read();
+    assert.deepEqual(changes, [true, false], 'unreadable');
+    at(400, 1);
+    at(600, 2);
+    describing.result = Promise.resolve({ taskQueueStatus: null });
+    await watch.read();
+    assert.deepEqual(changes, [true, false, true, false], 'no status in the answer');
+  });
+
+  it('a read that gets no answer for a second (the connection retrying) means no giving way', async () => {
+    const connection = {
+      withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn(),
+      workflowService: { describeTaskQueue: () => new Promise(() => undefined) },
+    };
+    let now = 0;
+    const changes: boolean[] = [];
+    const watch = new IntakeWatch({
+      connection: connection as never,
+      namespace: 'default',
+      taskQueue: 'unused',
+      onChange: (on) => changes.push(on),
+      now: () => now,
+      log: silent,
+    });
+    watch.observe(1);
+    now = 200;
+    watch.observe(2);
+    void watch.read();
+    now = 800;
+    await watch.read();
+    assert.deepEqual(changes, [true], 'still within a second');
+    now = 1_300;
     await watch.read();
     assert.deepEqual(changes, [true, false]);
   });
@@ -149,7 +220,10 @@ describe('IntakeWatch on a real dev server', function () {
       await watch.read();
       // Of 40 starts spread over the queue's partitions, some land on the root partition that it reads.
       await startSome(40, 0);
-      await watch.read();
+      for (let i = 0; i < 25 && changes.length < 1; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        await watch.read();
+      }
       assert.deepEqual(changes, [true]);
       // The server adds a start's workflow task a moment after the start returns: the growth ends soon after.
       for (let i = 0; i < 25 && changes.length < 2; i++) {
@@ -169,12 +243,12 @@ describe('a worker with intake-first slots (real dev server, real worker, mock o
   const slots = new CountingSlots(8, 2);
   const env = useWorkflowEnv({ queuePrefix: 'intake-slots', worker: { workflowSlots: slots } });
 
-  it('holds at most the intake limit while intake is on, the max after; every transaction posted once', async () => {
+  it('runs new and cached workflow tasks on its share of 2 slots while giving way; every transaction posted once', async () => {
     slots.intake = true;
     const during = Array.from({ length: 12 }, () => newTransaction());
     await Promise.all((await Promise.all(during.map((tx) => env.start(tx)))).map((h) => h.result()));
-    assert.ok(slots.reserved > 0, 'the worker takes its workflow-task slots from the supplier');
-    assert.ok(slots.peakDuringIntake <= 2, `held ${slots.peakDuringIntake} slots during intake`);
+    assert.ok(slots.usedDuringIntake.normal >= 12, JSON.stringify(slots.usedDuringIntake));
+    assert.ok(slots.usedDuringIntake.sticky > 0, JSON.stringify(slots.usedDuringIntake));
     slots.intake = false;
     const after = Array.from({ length: 12 }, () => newTransaction());
     await Promise.all((await Promise.all(after.map((tx) => env.start(tx)))).map((h) => h.result()));
@@ -183,13 +257,17 @@ describe('a worker with intake-first slots (real dev server, real worker, mock o
 });
 
 describe('WORKER_INTAKE_WORKFLOW_TASKS', () => {
-  it('defaults to 0 (the max throughout) and may not exceed WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', () => {
+  it('defaults to 0 (the max throughout); else 2 (one per kind) up to WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', () => {
     assert.equal(workerSettings({}).intakeWorkflowTasks, 0);
     assert.equal(workerSettings({ WORKER_INTAKE_WORKFLOW_TASKS: '4' }).intakeWorkflowTasks, 4);
     assert.throws(
       () =>
         workerSettings({ WORKER_INTAKE_WORKFLOW_TASKS: '20', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '16' }),
-      /WORKER_INTAKE_WORKFLOW_TASKS="20": must be at most WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(16\)/,
+      /WORKER_INTAKE_WORKFLOW_TASKS="20": must be 0 \(off\) or 2 to WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(16\)/,
+    );
+    assert.throws(
+      () => workerSettings({ WORKER_INTAKE_WORKFLOW_TASKS: '1' }),
+      /WORKER_INTAKE_WORKFLOW_TASKS="1"/,
     );
     assert.throws(
       () => workerSettings({ WORKER_INTAKE_WORKFLOW_TASKS: '-1' }),

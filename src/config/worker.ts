@@ -88,10 +88,12 @@ export function workerSettings(env = process.env): WorkerSettings {
     postingMaxPerSecond: e.POSTING_MAX_PER_SECOND,
     breaker: breakerSettings(env),
   };
-  if (e.WORKER_INTAKE_WORKFLOW_TASKS > e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
+  const intake = e.WORKER_INTAKE_WORKFLOW_TASKS;
+  // One slot for new workflows and one for cached ones at least (intake-first-slots.ts), never above the max.
+  if (intake === 1 || intake > e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
     throw new ConfigError(
       `Invalid configuration:\n  WORKER_INTAKE_WORKFLOW_TASKS=${JSON.stringify(env.WORKER_INTAKE_WORKFLOW_TASKS)}: ` +
-        `must be at most WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS})`,
+        `must be 0 (off) or 2 to WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS})`,
     );
   }
   const name = e.WORKER_DEPLOYMENT_NAME;

@@ -8,12 +8,15 @@ export interface IntakeWatchDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  /** Told whenever intake starts or stops outpacing the worker. */
+  /** Told whenever the worker starts or stops giving way to intake. */
   onChange(intake: boolean): void;
   everyMs?: number;
   /** Reads in a row without growth before intake is over. */
   quietReads?: number;
-  /** Giving way lasts at most this long; then not again until the backlog has drained (a burst, not an overload). */
+  /**
+   * How long the worker gives way from the first growth after the backlog was last empty: longer is an overload,
+   * not a burst, and the worker then takes every slot until the backlog reads empty again.
+   */
   maxDeferMs?: number;
   now?: () => number;
   log: Logger;
@@ -21,17 +24,20 @@ export interface IntakeWatchDeps {
 
 /**
  * Whether new workflows arrive faster than this task queue's workers take them: the backlog of the workflow task
- * queue's root partition grew since the last read (a few ms of server work every 200 ms). Its stats summary is
- * cached by the server for seconds; the partition's own status is live (decision 0030).
+ * queue's root partition grew since the last read (one DescribeTaskQueue every 200 ms). The server caches its
+ * stats summary for seconds; the partition's own status is live (decision 0030). No reading means no giving way.
  */
 export class IntakeWatch {
   #timer: NodeJS.Timeout | undefined;
   #last: number | undefined;
   #quiet = 0;
   #intake = false;
-  #since = 0;
+  /** When the backlog first grew since it was last empty; undefined while it is empty. */
+  #episodeStart: number | undefined;
   #holdUntilDrained = false;
-  #reading = false;
+  #readingSince: number | undefined;
+  #failing = false;
+  #stopped = false;
 
   constructor(private readonly deps: IntakeWatchDeps) {}
 
@@ -41,62 +47,93 @@ export class IntakeWatch {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
     this.#set(false);
   }
 
   async read(): Promise<void> {
-    if (this.#reading) return;
-    this.#reading = true;
+    const now = this.#now();
+    if (this.#readingSince !== undefined) {
+      // A read the connection keeps retrying: no answer, no giving way.
+      if (now - this.#readingSince > 1_000) this.#unknown();
+      return;
+    }
+    this.#readingSince = now;
     try {
-      const { connection, namespace, taskQueue } = this.deps;
-      const described = await connection.withDeadline(Date.now() + 2_000, () =>
-        connection.workflowService.describeTaskQueue({
-          namespace,
-          taskQueue: { name: taskQueue, kind: 1 },
-          taskQueueType: WORKFLOW,
-          includeTaskQueueStatus: true,
-        }),
-      );
-      this.observe(Number(described.taskQueueStatus?.backlogCountHint ?? 0));
+      const backlog = await this.#backlog();
+      if (this.#stopped) return;
+      if (this.#failing) this.deps.log.info('workflow backlog readable again');
+      this.#failing = false;
+      if (backlog === undefined) this.#unknown();
+      else this.observe(backlog);
     } catch (err) {
-      // No reading, no deferral: the worker takes every slot.
-      this.#last = undefined;
-      this.#set(false);
-      this.deps.log.debug({ err }, 'could not read the workflow backlog');
+      if (!this.#failing)
+        this.deps.log.warn({ err }, 'cannot read the workflow backlog: every slot meanwhile');
+      this.#failing = true;
+      this.#unknown();
     } finally {
-      this.#reading = false;
+      this.#readingSince = undefined;
     }
   }
 
   /**
-   * One backlog reading: growth means intake; quietReads readings without growth end it. Intake that outlasts
-   * maxDeferMs is an overload, not a burst: the worker then takes every slot until the backlog is empty.
+   * One backlog reading: growth means intake; quietReads readings without growth end it. Giving way that outlasts
+   * maxDeferMs from the episode's first growth stops until the backlog reads empty.
    */
   observe(backlog: number): void {
-    const now = (this.deps.now ?? Date.now)();
+    const now = this.#now();
     const grew = this.#last !== undefined && backlog > this.#last;
     this.#last = backlog;
-    if (backlog === 0) this.#holdUntilDrained = false;
-    if (this.#intake && now - this.#since > (this.deps.maxDeferMs ?? 10_000)) {
-      this.#holdUntilDrained = true;
-      this.deps.log.info(
-        { backlog },
-        'intake outlasted the deferral: every workflow-task slot until drained',
-      );
+    if (backlog === 0) {
+      this.#episodeStart = undefined;
+      this.#holdUntilDrained = false;
+    } else if (grew) {
+      this.#episodeStart ??= now;
+    }
+    if (!this.#holdUntilDrained && this.#episodeStart !== undefined) {
+      if (now - this.#episodeStart > (this.deps.maxDeferMs ?? 10_000)) {
+        this.#holdUntilDrained = true;
+        this.deps.log.info(
+          { backlog },
+          'intake outlasted the deferral: every workflow-task slot until drained',
+        );
+      }
     }
     if (grew && !this.#holdUntilDrained) {
       this.#quiet = 0;
-      this.#set(true, now);
+      this.#set(true);
     } else if (this.#holdUntilDrained || ++this.#quiet >= (this.deps.quietReads ?? 2)) {
-      this.#set(false, now);
+      this.#set(false);
     }
   }
 
-  #set(intake: boolean, now = 0): void {
-    if (intake === this.#intake) return;
+  async #backlog(): Promise<number | undefined> {
+    const { connection, namespace, taskQueue } = this.deps;
+    const described = await connection.withDeadline(Date.now() + 1_000, () =>
+      connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue, kind: 1 },
+        taskQueueType: WORKFLOW,
+        includeTaskQueueStatus: true,
+      }),
+    );
+    const hint = described.taskQueueStatus?.backlogCountHint;
+    return hint === undefined || hint === null ? undefined : Number(hint);
+  }
+
+  #unknown(): void {
+    this.#last = undefined;
+    this.#set(false);
+  }
+
+  #now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  #set(intake: boolean): void {
+    if (intake === this.#intake || (intake && this.#stopped)) return;
     this.#intake = intake;
-    this.#since = now;
     this.deps.onChange(intake);
   }
 }

@@ -155,6 +155,14 @@ function intakeFirst(
 ) {
   if (settings.intakeWorkflowTasks === 0) return undefined;
   const slots = new IntakeFirstSlots(settings.maxConcurrentWorkflowTasks, settings.intakeWorkflowTasks);
+  // On the worker's /metrics (WORKER_METRICS_ADDRESS): 1 while it gives way to intake.
+  const gauge = Runtime.instance().metricMeter.createGauge(
+    'txflow_intake_giving_way',
+    'int',
+    '1',
+    'Whether the worker holds only WORKER_INTAKE_WORKFLOW_TASKS workflow-task slots: 1 while intake outpaces it',
+  );
+  gauge.set(0);
   const watch = new IntakeWatch({
     connection,
     namespace: temporal.namespace,
@@ -162,7 +170,8 @@ function intakeFirst(
     log,
     onChange: (on) => {
       slots.intake = on;
-      log.debug({ intake: on, slots: slots.limit }, 'workflow-task slots follow intake');
+      gauge.set(on ? 1 : 0);
+      log.debug({ intake: on }, 'workflow-task slots follow intake');
     },
   });
   return { slots, watch };
