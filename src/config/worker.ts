@@ -36,7 +36,10 @@ export const workerSchema = {
   WORKER_MAX_CONCURRENT_ACTIVITIES: integer(200, 1, 10_000),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: integer(100, 2, 10_000),
   WORKER_MAX_CACHED_WORKFLOWS: integer(1_000, 0, 100_000),
-  /** Workflow-task slots while new workflows arrive faster than the worker takes them; 0: always the max (0030). */
+  /**
+   * While new workflows arrive faster than the worker takes them, it starts none and finishes those in flight on
+   * this many workflow-task slots; 0: every slot throughout (decision 0030).
+   */
   WORKER_INTAKE_WORKFLOW_TASKS: integer(0, 0, 10_000),
   /** host:port where the worker serves Prometheus metrics at /metrics; unset: no metrics endpoint. */
   WORKER_METRICS_ADDRESS: z
@@ -89,11 +92,10 @@ export function workerSettings(env = process.env): WorkerSettings {
     breaker: breakerSettings(env),
   };
   const intake = e.WORKER_INTAKE_WORKFLOW_TASKS;
-  // One slot for new workflows and one for cached ones at least (intake-first-slots.ts), never above the max.
-  if (intake === 1 || intake > e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
+  if (intake > e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
     throw new ConfigError(
       `Invalid configuration:\n  WORKER_INTAKE_WORKFLOW_TASKS=${JSON.stringify(env.WORKER_INTAKE_WORKFLOW_TASKS)}: ` +
-        `must be 0 (off) or 2 to WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS})`,
+        `must be at most WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS})`,
     );
   }
   const name = e.WORKER_DEPLOYMENT_NAME;

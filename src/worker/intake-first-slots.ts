@@ -13,13 +13,13 @@ interface IntakePermit extends SlotPermit {
 }
 
 /**
- * Workflow-task slots that give way to intake: up to `max` while the worker keeps up, only `duringIntake` while new
- * workflows arrive faster than it takes them (IntakeWatch says so). Acknowledgements and processing share one
- * Temporal server; a submission's client waits for its start, a started transaction does not (decision 0030).
+ * Workflow-task slots that give way to intake. While the worker keeps up it holds up to `max`. While new workflows
+ * arrive faster than it takes them (IntakeWatch says so, for at most 10 s) it takes no new workflow and finishes
+ * the ones in flight on at most `duringIntake` slots. Acknowledgements and processing share one Temporal server;
+ * a submission's client waits for its start, a started transaction does not (decision 0030).
  *
- * The SDK reserves a slot before each poll, and its sticky pollers (a cached workflow's next task) outnumber the
- * normal ones (new workflows) 4 to 1. While giving way each kind therefore has its own share of `duringIntake`,
- * so that idle sticky polls never hold every slot and new workflows wait behind them.
+ * The SDK reserves a slot before each poll: sticky polls (a cached workflow's next task) and normal ones (new
+ * workflows, and tasks of workflows not in the cache) are counted apart.
  */
 export class IntakeFirstSlots implements CustomSlotSupplier<WorkflowSlotInfo> {
   readonly type = 'custom';
@@ -31,7 +31,7 @@ export class IntakeFirstSlots implements CustomSlotSupplier<WorkflowSlotInfo> {
     readonly max: number,
     readonly duringIntake: number,
   ) {
-    if (duringIntake < 2 || duringIntake > max) throw new RangeError('duringIntake must be 2..max');
+    if (duringIntake < 1 || duringIntake > max) throw new RangeError('duringIntake must be 1..max');
   }
 
   /** Slots handed out now (reserved polls and running tasks), of each kind. */
@@ -84,10 +84,10 @@ export class IntakeFirstSlots implements CustomSlotSupplier<WorkflowSlotInfo> {
   }
 
   #free(kind: Kind): boolean {
-    if (!this.#intake) return this.held() < this.max;
-    // Normal polls get the larger half: they take the new workflows, sticky ones only what is in flight.
-    const share = kind === 'normal' ? Math.ceil(this.duringIntake / 2) : Math.floor(this.duringIntake / 2);
-    return this.#held[kind] < share && this.held() < this.max;
+    if (this.held() >= this.max) return false;
+    if (!this.#intake) return true;
+    // Finishing what is in flight frees the server soonest; a new workflow waits until intake is over.
+    return kind === 'sticky' && this.#held.sticky < this.duringIntake;
   }
 
   #take(kind: Kind): IntakePermit {

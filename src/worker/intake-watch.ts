@@ -13,6 +13,8 @@ export interface IntakeWatchDeps {
   everyMs?: number;
   /** Reads in a row without growth before intake is over. */
   quietReads?: number;
+  /** The root partition's backlog below which growth is no intake (a worker that keeps up has none). */
+  minBacklog?: number;
   /**
    * How long the worker gives way from the first growth after the backlog was last empty: longer is an overload,
    * not a burst, and the worker then takes every slot until the backlog reads empty again.
@@ -24,7 +26,7 @@ export interface IntakeWatchDeps {
 
 /**
  * Whether new workflows arrive faster than this task queue's workers take them: the backlog of the workflow task
- * queue's root partition grew since the last read (one DescribeTaskQueue every 200 ms). The server caches its
+ * queue's root partition grew since the last read, to at least minBacklog (one DescribeTaskQueue every 200 ms). The server caches its
  * stats summary for seconds; the partition's own status is live (decision 0030). No reading means no giving way.
  */
 export class IntakeWatch {
@@ -83,7 +85,7 @@ export class IntakeWatch {
    */
   observe(backlog: number): void {
     const now = this.#now();
-    const grew = this.#last !== undefined && backlog > this.#last;
+    const grew = this.#last !== undefined && backlog > this.#last && backlog >= (this.deps.minBacklog ?? 4);
     this.#last = backlog;
     if (backlog === 0) {
       this.#episodeStart = undefined;
