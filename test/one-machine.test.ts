@@ -19,6 +19,22 @@ describe('one-machine worker settings (npm start and the bench, beside their dev
     });
   });
 
+  it('gives way to intake with 4 slots, never more than the max, and not in the all-in-one', function () {
+    assert.equal(oneMachineWorkerEnv({}).WORKER_INTAKE_WORKFLOW_TASKS, '4');
+    const three = oneMachineWorkerEnv({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '3' });
+    assert.equal(three.WORKER_INTAKE_WORKFLOW_TASKS, '3');
+    assert.equal(
+      workerSettings({ ...three, POSTING_SERVICE_URL: 'http://127.0.0.1:8080' }).intakeWorkflowTasks,
+      3,
+    );
+    assert.equal(oneMachineWorkerEnv({}, { niced: false, allInOne: true }).WORKER_INTAKE_WORKFLOW_TASKS, '0');
+    assert.equal(stackProcessEnv(true, {}).others.WORKER_INTAKE_WORKFLOW_TASKS, '0');
+    assert.equal(
+      oneMachineWorkerEnv({ WORKER_INTAKE_WORKFLOW_TASKS: '0' }).WORKER_INTAKE_WORKFLOW_TASKS,
+      '0',
+    );
+  });
+
   it('nices a worker of its own, and explicitly not an all-in-one (its API would be niced with it)', function () {
     assert.equal(oneMachineWorkerEnv({}).TXFLOW_NICE, '10');
     assert.equal(oneMachineWorkerEnv({ TXFLOW_NICE: '' }).TXFLOW_NICE, '', 'an empty value wins too');

@@ -98,6 +98,13 @@ export function workerSettings(env = process.env): WorkerSettings {
         `must be at most WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS})`,
     );
   }
+  // Without a cache there are no sticky polls, and giving way would take no workflow task at all.
+  if (intake > 0 && e.WORKER_MAX_CACHED_WORKFLOWS === 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  WORKER_INTAKE_WORKFLOW_TASKS=${JSON.stringify(env.WORKER_INTAKE_WORKFLOW_TASKS)}: ` +
+        'must be 0 when WORKER_MAX_CACHED_WORKFLOWS is 0 (no sticky polls to finish work in flight)',
+    );
+  }
   const name = e.WORKER_DEPLOYMENT_NAME;
   const buildId = e.WORKER_BUILD_ID;
   // One without the other is a half-done rollout: refuse it rather than run unversioned by surprise.

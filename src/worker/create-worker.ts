@@ -80,8 +80,14 @@ function slots(deps: TxWorkerDeps): Partial<WorkerOptions> {
   const fixed = (numSlots: number) => ({ type: 'fixed-size' as const, numSlots });
   return {
     // The pollers the SDK gives these counts without a tuner (with one, it always gives 10).
-    maxConcurrentWorkflowTaskPolls: Math.min(10, settings.maxConcurrentWorkflowTasks),
-    maxConcurrentActivityTaskPolls: Math.min(10, settings.maxConcurrentActivities),
+    workflowTaskPollerBehavior: {
+      type: 'simple-maximum',
+      maximum: Math.min(10, settings.maxConcurrentWorkflowTasks),
+    },
+    activityTaskPollerBehavior: {
+      type: 'simple-maximum',
+      maximum: Math.min(10, settings.maxConcurrentActivities),
+    },
     tuner: {
       workflowTaskSlotSupplier: workflowSlots,
       activityTaskSlotSupplier: fixed(settings.maxConcurrentActivities),

@@ -85,7 +85,9 @@ export class IntakeFirstSlots implements CustomSlotSupplier<WorkflowSlotInfo> {
 
   #free(kind: Kind): boolean {
     if (this.held() >= this.max) return false;
-    if (!this.#intake) return true;
+    // The SDK gives a custom supplier 4 sticky pollers to each normal one, each holding a slot while it waits on
+    // a quiet sticky queue; 2 are kept for normal polls, so that new workflows never wait behind them.
+    if (!this.#intake) return kind === 'normal' || this.#held.sticky < Math.max(1, this.max - 2);
     // Finishing what is in flight frees the server soonest; a new workflow waits until intake is over.
     return kind === 'sticky' && this.#held.sticky < this.duringIntake;
   }

@@ -16,6 +16,11 @@ export interface IntakeWatchDeps {
   /** The root partition's backlog below which growth is no intake (a worker that keeps up has none). */
   minBacklog?: number;
   /**
+   * Growth per read below which it is no intake: while the worker gives way any arrival grows the backlog, and a
+   * steady load it can take (under about 10 per second per partition) must not keep it giving way.
+   */
+  minGrowth?: number;
+  /**
    * How long the worker gives way from the first growth after the backlog was last empty: longer is an overload,
    * not a burst, and the worker then takes every slot until the backlog reads empty again.
    */
@@ -85,7 +90,10 @@ export class IntakeWatch {
    */
   observe(backlog: number): void {
     const now = this.#now();
-    const grew = this.#last !== undefined && backlog > this.#last && backlog >= (this.deps.minBacklog ?? 4);
+    const grew =
+      this.#last !== undefined &&
+      backlog - this.#last >= (this.deps.minGrowth ?? 2) &&
+      backlog >= (this.deps.minBacklog ?? 4);
     this.#last = backlog;
     if (backlog === 0) {
       this.#episodeStart = undefined;
@@ -130,7 +138,8 @@ export class IntakeWatch {
   }
 
   #now(): number {
-    return (this.deps.now ?? Date.now)();
+    // Monotonic: a clock stepped back must not lengthen giving way.
+    return this.deps.now ? this.deps.now() : performance.now();
   }
 
   #set(intake: boolean): void {

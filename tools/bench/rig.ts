@@ -168,7 +168,7 @@ export class BenchRig {
     const proc = this.spawn(`all-in-one-${taskQueue}`, 'all-in-one', {
       PORT: String(port),
       TASK_QUEUE: taskQueue,
-      ...oneMachineWorkerEnv(process.env, { niced: false }),
+      ...oneMachineWorkerEnv(process.env, { niced: false, allInOne: true }),
       ...workerEnv,
       ...API_POLICY_ENV, // so that both modes run the same transactions
     });

@@ -4,8 +4,8 @@
  * defaults (100 workflow tasks, 200 activities, no niceness). A value in the environment wins.
  * - Slots: a fault-free transaction is one workflow task that holds its slot through its local check and POST,
  *   so the slots bound how many transactions are in flight (docs/decisions/0025, 0028). While new workflows
- *   arrive faster than the worker takes them, it holds only 4, so the server's CPU goes to the starts clients
- *   wait for (docs/decisions/0030).
+ *   arrive faster than the worker takes them, it takes none and finishes those in flight on 4, so the server's
+ *   CPU goes to the starts clients wait for (docs/decisions/0030).
  * - Niceness: acceptance comes first. A niced worker takes the CPU the server and the API leave, so it processes
  *   at full speed when nothing arrives and yields while submissions do; the backlog waits, durably, in the task
  *   queue (docs/decisions/0028). Not for the all-in-one, whose API would be niced with it.
@@ -13,8 +13,9 @@
 const ONE_MACHINE_SLOTS = {
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '16',
   WORKER_MAX_CONCURRENT_ACTIVITIES: '16',
-  WORKER_INTAKE_WORKFLOW_TASKS: '4',
 };
+/** Slots for work in flight while the worker gives way (never above its max); not in the all-in-one (0030). */
+const ONE_MACHINE_INTAKE = 4;
 const ONE_MACHINE_NICE = '10';
 
 /** For every process but a worker: run as started, whatever TXFLOW_NICE the launcher inherited. */
@@ -22,15 +23,21 @@ export const NOT_NICED = { TXFLOW_NICE: '' };
 
 /**
  * The one-machine worker settings, each from `env` when set there; `niced` for a worker process of its own,
- * otherwise (the all-in-one) explicitly not niced.
+ * otherwise explicitly not niced; `allInOne`: no giving way to intake.
  */
 export function oneMachineWorkerEnv(
   env: NodeJS.ProcessEnv = process.env,
-  { niced }: { niced: boolean } = { niced: true },
+  { niced, allInOne = false }: { niced: boolean; allInOne?: boolean } = { niced: true },
 ): Record<string, string> {
-  const slots = Object.entries(ONE_MACHINE_SLOTS).map(([name, value]) => [name, env[name] ?? value]);
+  const slots = Object.fromEntries(
+    Object.entries(ONE_MACHINE_SLOTS).map(([name, value]) => [name, env[name] ?? value]),
+  );
+  // The all-in-one's eager starts ask for a new-workflow slot, which giving way refuses: it keeps every slot.
+  const max = Number(slots.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) || 0;
+  const intake = allInOne ? 0 : Math.min(ONE_MACHINE_INTAKE, max);
   return {
-    ...Object.fromEntries(slots),
+    ...slots,
+    WORKER_INTAKE_WORKFLOW_TASKS: env.WORKER_INTAKE_WORKFLOW_TASKS ?? String(intake),
     TXFLOW_NICE: niced ? (env.TXFLOW_NICE ?? ONE_MACHINE_NICE) : '',
   };
 }
@@ -48,5 +55,8 @@ export function stackProcessEnv(
     const given = env.TXFLOW_NICE;
     return { worker: given === undefined ? {} : { TXFLOW_NICE: given }, others: NOT_NICED };
   }
-  return { worker: oneMachineWorkerEnv(env), others: oneMachineWorkerEnv(env, { niced: false }) };
+  return {
+    worker: oneMachineWorkerEnv(env),
+    others: oneMachineWorkerEnv(env, { niced: false, allInOne: true }),
+  };
 }
