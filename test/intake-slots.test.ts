@@ -99,6 +99,8 @@ describe('IntakeWatch: intake is a growing backlog, and giving way is bounded', 
       onChange: (on) => changes.push(on),
       now: () => now,
       log: silent,
+      // One read of growth begins intake here; the default two have a test of their own.
+      startReads: 1,
       ...overrides,
     });
     const at = (ms: number, backlog: number) => {
@@ -123,6 +125,35 @@ describe('IntakeWatch: intake is a growing backlog, and giving way is bounded', 
     assert.deepEqual(changes, [true], 'one quiet reading is not the end');
     at(600, 40);
     assert.deepEqual(changes, [true, false]);
+  });
+
+  it('begins after two reads in a row with growth: one can be a pause of the worker', () => {
+    const { changes, at } = watchWith({ startReads: undefined });
+    at(0, 0);
+    at(200, 6);
+    at(400, 5);
+    assert.deepEqual(changes, []);
+    at(600, 10);
+    at(800, 14);
+    assert.deepEqual(changes, [true]);
+  });
+
+  it('gives way once per episode: once intake is over, not again until the backlog has drained', () => {
+    const { changes, at } = watchWith();
+    at(0, 0);
+    at(200, 10);
+    at(400, 10);
+    at(600, 9);
+    assert.deepEqual(changes, [true, false]);
+    // Draining slowly near the worker's capacity, with jitter that looks like growth.
+    for (let t = 800, backlog = 9; t <= 3_000; t += 400, backlog--) {
+      at(t, backlog + 3);
+      at(t + 200, backlog);
+    }
+    assert.deepEqual(changes, [true, false]);
+    at(3_200, 0);
+    at(3_400, 6);
+    assert.deepEqual(changes, [true, false, true], 'drained: a new burst');
   });
 
   it('growth of less than 2 per read is a load the worker can take: giving way ends', () => {
@@ -198,6 +229,7 @@ describe('IntakeWatch: intake is a growing backlog, and giving way is bounded', 
       onChange: (on) => changes.push(on),
       now: () => now,
       log: silent,
+      startReads: 1,
     });
     watch.observe(10);
     now = 200;
@@ -234,9 +266,9 @@ describe('IntakeWatch on a real dev server', function () {
       );
     try {
       await watch.read();
-      // Of 80 starts spread over the queue's partitions, at least 4 land on the root partition that it reads.
-      await startSome(80, 0);
-      for (let i = 0; i < 25 && changes.length < 1; i++) {
+      // Waves of 40 starts spread over the queue's partitions: each grows the root partition's backlog by a few.
+      for (let wave = 0; wave < 10 && changes.length < 1; wave++) {
+        await startSome(40, wave * 40);
         await new Promise((r) => setTimeout(r, 100));
         await watch.read();
       }

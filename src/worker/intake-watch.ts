@@ -11,6 +11,8 @@ export interface IntakeWatchDeps {
   /** Told whenever the worker starts or stops giving way to intake. */
   onChange(intake: boolean): void;
   everyMs?: number;
+  /** Reads in a row with growth before intake begins. */
+  startReads?: number;
   /** Reads in a row without growth before intake is over. */
   quietReads?: number;
   /** The root partition's backlog below which growth is no intake (a worker that keeps up has none). */
@@ -38,6 +40,8 @@ export class IntakeWatch {
   #timer: NodeJS.Timeout | undefined;
   #last: number | undefined;
   #quiet = 0;
+  /** Reads in a row that grew. */
+  #growing = 0;
   #intake = false;
   /** When the backlog first grew since it was last empty; undefined while it is empty. */
   #episodeStart: number | undefined;
@@ -85,8 +89,9 @@ export class IntakeWatch {
   }
 
   /**
-   * One backlog reading: growth means intake; quietReads readings without growth end it. Giving way that outlasts
-   * maxDeferMs from the episode's first growth stops until the backlog reads empty.
+   * One backlog reading: startReads readings in a row with growth begin intake; quietReads readings without growth
+   * end it. The worker gives way once per episode (from the first growth until the backlog reads empty again), for
+   * at most maxDeferMs.
    */
   observe(backlog: number): void {
     const now = this.#now();
@@ -110,10 +115,15 @@ export class IntakeWatch {
         );
       }
     }
-    if (grew && !this.#holdUntilDrained) {
+    this.#growing = grew ? this.#growing + 1 : 0;
+    // Two reads in a row to begin (one can be a pause of the worker's), one each to go on.
+    const startReads = this.#intake ? 1 : (this.deps.startReads ?? 2);
+    if (this.#growing >= startReads && !this.#holdUntilDrained) {
       this.#quiet = 0;
       this.#set(true);
-    } else if (this.#holdUntilDrained || ++this.#quiet >= (this.deps.quietReads ?? 2)) {
+    } else if (this.#holdUntilDrained || (this.#intake && ++this.#quiet >= (this.deps.quietReads ?? 2))) {
+      // Once per episode: near the worker's capacity a backlog drains slowly and its jitter looks like growth.
+      if (this.#intake) this.#holdUntilDrained = true;
       this.#set(false);
     }
   }
