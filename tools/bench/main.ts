@@ -8,9 +8,9 @@ import { runMain } from '../../src/config/env';
 import { measureBatches } from './batch-steps';
 import { comparePeer } from './peer-steps';
 import { measureEndToEnd, measureWithFaults } from './end-to-end-steps';
-import { benchFlags, benchSize } from './options';
+import { benchFlags, benchSize, type BenchFlags, type BenchSize } from './options';
 import { processStats } from './process-stats';
-import { line, printPeer, printSummary } from './report';
+import { line, percent, printPeer, printSummary } from './report';
 import { benchResult } from './result';
 import { BenchRig } from './rig';
 import { measureHalfRate, measureStarts, starters, warmUp } from './start-steps';
@@ -21,6 +21,7 @@ void runMain(async () => {
   const size = benchSize(flags.quick);
   const rig = await BenchRig.start(flags);
   try {
+    if (flags.processingOnly) return await processingOnly(rig, flags, size);
     // First, while the server's store is as empty as the peer's Redis (--peer only).
     const peer = await comparePeer(rig, flags, size);
     await rig.startMock();
@@ -75,3 +76,28 @@ void runMain(async () => {
     await rig.stop();
   }
 });
+
+/** `--processing-only`: the end-to-end and while-processing steps, their ratios printed and written as JSON. */
+async function processingOnly(rig: BenchRig, flags: BenchFlags, size: BenchSize): Promise<void> {
+  await rig.startMock();
+  const e2e = await measureEndToEnd(rig, flags, size);
+  const busy = await measureWhileProcessing(rig, e2e, size);
+  await e2e.api.process.stop(10_000);
+  await e2e.worker.stop(10_000);
+  const result = {
+    run: rig.run,
+    flags,
+    endToEnd: { raw: e2e.raw, txflow: e2e.txflow, ratio: e2e.txflow.perSecond / e2e.raw.perSecond },
+    whileProcessing: busy,
+  };
+  line(
+    `\nend to end ${percent(result.endToEnd.ratio)}, accept while processing ${percent(busy.accept.ratio)}`,
+  );
+  await mkdir(flags.out, { recursive: true });
+  const file = path.join(
+    flags.out,
+    `bench-processing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+  );
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  line(`results: ${file}`);
+}

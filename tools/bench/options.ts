@@ -25,6 +25,10 @@ const COMMAND = {
       type: 'boolean',
       help: 'the dev server on half of the CPUs, everything else on the other half',
     },
+    'processing-only': {
+      type: 'boolean',
+      help: 'only the end-to-end and while-processing steps (about 5 min at full size)',
+    },
     peer: {
       type: 'string',
       help: 'also run the BullMQ peer (a checkout of amitkumarconsulting/OpenFabricAssessment) beside txflow',
@@ -47,6 +51,8 @@ export interface BenchFlags {
   /** A running Temporal's host:port (e.g. `npm run cluster`'s 127.0.0.1:7330), or none: a dev server. */
   temporal?: string;
   pin: boolean;
+  /** Only the end-to-end and while-processing steps (main.ts measureProcessingOnly). */
+  processingOnly: boolean;
   /** A checkout of the peer: compare with it (peer-steps.ts). */
   peer?: string;
   peerLoad: { rate: number; clients: number; settleMs?: number };
@@ -64,6 +70,7 @@ export function benchFlags(argv: readonly string[] = process.argv.slice(2)): Ben
     allInOne: v['all-in-one'] ?? false,
     temporal: v.temporal,
     pin: v.pin ?? false,
+    processingOnly: v['processing-only'] ?? false,
     peer: v.peer,
     peerLoad: {
       rate: positive('peer-rate', v['peer-rate'] ?? '25'),
