@@ -103,11 +103,12 @@ describe('IntakeWatch: intake is a growing backlog, and giving way is bounded', 
       startReads: 1,
       ...overrides,
     });
+    const clock = (ms: number) => (now = ms);
     const at = (ms: number, backlog: number) => {
-      now = ms;
+      clock(ms);
       watch.observe(backlog);
     };
-    return { watch, changes, at };
+    return { watch, changes, at, clock };
   };
 
   it('growth since the last reading means intake; two readings without growth end it', () => {
@@ -220,25 +221,14 @@ describe('IntakeWatch: intake is a growing backlog, and giving way is bounded', 
       withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn(),
       workflowService: { describeTaskQueue: () => new Promise(() => undefined) },
     };
-    let now = 0;
-    const changes: boolean[] = [];
-    const watch = new IntakeWatch({
-      connection: connection as never,
-      namespace: 'default',
-      taskQueue: 'unused',
-      onChange: (on) => changes.push(on),
-      now: () => now,
-      log: silent,
-      startReads: 1,
-    });
-    watch.observe(10);
-    now = 200;
-    watch.observe(20);
+    const { watch, changes, at, clock } = watchWith({ connection: connection as never });
+    at(0, 10);
+    at(200, 20);
     void watch.read();
-    now = 800;
+    clock(800);
     await watch.read();
     assert.deepEqual(changes, [true], 'still within a second');
-    now = 1_300;
+    clock(1_300);
     await watch.read();
     assert.deepEqual(changes, [true, false]);
   });
