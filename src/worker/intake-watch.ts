@@ -32,9 +32,9 @@ export interface IntakeWatchDeps {
 }
 
 /**
- * Whether new workflows arrive faster than this task queue's workers take them: the backlog of the workflow task
- * queue's root partition grew since the last read, to at least minBacklog (one DescribeTaskQueue every 200 ms). The server caches its
- * stats summary for seconds; the partition's own status is live (decision 0030). No reading means no giving way.
+ * Whether new workflows arrive faster than this task queue's workers take them, from the backlog of the workflow
+ * task queue's root partition (one DescribeTaskQueue every 200 ms). The server caches its stats summary for
+ * seconds; the partition's own status is live (decision 0030). No reading means no giving way.
  */
 export class IntakeWatch {
   #timer: NodeJS.Timeout | undefined;
