@@ -64,10 +64,7 @@ void runMain(async () => {
       result.targets,
     );
     if (peer) printPeer(peer);
-    await mkdir(flags.out, { recursive: true });
-    const file = path.join(flags.out, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-    line(`\nresults: ${file}`);
+    line(`\nresults: ${await writeResult(flags.out, 'bench', result)}`);
     const txflowSide = peer?.sides.find((side) => side.side === 'txflow');
     if (mockStats.duplicates.length > 0 || (txflowSide && txflowSide.postedTwice + txflowSide.lost > 0)) {
       process.exitCode = 1;
@@ -93,11 +90,13 @@ async function processingOnly(rig: BenchRig, flags: BenchFlags, size: BenchSize)
   line(
     `\nend to end ${percent(result.endToEnd.ratio)}, accept while processing ${percent(busy.accept.ratio)}`,
   );
-  await mkdir(flags.out, { recursive: true });
-  const file = path.join(
-    flags.out,
-    `bench-processing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
-  );
+  line(`results: ${await writeResult(flags.out, 'bench-processing', result)}`);
+}
+
+/** Writes `result` as <out>/<prefix>-<time>.json and returns the file's path. */
+async function writeResult(out: string, prefix: string, result: unknown): Promise<string> {
+  await mkdir(out, { recursive: true });
+  const file = path.join(out, `${prefix}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-  line(`results: ${file}`);
+  return file;
 }

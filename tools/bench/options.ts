@@ -51,7 +51,7 @@ export interface BenchFlags {
   /** A running Temporal's host:port (e.g. `npm run cluster`'s 127.0.0.1:7330), or none: a dev server. */
   temporal?: string;
   pin: boolean;
-  /** Only the end-to-end and while-processing steps (main.ts measureProcessingOnly). */
+  /** Only the end-to-end and while-processing steps (main.ts processingOnly). */
   processingOnly: boolean;
   /** A checkout of the peer: compare with it (peer-steps.ts). */
   peer?: string;
